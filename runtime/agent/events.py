@@ -1,0 +1,125 @@
+"""Typed events the agent yields; the CLI prints them, the TUI renders them, --json records them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["answered", "step_limit", "error", "cancelled"]
+
+
+class RunStarted(BaseModel):
+    kind: Literal["run_started"] = "run_started"
+    question: str
+    model: str
+    tools: list[str] = []
+
+
+class PrefixReady(BaseModel):
+    """The fixed prompt prefix is in the KV cache (from memory, disk, or computed now)."""
+
+    kind: Literal["prefix_ready"] = "prefix_ready"
+    tokens: int
+    source: Literal["memory", "disk", "computed"]
+    seconds: float
+
+
+class StepStarted(BaseModel):
+    kind: Literal["step_started"] = "step_started"
+    step: int
+
+
+class TextDelta(BaseModel):
+    """A piece of model output as it is generated (for live display)."""
+
+    kind: Literal["text_delta"] = "text_delta"
+    step: int
+    text: str
+
+
+class ActionParsed(BaseModel):
+    kind: Literal["action"] = "action"
+    step: int
+    thought: str
+    code: str
+
+
+class ParseFailed(BaseModel):
+    kind: Literal["parse_failed"] = "parse_failed"
+    step: int
+    text: str
+    message: str
+
+
+class ObservationEvent(BaseModel):
+    kind: Literal["observation"] = "observation"
+    step: int
+    text: str
+    ok: bool
+    error_kind: str | None = None
+    duration_s: float
+
+
+class StepTimings(BaseModel):
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    prefill_s: float
+    decode_s: float
+    action_s: float = 0.0
+
+
+class StepRecord(BaseModel):
+    """One step of the trace: what the model wrote, what ran, what came back, what it cost."""
+
+    step: int
+    raw: str
+    thought: str = ""
+    code: str | None = None
+    observation: str = ""
+    ok: bool = False
+    error_kind: str | None = None
+    final: bool = False
+    answer: Any = None
+    timings: StepTimings
+
+
+class StepFinished(BaseModel):
+    kind: Literal["step_finished"] = "step_finished"
+    record: StepRecord
+
+
+class FinalAnswer(BaseModel):
+    kind: Literal["final_answer"] = "final_answer"
+    step: int
+    answer: Any
+
+
+class RunTrace(BaseModel):
+    """The whole run, as `runtime solve --json` prints it."""
+
+    question: str
+    model: str
+    status: Status
+    answer: Any = None
+    steps: list[StepRecord] = []
+    prefix: PrefixReady | None = None
+    wall_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def total_completion_tokens(self) -> int:
+        return sum(s.timings.completion_tokens for s in self.steps)
+
+
+class RunFinished(BaseModel):
+    kind: Literal["run_finished"] = "run_finished"
+    trace: RunTrace
+
+
+Event = Annotated[
+    RunStarted | PrefixReady | StepStarted | TextDelta | ActionParsed | ParseFailed
+    | ObservationEvent | StepFinished | FinalAnswer | RunFinished,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,149 @@
+"""The CodeAct loop: the model writes Thought + code, the sandbox runs it, the output comes back.
+
+The agent owns no I/O: it takes a Model, a Sandbox and a Toolset and yields typed events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pydantic import BaseModel
+
+from runtime.agent import events as ev
+from runtime.agent.parse import OBSERVATION, THOUGHT, ParseError, has_complete_block, parse_step
+from runtime.agent.prompt import observation_message, system_prompt, task_message
+from runtime.model.base import ChatMessage, Generation, Model
+from runtime.sandbox import ExecResult, Sandbox
+from runtime.tools import ToolSpec
+
+_SENTINEL = "\x00TASK\x00"
+_MAX_OBSERVATION_CHARS = 2000
+
+
+class AgentOptions(BaseModel):
+    max_steps: int = 6
+    max_tokens_per_step: int = 512
+    temperature: float = 0.0
+    top_p: float = 0.95
+    seed: int = 0
+
+
+def render_observation(result: ExecResult) -> str:
+    """What the model reads after its action: printed output, last value, or the error."""
+    parts = [result.stdout.rstrip()] if result.stdout.strip() else []
+    if result.value is not None and not result.final:
+        parts.append(result.value)
+    if result.error:
+        parts.append(f"Error: {result.error}")
+    if result.final:
+        parts.append(f"Final answer: {result.answer}")
+    text = "\n".join(parts) or "(no output; use print() to see values)"
+    if len(text) > _MAX_OBSERVATION_CHARS:
+        text = text[:_MAX_OBSERVATION_CHARS] + f"\n[... {len(text) - _MAX_OBSERVATION_CHARS} more characters cut]"
+    return text
+
+
+class Agent:
+    """Runs one question to a final answer or the step limit, yielding events as it goes."""
+
+    def __init__(
+        self,
+        model: Model,
+        sandbox: Sandbox,
+        tools: list[ToolSpec] | None = None,
+        options: AgentOptions | None = None,
+    ) -> None:
+        self.model = model
+        self.sandbox = sandbox
+        self.tools = tools or []
+        self.options = options or AgentOptions()
+        self.system = system_prompt(self.tools, list(sandbox.policy.allowed_modules))
+
+    def fixed_prefix(self) -> str:
+        """The prompt text shared by every question: everything before the task's words."""
+        rendered = self.model.render(
+            [ChatMessage(role="system", content=self.system), ChatMessage(role="user", content=_SENTINEL)]
+        )
+        return rendered[: rendered.index(_SENTINEL)]
+
+    def run(self, question: str) -> Iterator[ev.Event]:
+        started = time.perf_counter()
+        trace = ev.RunTrace(question=question, model=self.model.name, status="step_limit")
+        yield ev.RunStarted(question=question, model=self.model.name, tools=[t.name for t in self.tools])
+        prefix = self.model.warm_prefix(self.fixed_prefix())
+        trace.prefix = ev.PrefixReady(tokens=prefix.tokens, source=prefix.source, seconds=prefix.seconds)
+        yield trace.prefix
+        messages = [
+            ChatMessage(role="system", content=self.system),
+            ChatMessage(role="user", content=task_message(question)),
+        ]
+        for step in range(1, self.options.max_steps + 1):
+            yield ev.StepStarted(step=step)
+            record = yield from self._step(step, messages)
+            trace.steps.append(record)
+            yield ev.StepFinished(record=record)
+            if record.final:
+                trace.status, trace.answer = "answered", record.answer
+                yield ev.FinalAnswer(step=step, answer=record.answer)
+                break
+            messages.append(ChatMessage(role="assistant", content=record.raw))
+            messages.append(ChatMessage(role="user", content=observation_message(record.observation)))
+        trace.wall_s = time.perf_counter() - started
+        yield ev.RunFinished(trace=trace)
+
+    def _generate(self, step: int, messages: list[ChatMessage]) -> Iterator[ev.Event | Generation]:
+        prompt = self.model.render(messages, continue_assistant=f"{THOUGHT} ")
+        yield from (
+            item if isinstance(item, Generation) else ev.TextDelta(step=step, text=item)
+            for item in self.model.stream(
+                prompt,
+                max_tokens=self.options.max_tokens_per_step,
+                temperature=self.options.temperature,
+                top_p=self.options.top_p,
+                seed=self.options.seed + step,
+                stop=[f"\n{OBSERVATION}", self.model.end_of_turn],
+                until=has_complete_block,
+            )
+        )
+
+    def _step(self, step: int, messages: list[ChatMessage]) -> Iterator[ev.Event]:
+        """One Thought → code → Observation cycle; returns its StepRecord (via StopIteration)."""
+        generation: Generation | None = None
+        for item in self._generate(step, messages):
+            if isinstance(item, Generation):
+                generation = item
+            else:
+                yield item
+        assert generation is not None
+        raw = f"{THOUGHT} {generation.text}".rstrip()
+        timings = ev.StepTimings(
+            prompt_tokens=generation.prompt_tokens,
+            cached_tokens=generation.cached_tokens,
+            completion_tokens=generation.completion_tokens,
+            prefill_s=generation.prefill_s,
+            decode_s=generation.decode_s,
+        )
+        try:
+            parsed = parse_step(raw)
+        except ParseError as exc:
+            yield ev.ParseFailed(step=step, text=raw, message=str(exc))
+            return ev.StepRecord(step=step, raw=raw, observation=str(exc), error_kind="parse", timings=timings)
+        yield ev.ActionParsed(step=step, thought=parsed.thought, code=parsed.code)
+        result = self.sandbox.run(parsed.code)
+        timings.action_s = result.duration_s
+        observation = render_observation(result)
+        yield ev.ObservationEvent(
+            step=step, text=observation, ok=result.ok, error_kind=result.error_kind, duration_s=result.duration_s
+        )
+        return ev.StepRecord(
+            step=step,
+            raw=raw,
+            thought=parsed.thought,
+            code=parsed.code,
+            observation=observation,
+            ok=result.ok,
+            error_kind=result.error_kind,
+            final=result.final,
+            answer=result.answer,
+            timings=timings,
+        )

@@ -1,0 +1,58 @@
+"""The CodeAct system prompt: the step format, the tools as Python stubs, one worked example.
+
+The prompt is the fixed prefix of every run, so it is kept short (prefill is the slow part on a
+CPU) and deterministic (its KV state is cached on disk by its exact tokens).
+"""
+
+from __future__ import annotations
+
+from runtime.agent.parse import CODE_CLOSE, CODE_OPEN, OBSERVATION, THOUGHT
+from runtime.tools import ToolSpec
+
+TASK_PREFIX = "Task: "
+
+_INSTRUCTIONS = f"""You are an expert problem solver who answers tasks by writing Python code.
+Work in steps. In each step write:
+{THOUGHT} one or two short sentences about what to do next.
+{CODE_OPEN}
+# Python code for this step
+{CODE_CLOSE}
+Then stop and wait. The code runs in a Python sandbox; what it prints is sent back to you as
+"{OBSERVATION} ...". Variables persist between steps. Use print() to see values.
+When you know the answer, call final_answer(answer) in a code block. Give only the answer value
+(a number or a short string), not a sentence.
+Rules: always write exactly one code block per step; never write "{OBSERVATION}" yourself;
+only these modules can be imported: {{modules}}."""
+
+_EXAMPLE = f"""Example:
+{TASK_PREFIX}What is the product of the three smallest two-digit primes?
+{THOUGHT} I will find the primes between 10 and 99 and multiply the first three.
+{CODE_OPEN}
+primes = [n for n in range(10, 100) if all(n % d for d in range(2, n))]
+print(primes[:3], primes[0] * primes[1] * primes[2])
+{CODE_CLOSE}
+{OBSERVATION} [11, 13, 17] 2431
+{THOUGHT} The product is 2431.
+{CODE_OPEN}
+final_answer(2431)
+{CODE_CLOSE}"""
+
+
+def system_prompt(tools: list[ToolSpec], modules: list[str]) -> str:
+    parts = [_INSTRUCTIONS.format(modules=", ".join(modules))]
+    if tools:
+        stubs = "\n\n".join(t.render() for t in tools)
+        parts.append(
+            "You can also call these tool functions directly in your code (no import needed):\n"
+            f"{CODE_OPEN}\n{stubs}\n{CODE_CLOSE}"
+        )
+    parts.append(_EXAMPLE)
+    return "\n\n".join(parts)
+
+
+def task_message(question: str) -> str:
+    return f"{TASK_PREFIX}{question}"
+
+
+def observation_message(observation: str) -> str:
+    return f"{OBSERVATION} {observation}"

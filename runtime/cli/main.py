@@ -1,0 +1,54 @@
+"""Entry point: the `runtime` group, shared options, and the one place user errors become one line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from runtime import __version__
+from runtime.cli import model as model_cmd
+from runtime.cli import solve as solve_cmd
+from runtime.errors import RuntimeUserError
+
+
+class _Group(click.Group):
+    """Turns RuntimeUserError into `error: ...` and exit 1; a traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except RuntimeUserError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="runtime")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Offline CodeAct agent runtime for small local models.
+
+    A quantized student model runs through llama.cpp, writes Python actions that run in a
+    sandbox and may call MCP-Box tools, until it calls final_answer(...).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+cli.add_command(solve_cmd.solve)
+cli.add_command(model_cmd.model)
+
+
+def main() -> None:
+    cli(prog_name="runtime")
+
+
+if __name__ == "__main__":
+    main()

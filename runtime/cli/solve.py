@@ -1,0 +1,111 @@
+"""`runtime solve QUESTION`: steps live on stderr, the answer on stdout (or the trace with --json)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from runtime import assembly
+from runtime.agent import events as ev
+from runtime.cli._output import ByteProgress, info
+from runtime.config import Settings
+
+EXIT_NO_ANSWER = 3
+
+
+class StepPrinter:
+    """Shows the run as it happens: streamed thought and code, then each observation."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._streaming = False
+
+    def _out(self, text: str, nl: bool = True, **style: object) -> None:
+        if not self.quiet:
+            click.echo(click.style(text, **style) if style else text, err=True, nl=nl)
+
+    def __call__(self, event: ev.Event) -> None:
+        match event:
+            case ev.PrefixReady(source="computed", tokens=n, seconds=s):
+                self._out(f"prompt prefix: {n} tokens processed in {s:.1f} s (cached for next time)", dim=True)
+            case ev.PrefixReady(source="disk", tokens=n, seconds=s):
+                self._out(f"prompt prefix: {n} tokens loaded from cache in {s:.2f} s", dim=True)
+            case ev.StepStarted(step=step):
+                self._out(f"\n── step {step} ──", bold=True)
+            case ev.TextDelta(text=text):
+                self._streaming = True
+                self._out(text, nl=False)
+            case ev.ParseFailed(message=message):
+                self._end_stream()
+                self._out(f"(no code: {message})", fg="yellow")
+            case ev.ActionParsed():
+                self._end_stream()
+            case ev.ObservationEvent(text=text, ok=ok):
+                self._out(f"Observation: {text}", fg=None if ok else "red", dim=ok)
+            case ev.StepFinished(record=record):
+                t = record.timings
+                self._out(
+                    f"[{t.completion_tokens} tokens, prefill {t.prefill_s:.1f} s, decode {t.decode_s:.1f} s, "
+                    f"action {t.action_s * 1000:.0f} ms]",
+                    dim=True,
+                )
+            case ev.RunFinished(trace=trace) if trace.status != "answered":
+                self._out(f"\nno answer: {trace.status.replace('_', ' ')} after {len(trace.steps)} steps", fg="yellow")
+
+    def _end_stream(self) -> None:
+        if self._streaming:
+            self._out("")
+            self._streaming = False
+
+
+@click.command()
+@click.argument("question")
+@click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or path to a .gguf file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole trace as one JSON document on stdout.")
+@click.option("--max-steps", type=click.IntRange(1, 50), help="Stop after this many steps.")
+@click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature (0 = greedy).")
+@click.option("--seed", type=int, help="Sampling seed.")
+@click.option("--threads", type=click.IntRange(1, 256), help="CPU threads for llama.cpp.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not print the steps on stderr.")
+def solve(
+    question: str,
+    model_name: str | None,
+    as_json: bool,
+    max_steps: int | None,
+    temperature: float | None,
+    seed: int | None,
+    threads: int | None,
+    quiet: bool,
+) -> None:
+    """Answer QUESTION with the local student agent.
+
+    The model thinks, writes Python that runs in a sandbox, reads the output, and repeats until it
+    calls final_answer(...). Exit status: 0 answered, 3 no answer within the step limit, 1 error.
+    """
+    settings = Settings(**({"threads": threads} if threads else {}))
+    started = time.perf_counter()
+    model = assembly.load_model(settings, model_name, ByteProgress(), on_loading=info if not quiet else lambda _m: None)
+    if not quiet:
+        info(f"model ready in {time.perf_counter() - started:.1f} s")
+    options = assembly.agent_options(settings, max_steps=max_steps, temperature=temperature, seed=seed)
+    printer = StepPrinter(quiet)
+    trace: ev.RunTrace | None = None
+    with assembly.open_sandbox(settings, toolset=None) as sandbox:
+        agent = assembly.make_agent(model, sandbox, None, options)
+        for event in agent.run(question):
+            printer(event)
+            if isinstance(event, ev.RunFinished):
+                trace = event.trace
+    assert trace is not None
+    if as_json:
+        click.echo(trace.model_dump_json(indent=2))
+    elif trace.status == "answered":
+        click.echo(_format_answer(trace.answer))
+    sys.exit(0 if trace.status == "answered" else EXIT_NO_ANSWER)
+
+
+def _format_answer(answer: object) -> str:
+    return answer if isinstance(answer, str) else json.dumps(answer)

@@ -1,0 +1,43 @@
+"""One typed settings object, loaded once (from RUNTIME_* environment variables) and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("runtime", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Environment: RUNTIME_HOME, RUNTIME_THREADS, RUNTIME_N_CTX, ..."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNTIME_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Models, boxes, indexes, caches.")
+    default_model: str = "qwen2.5-coder-1.5b"
+    threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
+    n_ctx: int = 4096
+    temperature: float = 0.0
+    top_p: float = 0.95
+    seed: int = 0
+    max_steps: int = 6
+    max_tokens_per_step: int = 512
+    action_timeout_s: float = 10.0
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def boxes_dir(self) -> Path:
+        return self.home / "boxes"

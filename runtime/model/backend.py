@@ -1,0 +1,213 @@
+"""The llama.cpp backend: load once, chat template from the GGUF, streaming, KV-cache reuse.
+
+Prompt processing dominates on a CPU, so two caches matter:
+- within a process, llama-cpp-python keeps the KV cache of the last prompt and only evaluates the
+  tokens after the longest common prefix, so each agent step pays only for its new tokens;
+- across processes, the KV state of the fixed prompt prefix (system prompt, tools, example) is
+  saved to disk keyed by (model sha256, context size, prefix tokens) and loaded instead of
+  recomputed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from runtime.config import Settings
+from runtime.errors import ModelLoadError
+from runtime.model.base import ChatMessage, ContextFull, Generation, PrefixInfo
+from runtime.model.registry import ModelManifest
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """llama.cpp prints load chatter to fd 2 even with verbose=False; keep the user's terminal clean."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+class LlamaModel:
+    """A GGUF loaded through llama-cpp-python, with the chat template the GGUF carries."""
+
+    def __init__(self, manifest: ModelManifest, path: Path, settings: Settings) -> None:
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.manifest = manifest
+        self.name = manifest.name
+        self.path = path
+        self.settings = settings
+        self._llama_cpp = llama_cpp
+        n_ctx = min(settings.n_ctx, manifest.context_length)
+        started = time.perf_counter()
+        try:
+            with _quiet_stderr():
+                self.llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_batch=512,
+                    n_threads=settings.threads,
+                    n_threads_batch=settings.threads,
+                    seed=settings.seed,
+                    verbose=False,
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(f"llama.cpp could not load {path}: {exc}") from exc
+        self.load_s = time.perf_counter() - started
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelLoadError(f"{path.name} has no chat template in its metadata (not an instruct model?)")
+        model = self.llm._model
+        eos, bos = self.llm.token_eos(), self.llm.token_bos()
+        self._formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(eos) if eos != -1 else "",
+            bos_token=model.token_get_text(bos) if bos != -1 else "",
+        )
+        self.end_of_turn = self._formatter.eos_token
+
+    @property
+    def n_ctx(self) -> int:
+        return self.llm.n_ctx()
+
+    def render(self, messages: list[ChatMessage], continue_assistant: str = "") -> str:
+        """The prompt text for `messages`, opened for the assistant's turn (continuing `continue_assistant`)."""
+        result = self._formatter(messages=[m.model_dump() for m in messages])
+        return result.prompt + continue_assistant
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _cached_prefix(self, tokens: list[int]) -> int:
+        n = 0
+        for a, b in zip(self.llm._input_ids, tokens[:-1]):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    def warm_prefix(self, prefix: str) -> PrefixInfo:
+        """Make the KV cache hold `prefix`: from memory, from the disk cache, or computed and saved."""
+        started = time.perf_counter()
+        tokens = self.tokenize(prefix)
+        if self._cached_prefix(tokens + [0]) >= len(tokens):
+            return PrefixInfo(tokens=len(tokens), source="memory", seconds=0.0)
+        file = self._state_file(tokens)
+        if file.is_file() and self._load_state(file, tokens):
+            return PrefixInfo(tokens=len(tokens), source="disk", seconds=time.perf_counter() - started)
+        self.llm.reset()
+        self.llm.eval(tokens)
+        self._save_state(file, tokens)
+        return PrefixInfo(tokens=len(tokens), source="computed", seconds=time.perf_counter() - started)
+
+    def _state_file(self, tokens: list[int]) -> Path:
+        key = hashlib.sha256()
+        key.update(self.manifest.sha256.encode())
+        key.update(f"|{self.n_ctx}|{self._llama_cpp.__version__}|".encode())
+        key.update(",".join(map(str, tokens)).encode())
+        return self.settings.cache_dir / "prefix" / f"{key.hexdigest()[:32]}.state"
+
+    def _save_state(self, file: Path, tokens: list[int]) -> None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(f".tmp{os.getpid()}")
+        arr = (self._llama_cpp.llama_token * len(tokens))(*tokens)
+        if self._llama_cpp.llama_state_save_file(self.llm._ctx.ctx, str(tmp).encode(), arr, len(tokens)):
+            tmp.replace(file)
+        else:
+            tmp.unlink(missing_ok=True)
+
+    def _load_state(self, file: Path, tokens: list[int]) -> bool:
+        cap = len(tokens) + 1
+        arr = (self._llama_cpp.llama_token * cap)()
+        count = ctypes.c_size_t(0)
+        ok = self._llama_cpp.llama_state_load_file(
+            self.llm._ctx.ctx, str(file).encode(), arr, cap, ctypes.byref(count)
+        )
+        if not ok or list(arr[: count.value]) != tokens:
+            self.llm.reset()
+            return False
+        self.llm.input_ids[: len(tokens)] = tokens
+        self.llm.n_tokens = len(tokens)
+        return True
+
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int,
+        stop: list[str],
+        until: Callable[[str], bool] | None = None,
+    ) -> Iterator[str | Generation]:
+        """Yield text pieces as they are generated, then one Generation with the totals.
+
+        `until(text_so_far)` returning True ends generation early (e.g. a code block closed).
+        The KV cache is reused for the longest common prefix with the previous prompt.
+        """
+        tokens = self.tokenize(prompt)
+        cached = self._cached_prefix(tokens)
+        room = self.n_ctx - len(tokens)
+        if room < 16:
+            raise ContextFull(
+                f"the conversation ({len(tokens)} tokens) no longer fits the context ({self.n_ctx}); "
+                "raise RUNTIME_N_CTX or lower the step limit"
+            )
+        started = time.perf_counter()
+        first_at: float | None = None
+        text = ""
+        finish: Literal["stop", "length", "callback"] = "stop"
+        completion = self.llm.create_completion(
+            tokens,
+            max_tokens=min(max_tokens, room),
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            stop=stop,
+            stream=True,
+        )
+        try:
+            for chunk in completion:
+                choice = chunk["choices"][0]
+                first_at = first_at or time.perf_counter()
+                if choice["text"]:
+                    text += choice["text"]
+                    yield choice["text"]
+                    if until is not None and until(text):
+                        finish = "callback"
+                        break
+                if choice.get("finish_reason") == "length":
+                    finish = "length"
+        finally:
+            completion.close()
+        ended = time.perf_counter()
+        first_at = first_at or ended
+        yield Generation(
+            text=text,
+            prompt_tokens=len(tokens),
+            cached_tokens=cached,
+            completion_tokens=self.count_tokens(text),
+            prefill_s=first_at - started,
+            decode_s=ended - first_at,
+            finish=finish,
+        )

@@ -1,0 +1,64 @@
+"""What the agent needs from a model, as schemas and a protocol, so a scripted fake can stand in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+from runtime.errors import RuntimeUserError
+
+
+class ContextFull(RuntimeUserError):
+    """The conversation outgrew the model's context window."""
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Generation(BaseModel):
+    """One completion and what it cost."""
+
+    text: str
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    prefill_s: float
+    decode_s: float
+    finish: Literal["stop", "length", "callback"]
+
+    @property
+    def decode_tok_s(self) -> float:
+        return self.completion_tokens / self.decode_s if self.decode_s > 0 else 0.0
+
+
+class PrefixInfo(BaseModel):
+    tokens: int
+    source: Literal["memory", "disk", "computed"]
+    seconds: float
+
+
+class Model(Protocol):
+    """A chat model the agent can drive: the llama.cpp backend, or a fake in tests."""
+
+    name: str
+    end_of_turn: str
+
+    def render(self, messages: list[ChatMessage], continue_assistant: str = "") -> str: ...
+
+    def warm_prefix(self, prefix: str) -> PrefixInfo: ...
+
+    def stream(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int,
+        stop: list[str],
+        until: Callable[[str], bool] | None = None,
+    ) -> Iterator[str | Generation]: ...

@@ -1,0 +1,79 @@
+"""The Toolset: every callable the student can use from its code (box tools, retrieval).
+
+Tools cross into the sandbox only as specs (name, signature, docstring); calls come back to the
+parent as plain JSON data and are answered by `Toolset.call`. The sandbox never holds a parent
+object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+JSONValue = Any
+"""A value made only of dict/list/str/int/float/bool/None."""
+
+
+class ToolError(Exception):
+    """A tool failed; the message becomes an observation the model can read."""
+
+
+class ToolSpec(BaseModel):
+    """What the prompt and the sandbox need to know about one tool."""
+
+    name: str = Field(description="Python identifier the student calls, e.g. 'solve_24'.")
+    qualified_name: str = Field(description="Namespaced name, e.g. 'math.solve_24'.")
+    description: str = ""
+    signature: str = Field(description="Python signature, e.g. '(numbers: list[int], target: int = 24) -> str'.")
+    parameters: dict[str, Any] = Field(default_factory=dict, description="JSON schema of the arguments.")
+    param_names: list[str] = Field(default_factory=list, description="Positional order of the arguments.")
+
+    def render(self) -> str:
+        """The tool as the prompt shows it: a Python stub with its docstring."""
+        doc = self.description.strip().replace('"""', "'''")
+        return f'def {self.name}{self.signature}:\n    """{doc}"""'
+
+
+class Tool(BaseModel):
+    """A spec plus the parent-side function that answers calls with JSON-able results."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    spec: ToolSpec
+    handler: Callable[[dict[str, Any]], JSONValue]
+
+
+class Toolset:
+    """Tools by sandbox name. Answers proxied calls; turns failures into ToolError."""
+
+    def __init__(self, tools: list[Tool] | None = None) -> None:
+        self._tools: dict[str, Tool] = {}
+        for tool in tools or []:
+            self.add(tool)
+
+    def add(self, tool: Tool) -> None:
+        if tool.spec.name in self._tools:
+            raise ValueError(f"duplicate tool name {tool.spec.name!r}")
+        self._tools[tool.spec.name] = tool
+
+    def specs(self) -> list[ToolSpec]:
+        return [t.spec for t in self._tools.values()]
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tools
+
+    def call(self, name: str, arguments: dict[str, Any]) -> JSONValue:
+        tool = self._tools.get(name)
+        if tool is None:
+            raise ToolError(f"unknown tool {name!r}")
+        try:
+            return tool.handler(arguments)
+        except ToolError:
+            raise
+        except Exception as exc:  # a tool's own bug must reach the model as text, not crash us
+            raise ToolError(f"{name} failed: {type(exc).__name__}: {exc}") from exc

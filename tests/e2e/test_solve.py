@@ -1,0 +1,62 @@
+"""`runtime solve` end to end: a new process, the real GGUF through llama.cpp, the real sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def solve(home, *args, timeout=600):
+    env = {**os.environ, "RUNTIME_HOME": str(home), "RUNTIME_THREADS": "2"}
+    return subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", "solve", *args],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )
+
+
+def test_default_model_writes_and_runs_code_for_an_arithmetic_question(e2e_home):
+    proc = solve(e2e_home, "--json", "What is the sum of the squares of the first 20 primes?")
+    assert proc.returncode in (0, 3), proc.stderr
+    trace = json.loads(proc.stdout)
+    assert trace["model"] == "qwen2.5-coder-1.5b"
+    assert trace["status"] in ("answered", "step_limit")
+    assert any(step["code"] and step["ok"] for step in trace["steps"]), "no code action ran"
+    for step in trace["steps"]:
+        assert {"thought", "code", "observation", "timings"} <= step.keys()
+        assert step["timings"]["completion_tokens"] > 0
+    assert "step 1" in proc.stderr  # the steps were shown as they happened
+
+
+def test_small_coder_answers_right_and_prints_only_the_answer_on_stdout(e2e_home):
+    # Qwen2.5-Coder-0.5B gets this right at temperature 0 (greedy, deterministic).
+    proc = solve(e2e_home, "--model", "qwen2.5-coder-0.5b", "What is 123 * 456?")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "56088"
+    assert "Observation:" in proc.stderr
+
+
+def test_second_process_loads_the_prompt_prefix_from_disk(e2e_home):
+    args = ("--model", "qwen2.5-coder-0.5b", "--json", "--max-steps", "1", "What is 7 * 6?")
+    solve(e2e_home, *args)
+    second = json.loads(solve(e2e_home, *args).stdout)
+    assert second["prefix"]["source"] == "disk"
+    assert second["prefix"]["seconds"] < 2
+
+
+def test_unknown_model_is_one_clear_line(e2e_home):
+    proc = solve(e2e_home, "--model", "no-such-model", "hi")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("error: unknown model 'no-such-model'")
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_gguf_path_is_one_clear_line(e2e_home, tmp_path):
+    proc = solve(e2e_home, "--model", str(tmp_path / "nope.gguf"), "hi")
+    assert proc.returncode == 1
+    assert "no such model file" in proc.stderr and "Traceback" not in proc.stderr

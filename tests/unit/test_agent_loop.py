@@ -1,0 +1,107 @@
+"""The CodeAct loop with a scripted model and the real sandbox."""
+
+import pytest
+
+from runtime.agent import Agent, AgentOptions
+from runtime.agent import events as ev
+from runtime.agent.parse import FORMAT_HELP
+from runtime.sandbox import Sandbox, SandboxPolicy
+from runtime.tools import Tool, Toolset, ToolSpec
+from tests.fakes import ScriptedModel
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(SandboxPolicy(timeout_s=5)) as box:
+        yield box
+
+
+def run(model, sandbox, question="q", **options):
+    events = list(Agent(model, sandbox, options=AgentOptions(**options)).run(question))
+    assert isinstance(events[-1], ev.RunFinished)
+    return events, events[-1].trace
+
+
+def step(code, thought="do it"):
+    return f"{thought}\n```python\n{code}\n```"
+
+
+def test_two_step_run_answers_with_the_computed_value(sandbox):
+    model = ScriptedModel([step("x = sum(p * p for p in [2, 3, 5])\nprint(x)"), step("final_answer(x)")])
+    events, trace = run(model, sandbox)
+    assert trace.status == "answered"
+    assert trace.answer == 38
+    assert [s.observation for s in trace.steps] == ["38", "Final answer: 38"]
+    kinds = [e.kind for e in events]
+    assert kinds[:3] == ["run_started", "prefix_ready", "step_started"]
+    assert kinds.count("action") == 2 and kinds.count("final_answer") == 1
+    # the observation of step 1 was shown to the model in step 2's prompt
+    assert "Observation: 38" in model.prompts[1]
+
+
+def test_every_prompt_starts_with_the_fixed_prefix(sandbox):
+    model = ScriptedModel([step("print(1)"), step("final_answer(1)")])
+    run(model, sandbox, question="What is one?")
+    prefix = model.prefixes[0]
+    assert "final_answer" in prefix and "What is one?" not in prefix
+    assert all(p.startswith(prefix) for p in model.prompts)
+    assert all(p.endswith("Thought: ") for p in model.prompts)
+
+
+def test_parse_failure_becomes_an_observation_and_the_run_continues(sandbox):
+    model = ScriptedModel(["The answer is obviously 4.", step("final_answer(2 + 2)")])
+    events, trace = run(model, sandbox)
+    assert trace.status == "answered" and trace.answer == 4
+    assert trace.steps[0].error_kind == "parse" and trace.steps[0].code is None
+    assert FORMAT_HELP in model.prompts[1]
+    assert any(isinstance(e, ev.ParseFailed) for e in events)
+
+
+def test_runtime_error_is_shown_to_the_model(sandbox):
+    model = ScriptedModel([step("print(1 / 0)"), step("final_answer('oops')")])
+    _, trace = run(model, sandbox)
+    assert not trace.steps[0].ok
+    assert "ZeroDivisionError" in trace.steps[0].observation
+    assert "ZeroDivisionError" in model.prompts[1]
+
+
+def test_step_limit_ends_the_run_with_a_clear_status(sandbox):
+    model = ScriptedModel([step("print('again')")] * 5)
+    _, trace = run(model, sandbox, max_steps=3)
+    assert trace.status == "step_limit"
+    assert trace.answer is None
+    assert len(trace.steps) == 3
+
+
+def test_generation_stops_at_the_closing_fence(sandbox):
+    chatty = step("print(7)") + "\nObservation: 7\nThought: more text the model should not write"
+    model = ScriptedModel([chatty, step("final_answer(7)")])
+    _, trace = run(model, sandbox)
+    assert trace.steps[0].raw.endswith("```")
+    assert "should not write" not in model.prompts[1]
+
+
+def test_trace_records_code_thought_and_timings(sandbox):
+    model = ScriptedModel([step("final_answer(3)", thought="easy.")])
+    _, trace = run(model, sandbox, question="1+2?")
+    record = trace.steps[0]
+    assert (record.thought, record.code, record.final) == ("easy.", "final_answer(3)", True)
+    assert record.timings.completion_tokens > 0 and record.timings.action_s >= 0
+    again = ev.RunTrace.model_validate_json(trace.model_dump_json())
+    assert again == trace
+
+
+def test_tools_are_listed_in_the_prompt_and_callable():
+    spec = ToolSpec(
+        name="double",
+        qualified_name="test.double",
+        description="Return twice n.",
+        signature="(n: int) -> int",
+        param_names=["n"],
+    )
+    toolset = Toolset([Tool(spec=spec, handler=lambda args: args["n"] * 2)])
+    model = ScriptedModel([step("final_answer(double(21))")])
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        events = list(Agent(model, box, tools=toolset.specs()).run("q"))
+    assert "def double(n: int) -> int:" in model.prefixes[0]
+    assert events[-1].trace.answer == 42
