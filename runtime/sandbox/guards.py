@@ -1,0 +1,388 @@
+"""RestrictedPython guards: what sandboxed code may read, write, call and import.
+
+RestrictedPython rewrites attribute and item access, iteration, unpacking, printing and augmented
+assignment into calls of the functions built here, and refuses private names at compile time.
+These functions are therefore the policy; they run only inside the worker process.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import string
+import types
+import weakref
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import _string
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safe_builtins
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES, IOPERATOR_TO_STR, copy_locations
+
+from runtime.sandbox.modules import ModuleView, build_views
+
+FILENAME = "<action>"
+
+DUNDER_METHODS = frozenset(
+    {
+        "__init__", "__repr__", "__str__", "__len__", "__iter__", "__next__", "__contains__",
+        "__getitem__", "__setitem__", "__delitem__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__",
+        "__ge__", "__hash__", "__bool__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__",
+        "__rmul__", "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+        "__rmod__", "__pow__", "__rpow__", "__neg__", "__pos__", "__abs__", "__call__", "__enter__",
+        "__exit__",
+    }
+)
+"""Special methods user classes may define (and reach through `super()`). Each only customizes the
+user's own class and is handed objects the code already holds; `__getattribute__`, `__setattr__`,
+`__del__`, `__init_subclass__`, `__set_name__`, `__class_getitem__` and `__format__` stay refused."""
+
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+    "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift, ">>=": operator.irshift,
+    "|=": operator.ior, "^=": operator.ixor, "&=": operator.iand, "//=": operator.ifloordiv,
+    "@=": operator.imatmul,
+}
+
+_UNAVAILABLE = {
+    "open": "there is no file access in the sandbox",
+    "input": "there is no console in the sandbox",
+    "eval": "code cannot create code in the sandbox",
+    "exec": "code cannot create code in the sandbox",
+    "compile": "code cannot create code in the sandbox",
+    "globals": "namespaces cannot be inspected in the sandbox",
+    "locals": "namespaces cannot be inspected in the sandbox",
+    "vars": "namespaces cannot be inspected in the sandbox",
+    "breakpoint": "there is no debugger in the sandbox",
+    "help": "use dir(x) or the tool descriptions instead",
+    "memoryview": "raw memory is not available in the sandbox",
+    "exit": "end the action with final_answer(x) instead",
+    "quit": "end the action with final_answer(x) instead",
+}
+
+_EXTRA_EXCEPTIONS = (
+    RecursionError, ModuleNotFoundError, TimeoutError, FileNotFoundError, PermissionError,
+    StopAsyncIteration, ConnectionError,
+)
+
+
+class Refused(Exception):
+    """Raised by a guard: the code asked for something the sandbox does not allow."""
+
+
+class RefusedAttribute(Refused, AttributeError):
+    """A private, frame-walking or module-leaking attribute; hasattr() sees it as absent."""
+
+
+class RefusedImport(Refused, ImportError):
+    """A module outside the allow-list; `except ImportError` fallbacks keep working."""
+
+
+class RefusedCall(Refused, TypeError):
+    """A builtin that the sandbox does not offer, or a forbidden way of calling one."""
+
+
+class CompileFailed(Exception):
+    """The action did not compile: bad syntax or a construct the policy refuses."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class SandboxTransformer(RestrictingNodeTransformer):
+    """RestrictedPython's transformer, with a few safe constructs ordinary code needs put back.
+
+    Added: special methods from DUNDER_METHODS, `super().__init__(...)`, reading `__name__`,
+    `nonlocal`, annotated assignments, and `obj.attr += x` / `obj[key] += x` (rewritten through
+    the same guards, with each sub-expression evaluated once).
+    """
+
+    def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
+        if allow_magic_methods and name in DUNDER_METHODS and node.col_offset != 0:
+            return
+        super().check_name(node, name, allow_magic_methods)
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id == "__name__" and isinstance(node.ctx, ast.Load):
+            return node
+        return super().visit_Name(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        if node.attr in DUNDER_METHODS and isinstance(node.ctx, ast.Load) and _is_super_call(node.value):
+            call = ast.Call(
+                func=ast.Name("_getattr_", ast.Load()),
+                args=[self.visit(node.value), ast.Constant(node.attr)],
+                keywords=[],
+            )
+            copy_locations(call, node)
+            return call
+        return super().visit_Attribute(node)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> Any:
+        for name in node.names:
+            self.check_name(node, name)
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
+        target = node.target
+        if not isinstance(target, (ast.Attribute, ast.Subscript)):
+            return super().visit_AugAssign(node)
+        load = ast.copy_location(type(target)(**{**_fields(target), "ctx": ast.Load()}), target)
+        self.visit(load)  # only for its checks (private names, frame attributes)
+        op = ast.Constant(IOPERATOR_TO_STR[type(node.op)])
+        statements: list[ast.stmt] = [_assign("_aug_obj", self.visit(target.value))]
+        if isinstance(target, ast.Attribute):
+            current = _call("_getattr_", _name("_aug_obj"), ast.Constant(target.attr))
+            store: ast.expr = ast.Attribute(_call("_write_", _name("_aug_obj")), target.attr, ast.Store())
+        else:
+            statements.append(_assign("_aug_key", self.visit(target.slice)))
+            current = _call("_getitem_", _name("_aug_obj"), _name("_aug_key"))
+            store = ast.Subscript(_call("_write_", _name("_aug_obj")), _name("_aug_key"), ast.Store())
+        update = _call("_inplacevar_", op, current, self.visit(node.value))
+        statements.append(ast.Assign(targets=[store], value=update))
+        for statement in statements:
+            ast.copy_location(statement, node)
+            ast.fix_missing_locations(statement)
+        return statements
+
+
+def _is_super_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
+
+
+def _fields(node: ast.AST) -> dict[str, Any]:
+    return {name: getattr(node, name) for name in node._fields}
+
+
+def _name(name: str) -> ast.Name:
+    return ast.Name(name, ast.Load())
+
+
+def _call(func: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=_name(func), args=list(args), keywords=[])
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[ast.Name(name, ast.Store())], value=value)
+
+
+def compile_action(code: str) -> tuple[types.CodeType, types.CodeType | None]:
+    """Compile an action; a trailing expression is compiled apart so its value can be shown."""
+    try:
+        tree = ast.parse(code, FILENAME)
+    except SyntaxError as exc:
+        text = f"\n    {exc.text.strip()}" if exc.text and exc.text.strip() else ""
+        raise CompileFailed("syntax", f"SyntaxError: {exc.msg} (line {exc.lineno}){text}") from None
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    body = compile_restricted_exec(tree, FILENAME, policy=SandboxTransformer)
+    value = compile_restricted_eval(last, FILENAME, policy=SandboxTransformer) if last else None
+    errors = [*body.errors, *(value.errors if value else ())]
+    if errors:
+        raise CompileFailed("policy", "Not allowed in the sandbox: " + "; ".join(map(_tidy, errors)))
+    assert body.code is not None
+    return body.code, value.code if value else None
+
+
+def _tidy(error: str) -> str:
+    """'Line 2: "x" is bad' -> '"x" is bad (line 2)'."""
+    head, sep, rest = error.partition(": ")
+    if sep and head.startswith("Line "):
+        return f"{rest.rstrip('.')} (line {head[5:]})"
+    return error
+
+
+class Guards:
+    """The guard functions and namespace for one worker; remembers which classes the code made."""
+
+    def __init__(self, allowed_modules: tuple[str, ...]) -> None:
+        self._user_classes: weakref.WeakSet[type] = weakref.WeakSet()
+        self._formatter = _GuardedFormatter(self)
+        self.modules: dict[str, ModuleView] = build_views(allowed_modules, self.getattr)
+        self.globals: dict[str, Any] = {}
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def getattr(self, obj: Any, name: str, default: Any = ...) -> Any:
+        """`obj.name` for sandboxed code; `default` as in getattr(), but refusals always raise."""
+        if type(name) is not str:
+            raise TypeError("attribute name must be a string")
+        if name.startswith("_") and not (type(obj) is super and name in DUNDER_METHODS):
+            raise RefusedAttribute(f"access to {name!r} is not allowed: names starting with '_' are private")
+        if name in INSPECT_ATTRIBUTES:
+            raise RefusedAttribute(f"access to {name!r} is not allowed: it exposes interpreter frames")
+        if name in ("format", "format_map") and _is_str(obj):
+            return self._str_format(obj, name)
+        if isinstance(obj, string.Formatter):
+            raise RefusedAttribute("string.Formatter is not available in the sandbox")
+        if name == "obj" and isinstance(obj, BaseException):
+            raise RefusedAttribute("the 'obj' attribute of exceptions is not available in the sandbox")
+        value = getattr(obj, name) if default is ... else getattr(obj, name, default)
+        return _no_module(value, name)
+
+    def getitem(self, obj: Any, key: Any) -> Any:
+        return _no_module(obj[key], repr(key))
+
+    def hasattr(self, obj: Any, name: str) -> bool:
+        try:
+            self.getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def write(self, obj: Any) -> Any:
+        """Allow `obj.x = v` and `obj[k] = v` on data and on what the code defined itself.
+
+        Refused: modules, classes and functions that the sandboxed code did not create, so it
+        cannot patch code the worker itself relies on.
+        """
+        if isinstance(obj, (types.ModuleType, ModuleView)):
+            raise RefusedAttribute("modules are read-only in the sandbox")
+        if isinstance(obj, type) and obj not in self._user_classes:
+            raise RefusedAttribute(f"built-in class {obj.__name__!r} is read-only in the sandbox")
+        if isinstance(obj, types.FunctionType) and obj.__globals__ is not self.globals:
+            raise RefusedAttribute("built-in functions are read-only in the sandbox")
+        if isinstance(obj, (types.BuiltinFunctionType, types.MethodType, types.BuiltinMethodType)):
+            raise RefusedAttribute("built-in functions are read-only in the sandbox")
+        return obj
+
+    def setattr(self, obj: Any, name: str, value: Any) -> None:
+        _check_public(name)
+        setattr(self.write(obj), name, value)
+
+    def delattr(self, obj: Any, name: str) -> None:
+        _check_public(name)
+        delattr(self.write(obj), name)
+
+    # -- the rest of RestrictedPython's hooks ----------------------------------------------------
+
+    def build_class(self, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
+        """Every `class` statement comes here (RestrictedPython's `__metaclass__` hook)."""
+        cls = type(name, bases, namespace)
+        self._user_classes.add(cls)
+        return cls
+
+    def import_(
+        self, name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
+    ) -> ModuleView:
+        if level:
+            raise RefusedImport("relative imports are not allowed in the sandbox")
+        view = self.modules.get(name)
+        if view is None:
+            allowed = ", ".join(sorted(self.modules))
+            raise RefusedImport(f"import of {name!r} is not allowed in the sandbox; allowed modules: {allowed}")
+        return view if fromlist else self.modules[name.partition(".")[0]]
+
+    def namespace(self, extra_builtins: dict[str, Any], printer: Any) -> dict[str, Any]:
+        """The globals of sandboxed code; guard names start with '_' so code can never rebind them."""
+        builtins = {k: v for k, v in safe_builtins.items() if k not in ("_getattr_", "setattr", "delattr")}
+        builtins.update({exc.__name__: exc for exc in _EXTRA_EXCEPTIONS})
+        builtins.update({name: _unavailable(name, why) for name, why in _UNAVAILABLE.items()})
+        builtins.update(
+            __import__=self.import_, getattr=self.getattr, hasattr=self.hasattr, setattr=self.setattr,
+            delattr=self.delattr, dir=sandbox_dir, type=sandbox_type, object=object, super=super,
+            property=property, staticmethod=staticmethod, classmethod=classmethod, list=list,
+            tuple=tuple, dict=dict, set=set, frozenset=frozenset, bytes=bytes, bytearray=bytearray,
+            enumerate=enumerate, zip=zip, map=map, filter=filter, sorted=sorted, reversed=reversed,
+            min=min, max=max, sum=sum, all=all, any=any, iter=iter, next=next, bin=bin, format=format,
+            ascii=ascii, NotImplemented=NotImplemented,
+        )
+        builtins.update(extra_builtins)
+        self.globals.clear()
+        self.globals.update(
+            __builtins__=builtins,
+            __name__="__main__",
+            __metaclass__=self.build_class,
+            _getattr_=self.getattr,
+            _getitem_=self.getitem,
+            _getiter_=iter,
+            _iter_unpack_sequence_=guarded_iter_unpack_sequence,
+            _unpack_sequence_=guarded_unpack_sequence,
+            _write_=self.write,
+            _inplacevar_=_inplacevar,
+            _apply_=_apply,
+            _print_=lambda _getattr=None: printer,
+            _print=printer,
+        )
+        return self.globals
+
+    def _str_format(self, obj: Any, name: str) -> Callable[..., str]:
+        """str.format / format_map whose fields go through these guards (CVE-2023-41039)."""
+        formatter = self._formatter
+        if isinstance(obj, str):
+            if name == "format":
+                return lambda *args, **kwargs: formatter.vformat(obj, args, kwargs)
+            return lambda mapping: formatter.vformat(obj, (), mapping)
+        if name == "format":
+            return lambda text, *args, **kwargs: formatter.vformat(str(text), args, kwargs)
+        return lambda text, mapping: formatter.vformat(str(text), (), mapping)
+
+
+class _GuardedFormatter(string.Formatter):
+    """Resolves `{a.b[c]}` fields with the sandbox's getattr/getitem instead of the real ones."""
+
+    def __init__(self, guards: Guards) -> None:
+        self._guards = guards
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, Any]:
+        first, rest = _string.formatter_field_name_split(field_name)
+        obj = self.get_value(first, args, kwargs)
+        for is_attr, key in rest:
+            obj = self._guards.getattr(obj, key) if is_attr else self._guards.getitem(obj, key)
+        return obj, first
+
+
+def sandbox_type(obj: Any, *more: Any) -> Any:
+    """type(x) only; the type of a class is this function, so the real `type` never leaks."""
+    if more:
+        raise RefusedCall("type() with three arguments is not allowed; use a class statement")
+    kind = type(obj)
+    return sandbox_type if issubclass(kind, type) else kind
+
+
+def sandbox_dir(obj: Any) -> list[str]:
+    """Public names only; dir() without an argument would expose the namespace."""
+    return [name for name in dir(obj) if not name.startswith("_")]
+
+
+def _is_str(obj: Any) -> bool:
+    return isinstance(obj, str) or (isinstance(obj, type) and issubclass(obj, str))
+
+
+def _no_module(value: Any, name: str) -> Any:
+    """No path may end at a real module: from one, everything (sys, os) is a few steps away."""
+    if isinstance(value, types.ModuleType):
+        raise RefusedAttribute(f"{name} is a module; modules are only reachable through import")
+    return value
+
+
+def _check_public(name: Any) -> None:
+    if type(name) is not str:
+        raise TypeError("attribute name must be a string")
+    if name.startswith("_"):
+        raise RefusedAttribute(f"access to {name!r} is not allowed: names starting with '_' are private")
+
+
+def _inplacevar(op: str, target: Any, value: Any) -> Any:
+    return _INPLACE[op](target, value)
+
+
+def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return func(*args, **kwargs)
+
+
+def _unavailable(name: str, why: str) -> Callable[..., NoReturn]:
+    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+        raise RefusedCall(f"{name}() is not available: {why}")
+
+    refuse.__name__ = refuse.__qualname__ = name
+    return refuse
