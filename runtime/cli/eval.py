@@ -1,0 +1,151 @@
+"""`runtime eval SUITE --mode MODE ...` and `runtime eval report DIR...`.
+
+Progress goes to stderr (one self-updating line on a terminal, one line per question in a log);
+the summary or table goes to stdout, as JSON with --json.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from runtime.cli._output import ByteProgress, info
+from runtime.config import Settings
+from runtime.eval import report as report_mod
+from runtime.eval.runner import MODES, EvalRequest, Mode, LlamaLoader, QuestionRecord, RunConfig, RunProgress, Summary, run_eval
+from runtime.eval.suites import LOADERS, load_suite
+
+
+class ProgressLine:
+    """A progress bar with the running accuracy and time per question, on stderr."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.resumed = 0
+
+    def start(self, progress: RunProgress) -> None:
+        self.started, self.resumed = time.monotonic(), progress.done
+        if progress.done and not self.quiet:
+            info(f"resuming: {progress.done} of {progress.total} questions already done")
+
+    def __call__(self, record: QuestionRecord, progress: RunProgress) -> None:
+        if self.quiet:
+            return
+        width = 24
+        filled = width * progress.done // max(1, progress.total)
+        per_question = (time.monotonic() - self.started) / max(1, progress.done - self.resumed)
+        eta = per_question * (progress.total - progress.done)
+        line = (
+            f"[{'#' * filled}{'-' * (width - filled)}] {progress.done}/{progress.total} "
+            f"acc {100 * progress.correct / progress.done:.1f}% ({progress.correct}) "
+            f"{per_question:.1f} s/q eta {eta / 60:.0f} min"
+        )
+        if self.tty:
+            click.echo(f"\r{line}", err=True, nl=progress.done == progress.total)
+        else:
+            click.echo(f"{line}  {record.id}: {record.outcome}", err=True)
+
+
+def summary_text(summary: Summary, out: Path) -> str:
+    low, high = summary.ci95
+    failures = ", ".join(f"{kind.replace('_', ' ')} {count}" for kind, count in summary.failures.items())
+    return (
+        f"{summary.config.suite} / {summary.config.mode} / {summary.config.model} (seed {summary.config.seed}): "
+        f"{summary.correct}/{summary.n} correct = {report_mod.percent(summary.accuracy)} "
+        f"[95% CI {100 * low:.1f}–{100 * high:.1f}]\n"
+        f"mean steps {summary.mean_steps:.2f}, prompt tokens {summary.mean_prompt_tokens:.0f}, "
+        f"generated tokens {summary.mean_completion_tokens:.0f}, {summary.wall_s_per_question:.1f} s/question\n"
+        f"failures: {failures}\n"
+        f"records: {out / 'records.jsonl'}"
+    )
+
+
+def _suite_command(name: str) -> click.Command:
+    @click.command(name=name)
+    @click.option("--mode", type=click.Choice(MODES), required=True, help="How the student answers.")
+    @click.option("--limit", type=click.IntRange(min=1), help="Questions to run (a seeded sample of the suite).")
+    @click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or .gguf path.")
+    @click.option("--sag", type=click.IntRange(min=1), help="Self-consistent action generation with N candidates.")
+    @click.option("--first-thought", is_flag=True, help="Agent modes: write the first thought before acting.")
+    @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel processes, one model each.")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default: under RUNTIME_HOME/eval).")
+    @click.option("--seed", type=int, help="Seed for the sample and for sampling (default: RUNTIME_SEED or 0).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+    def command(
+        mode: Mode,
+        limit: int | None,
+        model_name: str | None,
+        sag: int | None,
+        first_thought: bool,
+        workers: int,
+        out: Path | None,
+        seed: int | None,
+        as_json: bool,
+        quiet: bool,
+    ) -> None:
+        settings = Settings()
+        suite = load_suite(name)
+        config = RunConfig(
+            suite=suite.name,
+            split=suite.split,
+            sources=suite.sources,
+            checker=suite.checker,
+            mode=mode,
+            model=model_name or settings.default_model,
+            seed=settings.seed if seed is None else seed,
+            sag=sag,
+            first_thought=first_thought,
+            temperature=settings.temperature,
+            max_steps=settings.max_steps,
+        )
+        folder = out or settings.home / "eval" / config.folder_name()
+        request = EvalRequest(config=config, limit=limit, workers=workers, out=folder)
+        line = ProgressLine(quiet)
+        summary = run_eval(
+            request,
+            suite,
+            LlamaLoader(name=config.model),
+            settings,
+            on_record=line,
+            on_start=line.start,
+            on_bytes=ByteProgress() if not quiet else lambda *_: None,
+        )
+        click.echo(summary.model_dump_json(indent=2) if as_json else summary_text(summary, folder))
+
+    command.help = f"{inspect.getdoc(LOADERS[name])}\n\nRuns the {name} suite through --mode and records every question."
+    return command
+
+
+@click.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also write a bar chart of accuracy.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON instead of a table.")
+def report(folders: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
+    """Compare run FOLDERS side by side: a Markdown table on stdout."""
+    summaries = [report_mod.load_summary(folder) for folder in folders]
+    labels = [folder.name for folder in folders]
+    if png:
+        report_mod.write_chart(summaries, labels, png)
+        info(f"chart written to {png}")
+    if as_json:
+        click.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
+    else:
+        click.echo(report_mod.markdown_table(summaries, labels), nl=False)
+
+
+@click.group(name="eval")
+def eval_() -> None:
+    """Measure the student on real benchmarks (SUITE --mode MODE), or compare runs (report)."""
+
+
+for _name in LOADERS:
+    eval_.add_command(_suite_command(_name))
+eval_.add_command(report)

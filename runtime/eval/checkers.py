@@ -1,0 +1,199 @@
+"""Answer checkers: exact, principled and strict, so that a score means what it says.
+
+- game24: the expression is parsed with `ast` (never evaluated by Python), may use only + - * /,
+  parentheses and the puzzle's integers, each exactly once, and must equal 24 in exact fractions.
+- asdiv: numbers compared with their units stripped; answers that are expressions go through
+  math-verify; non-numeric answers (names, yes/no, times, ratios) by normalized text.
+- nq: normalized exact match (lower case, no punctuation or articles) against any gold answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import operator
+import re
+import threading
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from pydantic import BaseModel
+
+from runtime.eval.suites import CheckerName, normalize_text
+
+_MAX_ANSWER_CHARS = 300
+
+
+class Verdict(BaseModel):
+    correct: bool
+    read_as: str | None = None
+    reason: str = ""
+
+
+def answer_text(answer: Any) -> str | None:
+    """The agent's final value (any JSON value) or the CoT answer line, as text."""
+    match answer:
+        case None:
+            return None
+        case bool():
+            return "yes" if answer else "no"
+        case str():
+            return answer.strip()
+        case list() | tuple():
+            return "; ".join(filter(None, (answer_text(a) for a in answer)))
+        case _:
+            return json.dumps(answer) if isinstance(answer, dict) else str(answer)
+
+
+# ---------------------------------------------------------------- game24
+
+_OPERATORS: dict[type[ast.operator], Callable[[Fraction, Fraction], Fraction]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+_SYMBOLS = str.maketrans({"×": "*", "÷": "/", "−": "-", "–": "-", "[": "(", "]": ")", "{": "(", "}": ")"})
+
+
+class _Rejected(ValueError):
+    """The expression breaks a rule of the game."""
+
+
+def _evaluate(node: ast.expr, used: list[int]) -> Fraction:
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _evaluate(node.left, used), _evaluate(node.right, used)
+        if isinstance(node.op, ast.Div) and right == 0:
+            raise _Rejected("division by zero")
+        return _OPERATORS[type(node.op)](left, right)
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        used.append(node.value)
+        return Fraction(node.value)
+    raise _Rejected(f"not allowed in the game: {ast.unparse(node)!r}")
+
+
+def game24_expression(text: str) -> str:
+    """The expression part of an answer such as '(4 + 8) * (6 - 4) = 24' or '`4*6`'."""
+    text = text.translate(_SYMBOLS).replace("\\times", "*").replace("\\div", "/").strip().strip("`$ .")
+    sides = [side.strip() for side in text.split("=")]
+    return next((side for side in sides if side and side != "24"), sides[0])
+
+
+def check_game24(numbers: list[int], answer: Any) -> Verdict:
+    text = answer_text(answer)
+    if not text:
+        return Verdict(correct=False, reason="no answer")
+    expression = game24_expression(text)
+    if len(expression) > _MAX_ANSWER_CHARS:
+        return Verdict(correct=False, read_as=expression[:_MAX_ANSWER_CHARS], reason="expression too long")
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except (SyntaxError, ValueError):
+        return Verdict(correct=False, read_as=expression, reason="not an arithmetic expression")
+    used: list[int] = []
+    try:
+        value = _evaluate(tree.body, used)
+    except _Rejected as exc:
+        return Verdict(correct=False, read_as=expression, reason=str(exc))
+    if sorted(used) != sorted(numbers):
+        return Verdict(correct=False, read_as=expression, reason=f"uses {sorted(used)}, not each of {sorted(numbers)} once")
+    if value != 24:
+        return Verdict(correct=False, read_as=expression, reason=f"equals {value}, not 24")
+    return Verdict(correct=True, read_as=expression, reason="uses each number once and equals 24")
+
+
+# ---------------------------------------------------------------- asdiv
+
+_NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?"
+_GOLD_NUMBER = re.compile(rf"^\s*\$?\s*(?P<num>{_NUMBER})(?:\s*/\s*(?P<den>\d+))?\s*%?(?P<unit>[^\d:]*)$")
+_ANY_NUMBER = re.compile(r"(?<![\w.])(?P<num>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+)(?:\s*/\s*(?P<den>\d+))?")
+_CLOCK = re.compile(r"\b([ap])\.\s?m\.?", re.I)
+_EXPRESSION_HINT = re.compile(r"\\|\^|sqrt|frac|[*/+()]")
+
+
+def _fraction(num: str, den: str | None) -> Fraction:
+    value = Fraction(num.replace(",", ""))
+    return value / int(den) if den and int(den) else value
+
+
+def _show(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
+
+
+def gold_numbers(gold: str) -> list[tuple[Fraction, int]] | None:
+    """(value, decimals written) of each ';'-separated part, or None when a part is not a number."""
+    parts: list[tuple[Fraction, int]] = []
+    for part in gold.split(";"):
+        match = _GOLD_NUMBER.match(part)
+        if not match or not re.search(r"\d", match["num"]):
+            return None
+        decimals = len(match["num"].partition(".")[2])
+        parts.append((_fraction(match["num"], match["den"]), decimals))
+    return parts
+
+
+def _same_number(predicted: Fraction, gold: Fraction, decimals: int) -> bool:
+    """Exact, or equal up to float noise, or rounded to the gold's 2+ written decimals (gold '3.333')."""
+    if predicted == gold or abs(predicted - gold) <= Fraction(1, 10**6) * max(1, abs(gold)):
+        return True
+    return decimals >= 2 and round(predicted, decimals) == gold
+
+
+def _math_verify(gold: str, predicted: str) -> bool:
+    """math-verify for expression answers; its signal-based timeout works only on the main thread."""
+    from math_verify import parse, verify
+
+    timeout = 5 if threading.current_thread() is threading.main_thread() else None
+    gold_parsed = parse(gold, parsing_timeout=timeout)
+    predicted_parsed = parse(predicted, parsing_timeout=timeout)
+    return bool(gold_parsed and predicted_parsed and verify(gold_parsed, predicted_parsed, timeout_seconds=timeout))
+
+
+def _clock_text(text: str) -> str:
+    return normalize_text(_CLOCK.sub(lambda m: f"{m[1].lower()}m", text))
+
+
+def check_asdiv(gold: str, answer: Any) -> Verdict:
+    text = answer_text(answer)
+    if not text:
+        return Verdict(correct=False, reason="no answer")
+    text = text[:_MAX_ANSWER_CHARS]
+    expected = gold_numbers(gold)
+    if expected is None:
+        same = _clock_text(text) == _clock_text(gold)
+        return Verdict(correct=same, read_as=text, reason="text match" if same else "text differs")
+    found = [_fraction(m["num"], m["den"]) for m in _ANY_NUMBER.finditer(text)]
+    if len(found) == len(expected):
+        same = all(_same_number(p, g, d) for p, (g, d) in zip(found, expected))
+        read_as = "; ".join(_show(p) for p in found)
+        return Verdict(correct=same, read_as=read_as, reason="numbers match" if same else "numbers differ")
+    if len(expected) == 1 and _EXPRESSION_HINT.search(text) and _math_verify(gold.split(";")[0], text):
+        return Verdict(correct=True, read_as=text, reason="math-verify: equivalent expression")
+    return Verdict(correct=False, read_as=text, reason=f"found {len(found)} numbers, expected {len(expected)}")
+
+
+# ---------------------------------------------------------------- nq
+
+def check_nq(golds: list[str], answer: Any) -> Verdict:
+    candidates = [answer_text(a) for a in answer] if isinstance(answer, list) else [answer_text(answer)]
+    predicted = {normalize_text(c[:_MAX_ANSWER_CHARS]) for c in candidates if c}
+    if not predicted:
+        return Verdict(correct=False, reason="no answer")
+    hit = next((g for g in golds if normalize_text(g) in predicted), None)
+    return Verdict(
+        correct=hit is not None,
+        read_as=" | ".join(sorted(predicted)),
+        reason=f"matches {hit!r}" if hit is not None else "matches no gold answer",
+    )
+
+
+CHECKERS: dict[CheckerName, Callable[[Any, Any], Verdict]] = {
+    "game24": check_game24,
+    "asdiv": check_asdiv,
+    "nq": check_nq,
+}
+
+
+def check(checker: CheckerName, gold: Any, answer: Any) -> Verdict:
+    return CHECKERS[checker](gold, answer)

