@@ -1,0 +1,1 @@
+"""The terminal UI of `runtime chat` (textual): app, screens, widgets, saved sessions."""

@@ -1,0 +1,83 @@
+"""`runtime chat`: a textual app to talk to the local student agent, offline, and watch it work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from runtime.config import Settings
+from tui.commands import SLASH_COMMANDS
+from tui.models import ModelFactory, llama_factory
+from tui.screens.chat import ChatScreen
+from tui.screens.picker import SessionPicker
+from tui.sessions import ChatOptions, OptionsSet, SessionError, SessionLog, SessionStore
+
+
+class ChatApp(App[None]):
+    """Opens one chat screen on a new, resumed or picked session.
+
+    `model_factory` is injectable so tests drive the app with a scripted model.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "runtime chat"
+
+    def __init__(
+        self,
+        settings: Settings,
+        model_factory: ModelFactory | None = None,
+        *,
+        model: str | None = None,
+        resume: str | None = None,
+        pick: bool = False,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.model_factory = model_factory or llama_factory(settings)
+        self.store = SessionStore(settings)
+        self.model_name = model
+        self.resume = resume
+        self.pick = pick
+
+    def on_mount(self) -> None:
+        sessions = self.store.sessions() if self.pick else []
+        if sessions:
+            self.push_screen(SessionPicker(sessions), callback=self.start)
+        else:
+            self.start(self.resume)
+            if self.pick:
+                self.notify("No saved sessions yet; this is a new one.")
+
+    def start(self, session_id: str | None) -> None:
+        """Open the chat on a session; a --model given on the command line overrides a resumed one's."""
+        log = self._open(session_id) if session_id else None
+        if log is None:
+            log = self.store.create(ChatOptions(model=self.model_name))
+        elif self.model_name and self.model_name != log.session.options.model:
+            log.record(OptionsSet(options=log.session.options.model_copy(update={"model": self.model_name})))
+        self.push_screen(ChatScreen(self.settings, self.model_factory, self.store, log))
+
+    def _open(self, session_id: str) -> SessionLog | None:
+        try:
+            return self.store.open(session_id)
+        except SessionError as exc:
+            self.notify(str(exc), title="Could not resume", severity="error", timeout=10)
+            return None
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, ChatScreen):
+            for command in SLASH_COMMANDS:
+                yield SystemCommand(command.usage, command.help, partial(screen.palette_command, command))
+            yield SystemCommand("Resume a saved session", "Pick an earlier conversation", partial(self.pick_session, screen))
+
+    def pick_session(self, screen: ChatScreen) -> None:
+        def chosen(session_id: str | None) -> None:
+            log = self._open(session_id) if session_id else None
+            if log is not None:
+                screen.open_session(log)
+
+        self.push_screen(SessionPicker(self.store.sessions()), callback=chosen)

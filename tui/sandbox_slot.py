@@ -1,0 +1,41 @@
+"""The chat's sandbox: opened on first use, kept across questions, replaced after a stop or a failure."""
+
+from __future__ import annotations
+
+import threading
+
+from runtime import assembly
+from runtime.config import Settings
+from runtime.sandbox import Sandbox
+
+
+class SandboxSlot:
+    """Holds at most one open sandbox. `get` runs in the agent's worker thread (starting a worker
+    process takes a moment); `discard` may come from the UI thread, to stop a running action."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Sandbox:
+        with self._lock:
+            if self._sandbox is None:
+                self._sandbox = assembly.open_sandbox(self._settings, toolset=None)
+            return self._sandbox
+
+    def discard(self) -> None:
+        """Kill the sandbox's worker process now (a running action ends); the next `get` opens a new one.
+
+        Closing happens on a helper thread so the UI never waits for a process to be reaped."""
+        with self._lock:
+            sandbox, self._sandbox = self._sandbox, None
+        if sandbox is not None:
+            threading.Thread(target=sandbox.close, name="sandbox-close", daemon=True).start()
+
+    def close(self) -> None:
+        """On exit: close in this thread, so no worker process outlives the app."""
+        with self._lock:
+            sandbox, self._sandbox = self._sandbox, None
+        if sandbox is not None:
+            sandbox.close()

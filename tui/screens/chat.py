@@ -1,0 +1,388 @@
+"""The chat screen: the conversation, the input, the side panel; model and agent run in workers.
+
+The screen holds no agent logic: a worker thread iterates `Agent.run` and posts each event back;
+the screen renders it and appends finished steps to the session file. Stopping cancels the
+worker (it stops iterating at the next event) and, mid-action, kills the sandbox's worker process.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, get_current_worker
+
+from runtime import assembly
+from runtime.agent import events as ev
+from runtime.config import Settings
+from runtime.errors import RuntimeUserError
+from runtime.model.base import Model
+from tui.commands import SLASH_COMMANDS, SlashCommand, parse_command
+from tui.context import with_context
+from tui.models import ModelFactory, ModelInfo, describe
+from tui.sandbox_slot import SandboxSlot
+from tui.screens.help import HelpScreen
+from tui.sessions import Asked, ChatOptions, OptionsSet, SessionLog, SessionStore, StepSaved, TitleSet, TurnEnded
+from tui.widgets.conversation import AnswerView, Conversation
+from tui.widgets.prompt import PromptInput
+from tui.widgets.side_panel import PanelState, SidePanel
+from tui.widgets.status_bar import StatusBar
+
+UNAVAILABLE = {
+    "boxes": "Boxes are not available yet: the box loader is still being built.",
+    "collection": "Collections are not available yet: retrieval is still being built.",
+    "sag": "Self-consistent actions (SAG) are not available yet.",
+}
+"""Features the slash commands can switch but this build of the runtime cannot use yet."""
+
+
+class AgentUpdate(Message):
+    def __init__(self, run: int, event: ev.Event) -> None:
+        super().__init__()
+        self.run, self.event = run, event
+
+
+class RunFailed(Message):
+    def __init__(self, run: int, error: str) -> None:
+        super().__init__()
+        self.run, self.error = run, error
+
+
+class ModelProgress(Message):
+    def __init__(self, label: str, done: int, total: int) -> None:
+        super().__init__()
+        self.label, self.done, self.total = label, done, total
+
+
+class ModelLoaded(Message):
+    def __init__(self, model: Model) -> None:
+        super().__init__()
+        self.model = model
+
+
+class ModelFailed(Message):
+    def __init__(self, name: str, error: str) -> None:
+        super().__init__()
+        self.name, self.error = name, error
+
+
+@dataclass
+class ActiveRun:
+    """The answer being worked on; events from any other run number are stale and ignored."""
+
+    number: int
+    view: AnswerView
+    worker: Worker[None] | None = None
+    acting: bool = False
+
+
+def readable(exc: BaseException) -> str:
+    """An exception as one line for a notice: user errors speak for themselves, others name their type."""
+    return str(exc) if isinstance(exc, RuntimeUserError) else f"{type(exc).__name__}: {exc}"
+
+
+class ChatScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "stop", "Stop", priority=True),
+        Binding("f1", "help", "Help"),
+    ]
+
+    def __init__(self, settings: Settings, model_factory: ModelFactory, store: SessionStore, log: SessionLog) -> None:
+        super().__init__()
+        self.settings = settings
+        self.model_factory = model_factory
+        self.store = store
+        self.session_log = log
+        self.model: Model | None = None
+        self.model_spec: str | None = None
+        self.model_info: ModelInfo | None = None
+        self.model_status = "not loaded"
+        self.context_used = 0
+        self.tools: list[str] = []
+        self.sandbox = SandboxSlot(settings)
+        self.active: ActiveRun | None = None
+        self._runs = 0
+        self._model_lock = threading.Lock()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="chat"):
+                yield Conversation(id="conversation")
+                yield PromptInput(id="prompt")
+            yield SidePanel(id="side")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_session()
+        self.load_model(self.options.model)
+
+    def open_session(self, log: SessionLog) -> None:
+        """Continue another conversation (a resumed one, or a new one after /clear) on this screen."""
+        if self.active is not None:
+            self.notify("Stop the current answer (Esc) first.", severity="warning")
+            return
+        self.session_log = log
+        self.sandbox.discard()
+        self.context_used = 0
+        self.query_one(Conversation).clear()
+        self._show_session()
+        if log.session.options.model != self.model_spec:
+            self.load_model(log.session.options.model)
+
+    def _show_session(self) -> None:
+        session = self.session_log.session
+        self.query_one(Conversation).show_turns(session.turns)
+        prompt = self.query_one(PromptInput)
+        prompt.set_inputs([t.question for t in session.turns])
+        prompt.focus()
+        self.sub_title = session.title or session.id
+        self.refresh_panel()
+
+    def on_unmount(self) -> None:
+        self.sandbox.close()
+
+    @property
+    def options(self) -> ChatOptions:
+        return self.session_log.session.options
+
+    # ── model ──────────────────────────────────────────────────────────────────────────────
+
+    def load_model(self, name: str | None) -> None:
+        self.model, self.model_info, self.model_spec = None, None, name
+        self.model_status = "loading…"
+        self.refresh_panel()
+        self.query_one(StatusBar).idle(f"loading model {name or self.settings.default_model}…")
+        self._load_model(name)
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def _load_model(self, name: str | None) -> None:
+        def progress(label: str, done: int, total: int) -> None:
+            self.post_message(ModelProgress(label, done, total))
+
+        try:
+            model = self.model_factory(name, progress)
+        except Exception as exc:  # shown as a notice; a failed load must not end the app
+            self.post_message(ModelFailed(name or self.settings.default_model, readable(exc)))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(ModelLoaded(model))
+
+    def on_model_progress(self, message: ModelProgress) -> None:
+        self.query_one(SidePanel).show_progress(message.label, message.done, message.total)
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        self.model = message.model
+        self.model_info = describe(message.model, self.settings)
+        self.model_status = "ready"
+        self.context_used = 0
+        self.query_one(SidePanel).hide_progress()
+        self.query_one(StatusBar).idle(f"{self.model_info.name} ready · Enter sends · Esc stops · /help")
+        self.refresh_panel()
+
+    def on_model_failed(self, message: ModelFailed) -> None:
+        self.model_status = "failed to load"
+        self.query_one(SidePanel).hide_progress()
+        self.query_one(StatusBar).idle(f"no model: {message.error}")
+        self.notify(message.error, title=f"Could not load {message.name}", severity="error", timeout=10)
+        self.refresh_panel()
+
+    # ── asking ─────────────────────────────────────────────────────────────────────────────
+
+    @on(PromptInput.Submitted)
+    def on_prompt_submitted(self, message: PromptInput.Submitted) -> None:
+        command = parse_command(message.text)
+        if command is None:
+            self.ask(message.text)
+        else:
+            self.run_command(command.name, command.argument)
+
+    def ask(self, question: str) -> None:
+        if self.active is not None:
+            self.notify("Still answering; press Esc to stop it first.", severity="warning")
+            return
+        if self.model is None:
+            self.notify(f"No model yet ({self.model_status}); try /model NAME.", severity="warning")
+            return
+        task = with_context(self.session_log.session.turns, question)
+        self.session_log.record(Asked(question=question, at=datetime.now()))
+        conversation = self.query_one(Conversation)
+        conversation.add_question(question)
+        self._runs += 1
+        self.active = ActiveRun(self._runs, conversation.add_answer())
+        self.active.worker = self._run_agent(self.active.number, self.model, task)
+
+    @work(thread=True, exclusive=True, group="agent", exit_on_error=False)
+    def _run_agent(self, number: int, model: Model, task: str) -> None:
+        worker = get_current_worker()
+        with self._model_lock:  # a stopped run may still be finishing its last token
+            if worker.is_cancelled:
+                return
+            try:
+                sandbox = self.sandbox.get()
+                agent = assembly.make_agent(model, sandbox, None, assembly.agent_options(self.settings))  # type: ignore[arg-type]
+                events = agent.run(task)
+                try:
+                    for event in events:
+                        if worker.is_cancelled:
+                            return
+                        self.post_message(AgentUpdate(number, event))
+                finally:
+                    events.close()
+            except Exception as exc:  # the model, the sandbox or a tool failed: a notice, not a crash
+                self.sandbox.discard()
+                if not worker.is_cancelled:
+                    self.post_message(RunFailed(number, readable(exc)))
+
+    def on_agent_update(self, message: AgentUpdate) -> None:
+        run = self.active
+        if run is None or message.run != run.number:
+            return
+        event = message.event
+        run.view.handle(event)
+        status = self.query_one(StatusBar)
+        match event:
+            case ev.RunStarted(tools=tools):
+                self.tools = tools
+                status.idle("reading the prompt…")
+                self.refresh_panel()
+            case ev.StepStarted(step=step):
+                status.step_started(step)
+            case ev.TextDelta():
+                status.text_arrived()
+            case ev.ActionParsed():
+                run.acting = True
+                status.running_code()
+            case ev.ObservationEvent():
+                run.acting = False
+            case ev.StepFinished(record=record):
+                self.session_log.record(StepSaved(record=record))
+                self.context_used = record.timings.prompt_tokens + record.timings.completion_tokens
+                status.step_finished(record)
+                self.refresh_panel()
+            case ev.RunFinished(trace=trace):
+                self._end_run(TurnEnded(status=trace.status, answer=trace.answer, error=trace.error, wall_s=trace.wall_s))
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if self.active is not None and message.run == self.active.number:
+            self.notify(message.error, title="The run failed", severity="error", timeout=10)
+            self._end_run(TurnEnded(status="error", error=message.error))
+
+    def action_stop(self) -> None:
+        """Esc: stop generating or running code now; the conversation stays usable."""
+        run = self.active
+        if run is None:
+            return
+        if run.worker is not None:
+            run.worker.cancel()
+        if run.acting:
+            self.sandbox.discard()
+        self._end_run(TurnEnded(status="cancelled"))
+        self.notify("Stopped.", timeout=2)
+
+    def _end_run(self, ended: TurnEnded) -> None:
+        assert self.active is not None
+        self.session_log.record(ended)
+        self.active.view.end(self.session_log.session.turns[-1])
+        self.active = None
+        self.query_one(StatusBar).run_ended(self.session_log.session.turns[-1])
+
+    # ── slash commands ─────────────────────────────────────────────────────────────────────
+
+    def run_command(self, name: str, argument: str) -> None:
+        match name:
+            case "model":
+                self._command_model(argument)
+            case "boxes":
+                self._set_options(boxes=not self.options.boxes)
+                self._notify_option("boxes", f"Boxes {'on' if self.options.boxes else 'off'}.")
+            case "collection":
+                self._set_options(collection=argument or None)
+                self._notify_option("collection", f"Collection: {argument}." if argument else "No collection.")
+            case "sag":
+                self._command_sag(argument)
+            case "clear":
+                self._command_clear()
+            case "save":
+                self._command_save(argument)
+            case "help":
+                self.action_help()
+            case _:
+                self.notify(f"Unknown command /{name}; /help lists them.", severity="warning")
+
+    def _command_model(self, name: str) -> None:
+        if not name:
+            self.notify("Usage: /model NAME (a registry name or a .gguf path).", severity="warning")
+        elif self.active is not None:
+            self.notify("Stop the current answer (Esc) before changing the model.", severity="warning")
+        else:
+            self._set_options(model=name)
+            self.load_model(name)
+
+    def _command_sag(self, argument: str) -> None:
+        if not argument.isdigit() or int(argument) < 1:
+            self.notify("Usage: /sag N, with N ≥ 1 candidates per step (1 turns it off).", severity="warning")
+            return
+        self._set_options(sag=int(argument))
+        self._notify_option("sag", f"SAG: {argument} candidates per step." if self.options.sag > 1 else "SAG off.")
+
+    def _command_clear(self) -> None:
+        if self.active is None:
+            self.open_session(self.store.create(self.options))
+            self.notify("New conversation.", timeout=2)
+        else:
+            self.notify("Stop the current answer (Esc) before clearing.", severity="warning")
+
+    def _command_save(self, title: str) -> None:
+        if title:
+            self.session_log.record(TitleSet(title=title))
+            self.sub_title = title
+            self.refresh_panel()
+        if self.session_log.path.exists():
+            self.notify(f"Saved as {self.session_log.path}", timeout=6)
+        else:
+            self.notify("Nothing to save yet: ask something first.", severity="warning")
+
+    def _set_options(self, **changes: object) -> None:
+        options = self.options.model_copy(update=changes)
+        self.session_log.record(OptionsSet(options=options))
+        self.refresh_panel()
+
+    def _notify_option(self, feature: str, done: str) -> None:
+        enabled = {"boxes": self.options.boxes, "collection": bool(self.options.collection), "sag": self.options.sag > 1}
+        if enabled[feature]:
+            self.notify(f"{done} {UNAVAILABLE[feature]}", severity="warning", timeout=6)
+        else:
+            self.notify(done, timeout=3)
+
+    def palette_command(self, command: SlashCommand) -> None:
+        """A palette entry: commands that take an argument wait in the input for it; others run now."""
+        if command.takes_argument:
+            self.query_one(PromptInput).prefill(f"/{command.name} ")
+        else:
+            self.run_command(command.name, "")
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(SLASH_COMMANDS))
+
+    def refresh_panel(self) -> None:
+        self.query_one(SidePanel).show(
+            PanelState(
+                model=self.model_info,
+                model_status=self.model_status,
+                context_used=self.context_used,
+                options=self.options,
+                tools=self.tools,
+                unavailable=list(UNAVAILABLE),
+                session=self.session_log.session.title or self.session_log.session.id,
+            )
+        )
