@@ -1,0 +1,1 @@
+"""Boxes shipped with the runtime, in source form: one folder per box (see docs/mcp-box.md)."""

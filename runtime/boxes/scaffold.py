@@ -1,0 +1,85 @@
+"""Authoring: scaffold a new box from a template, and seal a box folder (record its files' sha256)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from runtime import __version__ as RUNTIME_VERSION
+from runtime.boxes.bundle import Limits, read_entries, sha256
+from runtime.boxes.errors import BoxError, ManifestError
+from runtime.boxes.manifest import MANIFEST_NAMES, BoxName, Manifest, read_raw, render_manifest, validate_manifest
+
+TEMPLATE_MODULE = '''"""{name}: tools distilled from a teacher's work. Replace the example with your own."""
+
+from __future__ import annotations
+
+from fastmcp import FastMCP
+
+mcp = FastMCP("{name}")
+
+
+@mcp.tool
+def scale_values(values: list[float], factor: float = 2.0) -> list[float]:
+    """Multiply every value by the same factor.
+
+    scale_values([1, 2.5], 3) gives [3.0, 7.5].
+
+    Args:
+        values: The numbers to scale.
+        factor: What to multiply each number by.
+    """
+    return [v * factor for v in values]
+'''
+
+TEMPLATE_EXAMPLES = {"scale_values": [{"args": {"values": [1, 2.5], "factor": 3}, "expect": [3.0, 7.5]}]}
+
+
+def seal(folder: Path, limits: Limits | None = None) -> Manifest:
+    """Rewrite the folder's manifest so `files` holds the sha256 of every other file."""
+    entries = read_entries(folder, limits or Limits())
+    present = [name for name in MANIFEST_NAMES if name in entries]
+    if len(present) != 1:
+        raise ManifestError(f"{folder}: needs exactly one of box.toml or box.json")
+    manifest_name = present[0]
+    raw = read_raw(manifest_name, entries.pop(manifest_name))
+    raw["files"] = {path: sha256(data) for path, data in sorted(entries.items())}
+    manifest = validate_manifest(manifest_name, raw)
+    temp = folder / f".{manifest_name}.tmp"
+    temp.write_bytes(render_manifest(manifest, manifest_name))
+    os.replace(temp, folder / manifest_name)
+    return manifest
+
+
+def new_box(name: str, parent: Path) -> Path:
+    """Create `parent/name/` with a manifest, one tool module and its examples, already sealed."""
+    try:
+        TypeAdapter(BoxName).validate_python(name)
+    except ValidationError:
+        raise ManifestError(f"box name {name!r} must be a lowercase identifier like 'my_tools'") from None
+    folder = parent / name
+    if folder.exists():
+        raise BoxError(f"{folder} already exists")
+    files = {
+        "tools.py": TEMPLATE_MODULE.format(name=name).encode(),
+        "examples.json": (json.dumps(TEMPLATE_EXAMPLES, indent=2) + "\n").encode(),
+    }
+    manifest = Manifest(
+        name=name,
+        version="0.1.0",
+        description=f"{name}: describe what these tools are for.",
+        license="MIT",
+        authors=["Your Name"],
+        min_runtime_version=RUNTIME_VERSION,
+        modules=["tools.py"],
+        examples="examples.json",
+        files={path: sha256(data) for path, data in files.items()},
+    )
+    folder.mkdir(parents=True)
+    for path, data in files.items():
+        (folder / path).write_bytes(data)
+    (folder / "box.toml").write_bytes(render_manifest(manifest, "box.toml"))
+    return folder
