@@ -8,6 +8,7 @@ These functions are therefore the policy; they run only inside the worker proces
 from __future__ import annotations
 
 import ast
+import importlib
 import operator
 import string
 import types
@@ -20,7 +21,8 @@ from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safe_builtins
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, IOPERATOR_TO_STR, copy_locations
 
-from runtime.sandbox.modules import ModuleView, build_views
+from runtime.sandbox.modules import ModuleView, build_views, withholds
+from runtime.sandbox.refusals import RefusedAttribute, RefusedCall, RefusedImport
 
 FILENAME = "<action>"
 
@@ -37,6 +39,9 @@ DUNDER_METHODS = frozenset(
 """Special methods user classes may define (and reach through `super()`). Each only customizes the
 user's own class and is handed objects the code already holds; `__getattribute__`, `__setattr__`,
 `__del__`, `__init_subclass__`, `__set_name__`, `__class_getitem__` and `__format__` stay refused."""
+
+READABLE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__"})
+"""Private-looking attributes that are only strings; `type(e).__name__` is everyday code."""
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
@@ -67,22 +72,6 @@ _EXTRA_EXCEPTIONS = (
 )
 
 
-class Refused(Exception):
-    """Raised by a guard: the code asked for something the sandbox does not allow."""
-
-
-class RefusedAttribute(Refused, AttributeError):
-    """A private, frame-walking or module-leaking attribute; hasattr() sees it as absent."""
-
-
-class RefusedImport(Refused, ImportError):
-    """A module outside the allow-list; `except ImportError` fallbacks keep working."""
-
-
-class RefusedCall(Refused, TypeError):
-    """A builtin that the sandbox does not offer, or a forbidden way of calling one."""
-
-
 class CompileFailed(Exception):
     """The action did not compile: bad syntax or a construct the policy refuses."""
 
@@ -95,9 +84,10 @@ class CompileFailed(Exception):
 class SandboxTransformer(RestrictingNodeTransformer):
     """RestrictedPython's transformer, with a few safe constructs ordinary code needs put back.
 
-    Added: special methods from DUNDER_METHODS, `super().__init__(...)`, reading `__name__`,
-    `nonlocal`, annotated assignments, and `obj.attr += x` / `obj[key] += x` (rewritten through
-    the same guards, with each sub-expression evaluated once).
+    Added: special methods from DUNDER_METHODS, `super().__init__(...)`, reading the global
+    `__name__` and READABLE_DUNDERS attributes, `nonlocal`, annotated assignments, and
+    `obj.attr += x` / `obj[key] += x` (rewritten through the same guards, each sub-expression
+    evaluated once).
     """
 
     def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
@@ -111,7 +101,8 @@ class SandboxTransformer(RestrictingNodeTransformer):
         return super().visit_Name(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
-        if node.attr in DUNDER_METHODS and isinstance(node.ctx, ast.Load) and _is_super_call(node.value):
+        readable = node.attr in READABLE_DUNDERS or (node.attr in DUNDER_METHODS and _is_super_call(node.value))
+        if readable and isinstance(node.ctx, ast.Load):
             call = ast.Call(
                 func=ast.Name("_getattr_", ast.Load()),
                 args=[self.visit(node.value), ast.Constant(node.attr)],
@@ -214,7 +205,7 @@ class Guards:
         """`obj.name` for sandboxed code; `default` as in getattr(), but refusals always raise."""
         if type(name) is not str:
             raise TypeError("attribute name must be a string")
-        if name.startswith("_") and not (type(obj) is super and name in DUNDER_METHODS):
+        if name.startswith("_") and not _readable_private(obj, name):
             raise RefusedAttribute(f"access to {name!r} is not allowed: names starting with '_' are private")
         if name in INSPECT_ATTRIBUTES:
             raise RefusedAttribute(f"access to {name!r} is not allowed: it exposes interpreter frames")
@@ -273,13 +264,21 @@ class Guards:
 
     def import_(
         self, name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
-    ) -> ModuleView:
+    ) -> Any:
+        if isinstance(fromlist, list) and not fromlist and not level:
+            # Only C code calls us like this (PyImport_Import, e.g. strftime importing `time`); it
+            # ignores the result and keeps the module to itself. Sandboxed code cannot reach this
+            # function by name, and its import statements pass None or a tuple.
+            return importlib.import_module(name)
         if level:
             raise RefusedImport("relative imports are not allowed in the sandbox")
         view = self.modules.get(name)
         if view is None:
             allowed = ", ".join(sorted(self.modules))
             raise RefusedImport(f"import of {name!r} is not allowed in the sandbox; allowed modules: {allowed}")
+        for item in fromlist or ():
+            if withholds(view, item):
+                raise RefusedImport(f"{name}.{item} is not available in the sandbox")
         return view if fromlist else self.modules[name.partition(".")[0]]
 
     def namespace(self, extra_builtins: dict[str, Any], printer: Any) -> dict[str, Any]:
@@ -352,6 +351,10 @@ def sandbox_type(obj: Any, *more: Any) -> Any:
 def sandbox_dir(obj: Any) -> list[str]:
     """Public names only; dir() without an argument would expose the namespace."""
     return [name for name in dir(obj) if not name.startswith("_")]
+
+
+def _readable_private(obj: Any, name: str) -> bool:
+    return name in READABLE_DUNDERS or (type(obj) is super and name in DUNDER_METHODS)
 
 
 def _is_str(obj: Any) -> bool:

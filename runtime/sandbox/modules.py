@@ -12,6 +12,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from runtime.sandbox.refusals import RefusedAttribute
+
 Getattr = Callable[[Any, str], Any]
 
 _HIDDEN: dict[str, frozenset[str]] = {
@@ -37,17 +39,30 @@ _ONLY: dict[str, frozenset[str]] = {
 class ModuleView:
     """A module as sandboxed code sees it: public attributes only, no way back to the module."""
 
-    def __init__(self, label: str, names: dict[str, Any]) -> None:
+    def __init__(self, label: str, names: dict[str, Any], withheld: frozenset[str]) -> None:
         self.__dict__.update(names)
         self.__dict__["_label"] = label
+        self.__dict__["_withheld"] = withheld
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for names the view lacks; says whether the module has them but we hide them."""
+        label = self.__dict__["_label"]
+        if name in self.__dict__["_withheld"]:
+            raise RefusedAttribute(f"{label}.{name} is not available in the sandbox")
+        raise AttributeError(f"module {label!r} has no attribute {name!r}")
 
     def __repr__(self) -> str:
         return f"<module {self.__dict__['_label']!r} (sandbox view)>"
 
 
+def withholds(view: ModuleView, name: str) -> bool:
+    """The module has a public `name` that the view hides (a submodule, or an escape hatch)."""
+    return name in view.__dict__["_withheld"]
+
+
 def build_views(allowed: tuple[str, ...], getattr_: Getattr) -> dict[str, ModuleView]:
     """Import each allowed module once (before the worker is confined) and wrap it."""
-    views = {name: ModuleView(name, _public_names(name, getattr_)) for name in allowed}
+    views = {name: ModuleView(name, *_public_names(name, getattr_)) for name in allowed}
     for name, view in views.items():
         parent, _, child = name.rpartition(".")
         if parent in views:
@@ -55,21 +70,20 @@ def build_views(allowed: tuple[str, ...], getattr_: Getattr) -> dict[str, Module
     return views
 
 
-def _public_names(name: str, getattr_: Getattr) -> dict[str, Any]:
+def _public_names(name: str, getattr_: Getattr) -> tuple[dict[str, Any], frozenset[str]]:
+    """The names a view shows, and the public names of the module that it withholds."""
     module = importlib.import_module(name)
     hidden = _HIDDEN.get(name, frozenset())
     only = _ONLY.get(name)
+    public = {key: value for key, value in vars(module).items() if not key.startswith("_")}
     names = {
         key: value
-        for key, value in vars(module).items()
-        if not key.startswith("_")
-        and not isinstance(value, types.ModuleType)
-        and key not in hidden
-        and (only is None or key in only)
+        for key, value in public.items()
+        if not isinstance(value, types.ModuleType) and key not in hidden and (only is None or key in only)
     }
     if name == "operator":
         names.update(attrgetter=_attrgetter(getattr_), methodcaller=_methodcaller(getattr_))
-    return names
+    return names, frozenset(public) - set(names)
 
 
 def _attrgetter(getattr_: Getattr) -> Callable[..., Callable[[Any], Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from runtime.sandbox.protocol import Channel, ChannelClosed
 from runtime.sandbox.proxy import ToolStub
 
 _SEND_TIMEOUT_S = 30.0
+_EXIT_WAIT_S = 2.0
 ToolAnswerer = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -135,6 +137,7 @@ class WorkerProcess:
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            select.select([self._pidfd], [], [], _EXIT_WAIT_S)  # readable once it has exited
             os.close(self._pidfd)
             self._pidfd = None
         self._reap()

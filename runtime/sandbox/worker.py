@@ -16,10 +16,11 @@ import types
 from typing import Any
 
 from runtime.sandbox.confine import close_inherited_fds, confine, forking_allowed, limit_action_cpu
-from runtime.sandbox.guards import FILENAME, CompileFailed, Guards, Refused, compile_action
+from runtime.sandbox.guards import FILENAME, CompileFailed, Guards, compile_action
 from runtime.sandbox.output import OutputLimitExceeded, Printer, summarize, truncate
 from runtime.sandbox.policy import SandboxPolicy
 from runtime.sandbox.protocol import Channel, ChannelClosed
+from runtime.sandbox.refusals import Refused
 from runtime.sandbox.proxy import ToolStub, make_tool_function
 from runtime.tools import ToolError
 
