@@ -1,0 +1,1 @@
+"""Evaluation harness: suites from real data files, checkers, modes, a resumable runner, reports."""

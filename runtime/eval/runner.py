@@ -336,25 +336,36 @@ def check_mode(mode: Mode, sag: int | None, first_thought: bool) -> None:
         raise ModeNotAvailable("self-consistent action generation (SAG) is not available yet in runtime.agent")
     if first_thought:
         raise ModeNotAvailable("--first-thought is not available yet in runtime.agent")
-    if mode == "agent+retrieval":
-        raise ModeNotAvailable("mode agent+retrieval is not available yet: runtime.retrieval has no retrieve tool")
-    if mode == "agent+box" and find_spec("runtime.boxes") is None:
-        raise ModeNotAvailable("mode agent+box is not available yet: runtime.boxes is missing")
+    needs = {"agent+box": "runtime.boxes", "agent+retrieval": "runtime.retrieval"}.get(mode)
+    if needs and find_spec(needs) is None:
+        raise ModeNotAvailable(f"mode {mode} is not available yet: {needs} is missing")
 
 
 def _toolset(mode: Mode, settings: Settings) -> Toolset | None:
+    """The mode's tools, imported only when used (chromadb alone takes a second to import)."""
     if mode == "agent+box":
         from runtime.boxes import load_toolset
 
         return load_toolset(settings, None)
+    if mode == "agent+retrieval":
+        from runtime.retrieval.errors import CollectionNotFound
+        from runtime.retrieval.tool import retrieval_tool
+        from runtime.retrieval.wiki import WIKI_COLLECTION
+
+        try:
+            return Toolset([retrieval_tool(settings, WIKI_COLLECTION)])
+        except CollectionNotFound:
+            raise ModeNotAvailable("mode agent+retrieval searches the wiki index: run `runtime index add-wiki` first") from None
     return None
 
 
-def open_solver(config: RunConfig, model: Model, settings: Settings) -> Solver:
+def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> Solver:
+    """Tools first, so a missing box or index fails before the slow model load."""
     if config.mode == "cot":
         options = CotOptions(temperature=settings.temperature, top_p=settings.top_p, seed=config.seed)
-        return CotSolver(model, options)
-    return AgentSolver(model, settings, _toolset(config.mode, settings), config.seed)
+        return CotSolver(loader(settings), options)
+    toolset = _toolset(config.mode, settings)
+    return AgentSolver(loader(settings), settings, toolset, config.seed)
 
 
 def solve_item(solver: Solver, checker: CheckerName, item: SuiteItem) -> QuestionRecord:
@@ -376,7 +387,7 @@ class WorkerFailure(BaseModel):
 def _worker(config: RunConfig, loader: ModelLoader, settings: Settings, tasks: Any, results: Any) -> None:
     """A spawned worker: load the model once, then solve questions until the None sentinel."""
     try:
-        solver = open_solver(config, loader(settings), settings)
+        solver = open_solver(config, loader, settings)
         while (item := tasks.get()) is not None:
             results.put(solve_item(solver, config.checker, item))
     except BaseException as exc:  # the parent must hear why, or it waits for records that never come
@@ -385,7 +396,7 @@ def _worker(config: RunConfig, loader: ModelLoader, settings: Settings, tasks: A
 
 
 def _in_process(config: RunConfig, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]) -> Iterator[QuestionRecord]:
-    solver = open_solver(config, loader(settings), settings)
+    solver = open_solver(config, loader, settings)
     for item in todo:
         yield solve_item(solver, config.checker, item)
 

@@ -1,0 +1,54 @@
+"""`runtime eval report`: a side-by-side Markdown table of run folders, and a PNG chart."""
+
+import sys
+
+import pytest
+
+from runtime.config import Settings
+from runtime.eval.report import ChartUnavailable, load_summary, markdown_table, write_chart
+from runtime.eval.runner import EvalRequest, run_eval
+from tests.unit.test_eval_runner import FakeLoader, act, config, gold, right, suite  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def two_runs(suite, tmp_path):  # noqa: F811
+    settings = Settings(home=tmp_path / "home", max_steps=2, threads=1)
+    items = suite.sample(3, seed=0)
+    agent = {**right(items), items[2].question: [act("print(1)")]}
+    cot = {item.question: [f"Answer: {gold(item)}"] for item in items}
+    run_eval(EvalRequest(config=config(suite), limit=3, out=tmp_path / "agent"), suite, FakeLoader(replies=agent), settings)
+    run_eval(EvalRequest(config=config(suite, mode="cot"), limit=3, out=tmp_path / "cot"), suite, FakeLoader(replies=cot), settings)
+    return [tmp_path / "agent", tmp_path / "cot"]
+
+
+def test_table_puts_runs_side_by_side_with_interval_and_failures(two_runs):
+    summaries = [load_summary(folder) for folder in two_runs]
+    table = markdown_table(summaries, ["agent", "cot"]).splitlines()
+    assert table[0].startswith("| run | suite | mode | model | seed | n | accuracy [95% CI] |")
+    assert table[0].rstrip(" |").endswith("parse | sandbox | step limit | wrong answer | error")
+    assert set(table[1].replace("|", "").split()) == {"---"}
+    agent, cot = (row.split(" | ") for row in table[2:])
+    assert agent[:7] == ["| agent", "asdiv", "agent", "scripted", "0", "3", "66.7% [21–94]"]
+    assert cot[:7] == ["| cot", "asdiv", "cot", "scripted", "0", "3", "100.0% [44–100]"]
+    assert agent[-3:] == ["1", "0", "0 |"]  # one step limit, no wrong answer, no error
+
+
+def test_a_killed_run_reports_what_it_finished(two_runs):
+    (two_runs[0] / "summary.json").unlink()
+    with (two_runs[0] / "records.jsonl").open("a") as handle:
+        handle.write('{"id": "half a li')
+    summary = load_summary(two_runs[0])
+    assert summary.n == 3 and summary.correct == 2
+
+
+def test_png_chart_is_written(two_runs, tmp_path):
+    summaries = [load_summary(folder) for folder in two_runs]
+    chart = tmp_path / "charts" / "accuracy.png"
+    write_chart(summaries, ["agent", "cot"], chart)
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_png_without_matplotlib_is_a_clear_error(two_runs, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now fails as if not installed
+    with pytest.raises(ChartUnavailable, match=r"pip install 'runtime\[eval\]'"):
+        write_chart([load_summary(two_runs[0])], ["agent"], tmp_path / "a.png")

@@ -1,0 +1,263 @@
+"""The runner with scripted model text and the real sandbox: records, summary, resume, crashes, workers."""
+
+import json
+import os
+
+import pytest
+from pydantic import BaseModel
+
+from runtime.config import Settings
+from runtime.eval.cot import COT_SYSTEM, extract_answer
+from runtime.eval.runner import (
+    EvalRequest,
+    ModeNotAvailable,
+    RunConfig,
+    RunFolderError,
+    RunStore,
+    Summary,
+    read_records,
+    run_eval,
+    wilson,
+    worker_settings,
+)
+from runtime.eval.checkers import gold_numbers
+from runtime.eval.suites import Suite, load_suite
+from runtime.model.base import ContextFull
+from tests.fakes import ScriptedModel
+
+CONTEXT_FULL = "<raise ContextFull>"
+
+
+def act(code: str) -> str:
+    return f"I will compute it.\n```python\n{code}\n```"
+
+
+class ByQuestion(ScriptedModel):
+    """Replies by the question in the prompt, so neither question order nor worker matters."""
+
+    def __init__(self, replies: dict[str, list[str]], crash_on: str | None) -> None:
+        super().__init__([])
+        self.queues = {question: list(texts) for question, texts in replies.items()}
+        self.crash_on = crash_on
+
+    def stream(self, prompt, **options):
+        question = next(q for q in self.queues if q in prompt)
+        if question == self.crash_on:
+            raise RuntimeError("simulated crash in the middle of a question")
+        queue = self.queues[question]
+        reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        if reply == CONTEXT_FULL:
+            raise ContextFull("the conversation no longer fits the context")
+        self.replies = [reply]
+        yield from super().stream(prompt, **options)
+
+
+class FakeLoader(BaseModel):
+    """Picklable, so spawned workers can build their own scripted model."""
+
+    name: str = "scripted"
+    replies: dict[str, list[str]]
+    crash_on: str | None = None
+    log: str | None = None
+
+    def prepare(self, settings, progress) -> None:
+        pass
+
+    def __call__(self, settings):
+        model = ByQuestion(self.replies, self.crash_on)
+        if self.log:  # which questions were asked, across processes
+            original = model.stream
+
+            def logged(prompt, **options):
+                with open(self.log, "a") as handle:
+                    handle.write(next(q for q in model.queues if q in prompt) + "\n")
+                yield from original(prompt, **options)
+
+            model.stream = logged
+        return model
+
+
+@pytest.fixture(scope="module")
+def suite() -> Suite:
+    """Real ASDiv questions whose gold is one number, so scripted answers can be right or wrong."""
+    asdiv = load_suite("asdiv")
+    items = [item for item in asdiv.items if (g := gold_numbers(item.gold)) and len(g) == 1][:12]
+    return asdiv.model_copy(update={"items": items})
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(home=tmp_path / "home", max_steps=3, threads=1)
+
+
+def config(suite: Suite, mode="agent", seed=0, max_steps=3, **extra) -> RunConfig:
+    return RunConfig(
+        suite=suite.name, split=suite.split, sources=suite.sources, checker=suite.checker, mode=mode,
+        model="scripted", seed=seed, temperature=0.0, max_steps=max_steps, **extra,
+    )
+
+
+def gold(item) -> int:
+    return int(gold_numbers(item.gold)[0][0])
+
+
+def right(items) -> dict[str, list[str]]:
+    return {item.question: [act(f"final_answer({gold(item)})")] for item in items}
+
+
+def test_records_and_summary_count_each_kind_of_failure(suite, settings, tmp_path):
+    items = suite.sample(6, seed=0)
+    scripts = {
+        items[0].question: [act("x = 1\nprint(x)"), act(f"final_answer({gold(items[0])})")],
+        items[1].question: [act(f"final_answer({gold(items[1]) + 1})")],
+        items[2].question: ["The answer is surely 7."],
+        items[3].question: [act("print(1 / 0)")],
+        items[4].question: [act("print('thinking')")],
+        items[5].question: [act("print('a')"), CONTEXT_FULL],
+    }
+    out = tmp_path / "run"
+    summary = run_eval(EvalRequest(config=config(suite), limit=6, out=out), suite, FakeLoader(replies=scripts), settings)
+
+    records = {r.id: r for r in read_records(out / "records.jsonl")}
+    assert list(records) == [item.id for item in items]
+    by_item = [records[item.id] for item in items]
+    assert [r.outcome for r in by_item] == ["correct", "wrong_answer", "parse", "sandbox", "step_limit", "error"]
+    assert by_item[0].answer == gold(items[0]) and by_item[0].steps == 2 and by_item[0].trace.status == "answered"
+    assert by_item[1].verdict.reason == "numbers differ"
+    assert by_item[3].trace.steps[-1].error_kind == "runtime"
+    assert "no longer fits" in by_item[5].trace.error and len(by_item[5].trace.steps) == 1
+    assert all(r.completion_tokens > 0 and r.wall_s > 0 for r in by_item)
+
+    assert summary.n == summary.planned == 6 and summary.correct == 1
+    assert summary.accuracy == pytest.approx(1 / 6)
+    assert summary.ci95 == pytest.approx(wilson(1, 6))
+    assert summary.failures == {"parse": 1, "sandbox": 1, "step_limit": 1, "wrong_answer": 1, "error": 1}
+    assert summary.step_errors == {"parse": 3, "runtime": 3}
+    assert summary.mean_steps == pytest.approx((2 + 1 + 3 + 3 + 3 + 1) / 6)
+    assert Summary.model_validate_json((out / "summary.json").read_text()) == summary
+    assert json.loads((out / "config.json").read_text())["suite"] == "asdiv"
+
+
+def test_cot_mode_answers_in_one_generation_with_an_answer_line(suite, settings, tmp_path):
+    items = suite.sample(3, seed=0)
+    scripts = {
+        items[0].question: [f"Add them up.\n**Answer:** {gold(items[0])} things\nThat was easy."],
+        items[1].question: [f"Answer: {gold(items[1]) + 2}"],
+        items[2].question: [f"I think it is {gold(items[2])}."],
+    }
+    loader = FakeLoader(replies=scripts)
+    summary = run_eval(
+        EvalRequest(config=config(suite, mode="cot"), limit=3, out=tmp_path / "cot"), suite, loader, settings
+    )
+    records = {r.id: r for r in read_records(tmp_path / "cot" / "records.jsonl")}
+    assert [records[i.id].outcome for i in items] == ["correct", "wrong_answer", "parse"]
+    assert records[items[0].id].trace.steps[0].raw.endswith("things\n")  # stopped after the answer line
+    assert summary.mean_steps == 1.0 and summary.failures["parse"] == 1
+
+
+def test_cot_prompt_and_answer_line_extraction():
+    assert "Answer:" in COT_SYSTEM
+    assert extract_answer("Step 1...\nAnswer: 12 apples") == "12 apples"
+    assert extract_answer("Answer: 3\nwait, no.\nFinal answer: **4**") == "4"
+    assert extract_answer("Answer:\n(4 + 8) * (6 - 4)") == "(4 + 8) * (6 - 4)"
+    assert extract_answer("The answer is 5.") is None
+
+
+def test_rerun_resumes_and_a_larger_limit_runs_only_the_new_questions(suite, settings, tmp_path):
+    out, log = tmp_path / "run", tmp_path / "asked.txt"
+    loader = FakeLoader(replies=right(suite.items), log=str(log))
+    run_eval(EvalRequest(config=config(suite), limit=3, out=out), suite, loader, settings)
+    first = log.read_text().splitlines()
+    again = run_eval(EvalRequest(config=config(suite), limit=3, out=out), suite, loader, settings)
+    assert log.read_text().splitlines() == first  # nothing asked twice
+    assert again.n == 3 and again.correct == 3
+    bigger = run_eval(EvalRequest(config=config(suite), limit=5, out=out), suite, loader, settings)
+    asked = log.read_text().splitlines()[len(first):]
+    assert set(asked) == {item.question for item in suite.sample(5, seed=0)[3:]}
+    assert bigger.n == 5 and bigger.planned == 5
+    ids = [r.id for r in read_records(out / "records.jsonl")]
+    assert len(ids) == len(set(ids)) == 5
+
+
+def test_a_crash_mid_run_loses_only_the_question_in_progress(suite, settings, tmp_path):
+    out = tmp_path / "run"
+    items = suite.sample(5, seed=0)
+    crashing = FakeLoader(replies=right(suite.items), crash_on=items[2].question)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_eval(EvalRequest(config=config(suite), limit=5, out=out), suite, crashing, settings)
+    assert [r.id for r in read_records(out / "records.jsonl")] == [i.id for i in items[:2]]
+    assert Summary.model_validate_json((out / "summary.json").read_text()).n == 2
+
+    log = tmp_path / "asked.txt"
+    done = run_eval(
+        EvalRequest(config=config(suite), limit=5, out=out), suite, FakeLoader(replies=right(suite.items), log=str(log)), settings
+    )
+    assert log.read_text().splitlines() == [i.question for i in items[2:]]
+    assert done.n == 5 and done.correct == 5
+
+
+def test_a_torn_last_line_is_cut_and_that_question_run_again(suite, settings, tmp_path):
+    out = tmp_path / "run"
+    loader = FakeLoader(replies=right(suite.items))
+    run_eval(EvalRequest(config=config(suite), limit=2, out=out), suite, loader, settings)
+    records_file = out / "records.jsonl"
+    lines = records_file.read_text().splitlines(keepends=True)
+    records_file.write_text(lines[0] + lines[1][: len(lines[1]) // 2])  # killed while writing line 2
+    summary = run_eval(EvalRequest(config=config(suite), limit=2, out=out), suite, loader, settings)
+    assert summary.n == 2
+    assert [r.id for r in read_records(records_file)] == [i.id for i in suite.sample(2, seed=0)]
+
+
+def test_a_folder_holding_another_run_is_refused(suite, settings, tmp_path):
+    out = tmp_path / "run"
+    loader = FakeLoader(replies=right(suite.items))
+    run_eval(EvalRequest(config=config(suite), limit=1, out=out), suite, loader, settings)
+    with pytest.raises(RunFolderError, match="different run"):
+        run_eval(EvalRequest(config=config(suite, seed=1), limit=1, out=out), suite, loader, settings)
+    with RunStore(out):
+        with pytest.raises(RunFolderError, match="another eval run"):
+            run_eval(EvalRequest(config=config(suite), limit=1, out=out), suite, loader, settings)
+
+
+def test_workers_are_processes_that_each_load_the_model(suite, settings, tmp_path):
+    out, log = tmp_path / "run", tmp_path / "asked.txt"
+    loader = FakeLoader(replies=right(suite.items), log=str(log))
+    summary = run_eval(EvalRequest(config=config(suite), limit=4, workers=2, out=out), suite, loader, settings)
+    assert summary.n == 4 and summary.correct == 4
+    assert sorted(log.read_text().splitlines()) == sorted(i.question for i in suite.sample(4, seed=0))
+    assert sorted(r.id for r in read_records(out / "records.jsonl")) == sorted(i.id for i in suite.sample(4, seed=0))
+
+
+def test_threads_are_split_between_workers(settings):
+    cores = os.cpu_count() or 1
+    many = settings.model_copy(update={"threads": 64})
+    assert worker_settings(many, 1).threads == cores
+    assert worker_settings(many, 2).threads == max(1, cores // 2)
+    assert worker_settings(many, 1000).threads == 1
+    assert worker_settings(settings, 1).threads == 1  # never more than the user asked for
+
+
+def test_wilson_interval_known_values():
+    assert wilson(0, 0) == (0.0, 1.0)
+    low, high = wilson(5, 10)
+    assert low == pytest.approx(0.2366, abs=1e-4) and high == pytest.approx(0.7634, abs=1e-4)
+    low, high = wilson(0, 10)
+    assert low == 0.0 and high == pytest.approx(0.2775, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("mode", "extra", "message"),
+    [
+        ("agent+box+sag", {}, "SAG"),
+        ("agent", {"sag": 3}, "SAG"),
+        ("agent", {"first_thought": True}, "first-thought"),
+        ("cot", {"first_thought": True}, "agent modes only"),
+        ("agent+retrieval", {}, "runtime index add-wiki"),
+    ],
+)
+def test_modes_not_available_fail_clearly_before_any_question(suite, settings, tmp_path, mode, extra, message):
+    loader = FakeLoader(replies=right(suite.items), log=str(tmp_path / "asked.txt"))
+    request = EvalRequest(config=config(suite, mode=mode, **extra), limit=1, out=tmp_path / "run")
+    with pytest.raises(ModeNotAvailable, match=message):
+        run_eval(request, suite, loader, settings)
+    assert not (tmp_path / "asked.txt").exists()
