@@ -57,10 +57,32 @@ def settings(home) -> Settings:
     return Settings(home=home, action_timeout_s=30)
 
 
+class Notices(list[tuple[str, str]]):
+    """(severity, message) of every notice the app showed."""
+
+    def text(self, severity: str | None = None) -> str:
+        return "\n".join(m for s, m in self if severity in (None, s))
+
+
 @pytest.fixture
-def make_app(settings) -> Callable[..., ChatApp]:
-    def make(model: Model | None = None, **kwargs) -> ChatApp:
-        return ChatApp(settings, factory_for(model or ScriptedModel([])), **kwargs)
+def notices() -> Notices:
+    return Notices()
+
+
+@pytest.fixture
+def make_app(settings, notices) -> Callable[..., ChatApp]:
+    """An app on a scripted model (or any factory), whose notices land in `notices`."""
+
+    def make(scripted: Model | None = None, factory: ModelFactory | None = None, **kwargs) -> ChatApp:
+        app = ChatApp(settings, factory or factory_for(scripted or ScriptedModel([])), **kwargs)
+        show = app.notify
+
+        def notify(message: str, *args, severity: str = "information", **more) -> None:
+            notices.append((severity, message))
+            show(message, *args, severity=severity, **more)
+
+        app.notify = notify  # type: ignore[method-assign]
+        return app
 
     return make
 

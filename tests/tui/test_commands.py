@@ -1,0 +1,112 @@
+"""Slash commands and their command palette entries change the session's options and the panel."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes import ScriptedModel
+from tests.tui.conftest import factory_for, step, until
+from tests.tui.helpers import outcomes, ready, send, text_of
+from tui.commands import SLASH_COMMANDS, parse_command
+from tui.screens.help import HelpScreen
+from tui.sessions import SessionStore
+from tui.widgets.conversation import UserMessage
+
+def panel(screen) -> str:
+    return text_of(screen.query_one("#panel-text"))
+
+
+def test_slash_text_parses_into_name_and_argument():
+    assert parse_command("/sag 3") == ("sag", "3")
+    assert parse_command("/Model  qwen2.5-coder-0.5b ") == ("model", "qwen2.5-coder-0.5b")
+    assert parse_command("/clear") == ("clear", "")
+    assert parse_command("What is 2/3?") is None
+
+
+@pytest.mark.asyncio
+async def test_option_commands_are_saved_and_shown_in_the_side_panel(make_app, notices):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        assert "boxes on" in panel(screen) and "SAG\n  off" in panel(screen)
+        await send(pilot, "/sag 3")
+        await send(pilot, "/boxes")
+        await send(pilot, "/collection wiki")
+        options = screen.session_log.session.options
+        assert (options.sag, options.boxes, options.collection) == (3, False, "wiki")
+        assert "3 candidates (not available yet)" in panel(screen)
+        assert "boxes off" in panel(screen) and "wiki (not available yet)" in panel(screen)
+        assert "SAG: 3 candidates per step. Self-consistent actions (SAG) are not available yet." in notices.text("warning")
+        assert "Collection: wiki." in notices.text("warning")
+        await send(pilot, "/sag many")
+        assert "Usage: /sag N" in notices.text("warning")
+        await send(pilot, "/nonsense")
+        assert "Unknown command /nonsense; /help lists them." in notices.text("warning")
+        saved = SessionStore(app.settings).open(screen.session_log.session.id).session
+        assert saved.options == screen.session_log.session.options
+        assert not screen.query(UserMessage)  # commands are not questions
+
+
+@pytest.mark.asyncio
+async def test_model_command_loads_the_named_model_in_a_worker(settings, make_app):
+    loaded: list[str | None] = []
+    app = make_app(factory=factory_for(ScriptedModel([]), loaded))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "/model qwen2.5-coder-0.5b")
+        await until(pilot, lambda: loaded == [None, "qwen2.5-coder-0.5b"] and screen.model is not None)
+        assert screen.session_log.session.options.model == "qwen2.5-coder-0.5b"
+        assert "scripted\n  size n/a · ready" in panel(screen)
+
+
+@pytest.mark.asyncio
+async def test_save_names_the_session_and_clear_starts_a_new_one(make_app, notices):
+    app = make_app(ScriptedModel([step("final_answer(1)")]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "/save")
+        assert "Nothing to save yet" in notices.text("warning")
+        await send(pilot, "Say one.")
+        await outcomes(pilot)
+        first = screen.session_log
+        await send(pilot, "/save Counting")
+        assert f"Saved as {first.path}" in notices.text()
+        assert screen.sub_title == "Counting" and "Counting" in panel(screen)
+        await send(pilot, "/clear")
+        assert screen.session_log.session.id != first.session.id
+        assert not screen.query(UserMessage) and not screen.session_log.session.turns
+        assert SessionStore(app.settings).open(first.session.id).session.title == "Counting"
+
+
+@pytest.mark.asyncio
+async def test_help_lists_every_command(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "/help")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        markdown = app.screen.query_one("Markdown")
+        assert all(f"`{c.usage}`" in markdown.source for c in SLASH_COMMANDS)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+@pytest.mark.asyncio
+async def test_the_command_palette_has_an_entry_for_each_command(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert all(c.usage in titles for c in SLASH_COMMANDS) and "Resume a saved session" in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"/sag N")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen and screen.query_one("#prompt").text == "/sag ")
+        await pilot.press("2", "enter")
+        assert screen.session_log.session.options.sag == 2
+        await pilot.press("ctrl+p")
+        await pilot.press(*"/boxes")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: not screen.session_log.session.options.boxes)
