@@ -26,6 +26,8 @@ from runtime.tools import Toolset
 _START_TIMEOUT_S = 60.0
 _FORK_TIMEOUT_S = 10.0
 _LOG_TAIL_CHARS = 2000
+_RESTARTED = "The sandbox was restarted; variables from earlier steps are lost."
+_DISCARDED = "This candidate was discarded; the session's variables are unchanged."
 _RESULT_FIELDS = ("ok", "stdout", "value", "error", "error_kind", "final", "answer")
 
 
@@ -49,6 +51,11 @@ class SandboxFork:
         """Discard this fork without committing it."""
         self._sandbox._discard(self)
 
+    def _stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+
 
 class Sandbox:
     """A session's code executor. Variables persist across run() calls. Not thread-safe."""
@@ -69,13 +76,15 @@ class Sandbox:
         worker = self._ready_worker()
         started = time.monotonic()
         try:
-            result = self._execute(worker, code, started)
+            result, replace = self._execute(worker, code, started)
         except WorkerStopped as stop:
             kind, what = self._why_stopped(worker, stop)
             self._restart()
             self._state_lost = False
-            return _stopped(kind, f"{what} The sandbox was restarted; variables from earlier steps are lost.",
-                            state_lost=True, started=started)
+            return _stopped(kind, f"{what} {_RESTARTED}", state_lost=True, started=started)
+        if replace:
+            self._restart()
+            result.error = f"{result.error} {_RESTARTED}"
         if self._state_lost:
             result.state_lost, self._state_lost = True, False
         return result
@@ -153,30 +162,30 @@ class Sandbox:
                             state_lost=False, started=started)
         worker = fork._worker
         try:
-            result = self._execute(worker, code, started)
+            result, replace = self._execute(worker, code, started)
         except WorkerStopped as stop:
             kind, what = self._why_stopped(worker, stop)
-            worker.kill()
-            fork._worker = None
-            return _stopped(kind, f"{what} This candidate was discarded; the session's variables are unchanged.",
-                            state_lost=False, started=started)
+            fork._stop_worker()
+            return _stopped(kind, f"{what} {_DISCARDED}", state_lost=False, started=started)
+        if replace:
+            fork._stop_worker()
+            result.error = f"{result.error} {_DISCARDED}"
         if fork._state_lost:
             result.state_lost, fork._state_lost = True, False
         return result
 
     def _discard(self, fork: SandboxFork) -> None:
-        if fork._worker is not None:
-            fork._worker.kill()
-            fork._worker = None
+        fork._stop_worker()
         fork.open = False
         if fork in self._forks:
             self._forks.remove(fork)
 
-    def _execute(self, worker: WorkerProcess, code: str, started: float) -> ExecResult:
+    def _execute(self, worker: WorkerProcess, code: str, started: float) -> tuple[ExecResult, bool]:
+        """The action's result, and whether the worker asked to be replaced (memory nearly full)."""
         reply = worker.execute(code, self.policy.timeout_s + self._grace_s(), self._answer_tool)
         try:
-            return ExecResult(**{k: reply[k] for k in _RESULT_FIELDS if k in reply},
-                              duration_s=time.monotonic() - started)
+            fields = {k: reply[k] for k in _RESULT_FIELDS if k in reply}
+            return ExecResult(**fields, duration_s=time.monotonic() - started), reply.get("restart") is True
         except ValidationError as exc:
             raise WorkerStopped("died", f"malformed result: {exc.error_count()} errors") from None
 

@@ -25,6 +25,8 @@ from runtime.sandbox.proxy import ToolStub, make_tool_function
 from runtime.tools import ToolError
 
 MAX_ANSWER_CHARS = 100_000
+_NEARLY_FULL = 0.5
+"""After a MemoryError, a worker using more than this share of its limit is replaced."""
 _NO_ANSWER = object()
 
 
@@ -139,16 +141,24 @@ class Worker:
         line = _user_line(exc.__traceback__)
         where = f" (line {line})" if line else ""
         if isinstance(exc, MemoryError):
-            return _failure(
-                "memory",
-                f"MemoryError: the action needed more memory than the sandbox allows "
-                f"({policy.memory_mb} MB){where}. Variables from earlier steps are kept.",
-            )
+            text = f"MemoryError: the action needed more memory than the sandbox allows ({policy.memory_mb} MB){where}."
+            if self._memory_nearly_full():
+                # Kept variables hold the memory, and CPython is unreliable this close to its limit.
+                return {**_failure("memory", text), "restart": True}
+            return _failure("memory", f"{text} Variables from earlier steps are kept.")
         name = _public_class_name(exc)
         message = str(exc)
         text = f"{name}: {message}" if message else name
         kind = "policy" if isinstance(exc, Refused) else "runtime"
         return _failure(kind, truncate(text, policy.max_output_chars) + where)
+
+    def _memory_nearly_full(self) -> bool:
+        try:
+            with open("/proc/self/statm") as statm:
+                used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, MemoryError):
+            return True
+        return used > self.policy.memory_mb * 1024 * 1024 * _NEARLY_FULL
 
     def _final_answer(self, answer: Any = None) -> None:
         self._answer = _jsonable(answer, self.policy.max_output_chars)
