@@ -177,7 +177,7 @@ def _read_zip(file: Path, reader: _Reader) -> None:
             if info.is_dir():
                 safe_relative_path(info.filename)
                 continue
-            if mode and not stat.S_ISREG(mode):
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # 0: the archiver recorded no type
                 raise UnsafeBundle(f"{reader.source}: {info.filename} is not a regular file")
             if info.flag_bits & 0x1:
                 raise UnsafeBundle(f"{reader.source}: {info.filename} is encrypted")
@@ -316,6 +316,7 @@ def _module_info(bundle: Bundle, path: str) -> ModuleInfo:
         ):
             doc = (ast.get_docstring(node) or "").strip()
             tools.append(DeclaredTool(name=_declared_name(node), module=path, summary=doc.split("\n", 1)[0]))
+    imports.discard("__future__")
     return ModuleInfo(path=path, sha256=bundle.manifest.files[path], imports=sorted(imports), tools=tools)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -54,20 +55,33 @@ def seal(folder: Path, limits: Limits | None = None) -> Manifest:
     return manifest
 
 
+def write_box(folder: Path, fields: dict[str, Any], files: dict[str, bytes], manifest_name: str = "box.toml") -> Manifest:
+    """Create a sealed box folder from file contents and manifest fields (all but `files`).
+
+    `runtime box new` uses it for the template; distillation can use it to emit a box.
+    """
+    manifest = validate_manifest(manifest_name, {**fields, "files": {p: sha256(d) for p, d in files.items()}})
+    if folder.exists():
+        raise BoxError(f"{folder} already exists")
+    folder.mkdir(parents=True)
+    for path, data in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+    (folder / manifest_name).write_bytes(render_manifest(manifest, manifest_name))
+    return manifest
+
+
 def new_box(name: str, parent: Path) -> Path:
     """Create `parent/name/` with a manifest, one tool module and its examples, already sealed."""
     try:
         TypeAdapter(BoxName).validate_python(name)
     except ValidationError:
         raise ManifestError(f"box name {name!r} must be a lowercase identifier like 'my_tools'") from None
-    folder = parent / name
-    if folder.exists():
-        raise BoxError(f"{folder} already exists")
     files = {
         "tools.py": TEMPLATE_MODULE.format(name=name).encode(),
         "examples.json": (json.dumps(TEMPLATE_EXAMPLES, indent=2) + "\n").encode(),
     }
-    manifest = Manifest(
+    fields = dict(
         name=name,
         version="0.1.0",
         description=f"{name}: describe what these tools are for.",
@@ -76,10 +90,6 @@ def new_box(name: str, parent: Path) -> Path:
         min_runtime_version=RUNTIME_VERSION,
         modules=["tools.py"],
         examples="examples.json",
-        files={path: sha256(data) for path, data in files.items()},
     )
-    folder.mkdir(parents=True)
-    for path, data in files.items():
-        (folder / path).write_bytes(data)
-    (folder / "box.toml").write_bytes(render_manifest(manifest, "box.toml"))
-    return folder
+    write_box(parent / name, fields, files)
+    return parent / name

@@ -25,9 +25,14 @@ class Embedder(Protocol):
 
 
 def tool_text(spec: ToolSpec) -> str:
-    """The passage a tool is known by: its words in the name (underscores split) and its docstring."""
+    """A tool's passage: the words of its name and its docstring's first paragraph.
+
+    The first paragraph says what the tool is for; the rest (examples, arguments) roughly
+    triples the embedding time without ranking better.
+    """
     words = spec.qualified_name.replace(".", " ").replace("_", " ")
-    return f"{words}: {spec.description.split('Args:', 1)[0].strip()}"
+    summary = spec.description.strip().split("\n\n", 1)[0]
+    return f"{words}: {summary}"
 
 
 class ToolSelector:
