@@ -7,6 +7,7 @@ import sys
 import click
 
 from runtime import __version__
+from runtime.cli import box as box_cmd
 from runtime.cli import eval as eval_cmd
 from runtime.cli import model as model_cmd
 from runtime.cli import solve as solve_cmd
@@ -46,6 +47,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(solve_cmd.solve)
 cli.add_command(model_cmd.model)
 cli.add_command(eval_cmd.eval_)
+cli.add_command(box_cmd.box)
 
 
 def main() -> None:
