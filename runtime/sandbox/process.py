@@ -117,6 +117,12 @@ class WorkerProcess:
             raise WorkerStopped("died", f"fork failed: {exc or 'timeout'}") from exc
         return WorkerProcess(Channel(sock, send_timeout=_SEND_TIMEOUT_S), int(message["pid"]), pgid=self.pgid)
 
+    def alive(self) -> bool:
+        if self._pidfd is None:
+            return False
+        readable, _, _ = select.select([self._pidfd], [], [], 0)  # a pidfd turns readable on exit
+        return not readable
+
     def exit_signal(self) -> signal.Signals | None:
         """The signal that ended the worker, when it is our child and has ended by one."""
         if self.popen is None:

@@ -44,8 +44,18 @@ class SandboxFork:
         self._state_lost = state_lost
         self.open = True
 
+    @property
+    def pid(self) -> int:
+        """The worker process that holds the session's state."""
+        return self._worker.pid
+
     def run(self, code: str) -> ExecResult:
         return self._sandbox._run_fork(self, code)
+
+    @property
+    def pid(self) -> int | None:
+        """Its worker process; None once the fork was stopped, committed or discarded."""
+        return self._worker.pid if self._worker else None
 
     def close(self) -> None:
         """Discard this fork without committing it."""
@@ -72,6 +82,11 @@ class Sandbox:
         self._closed = False
         self._worker = self._spawn()
 
+    @property
+    def pid(self) -> int:
+        """The worker process that holds the session's state."""
+        return self._worker.pid
+
     def run(self, code: str) -> ExecResult:
         worker = self._ready_worker()
         started = time.monotonic()
@@ -92,9 +107,9 @@ class Sandbox:
     def fork(self) -> SandboxFork:
         try:
             child = self._ready_worker().fork(_FORK_TIMEOUT_S)
-        except WorkerStopped:
-            self._restart()  # the worker died between actions; fork the fresh one
-            child = self._ready_worker().fork(_FORK_TIMEOUT_S)
+        except WorkerStopped as exc:
+            self._restart()  # the channel may be out of step; the next result will say state was lost
+            raise SandboxError(f"could not fork the sandbox: {exc}") from exc
         fork = SandboxFork(self, child, state_lost=self._state_lost)
         self._forks.append(fork)
         return fork
@@ -139,6 +154,8 @@ class Sandbox:
     def _ready_worker(self) -> WorkerProcess:
         if self._closed:
             raise SandboxError("the sandbox is closed")
+        if not self._worker.alive():  # killed between actions (by the system, or a person)
+            self._restart()
         try:
             self._worker.wait_ready(_START_TIMEOUT_S)
         except WorkerStopped as exc:

@@ -748,7 +748,7 @@ def test_close_stops_the_worker_and_forks():
     box = Sandbox()
     box.run("x = 1")
     fork = box.fork()
-    pids = [box._worker.pid, fork._worker.pid]
+    pids = [box.pid, fork.pid]
     box.close()
     assert not any(running(pid) for pid in pids)
     with pytest.raises(SandboxError):
