@@ -87,7 +87,7 @@ class SandboxTransformer(RestrictingNodeTransformer):
     Added: special methods from DUNDER_METHODS, `super().__init__(...)`, reading the global
     `__name__` and READABLE_DUNDERS attributes, `nonlocal`, annotated assignments, and
     `obj.attr += x` / `obj[key] += x` (rewritten through the same guards, each sub-expression
-    evaluated once).
+    evaluated once; `name += x` is left native).
     """
 
     def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
@@ -122,8 +122,11 @@ class SandboxTransformer(RestrictingNodeTransformer):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         target = node.target
-        if not isinstance(target, (ast.Attribute, ast.Subscript)):
-            return super().visit_AugAssign(node)
+        if isinstance(target, ast.Name):
+            # `n += 1` stays native: like `n + 1`, it only touches values the code already holds.
+            self.check_name(target, target.id)
+            node.value = self.visit(node.value)
+            return node
         load = ast.copy_location(type(target)(**{**_fields(target), "ctx": ast.Load()}), target)
         self.visit(load)  # only for its checks (private names, frame attributes)
         op = ast.Constant(IOPERATOR_TO_STR[type(node.op)])
@@ -219,7 +222,10 @@ class Guards:
         return _no_module(value, name)
 
     def getitem(self, obj: Any, key: Any) -> Any:
-        return _no_module(obj[key], repr(key))
+        value = obj[key]
+        if isinstance(value, types.ModuleType):
+            _no_module(value, repr(key))
+        return value
 
     def hasattr(self, obj: Any, name: str) -> bool:
         try:
