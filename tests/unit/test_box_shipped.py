@@ -1,0 +1,101 @@
+"""The shipped boxes pass their own self-tests, and tool selection finds the right tool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runtime.boxes import ToolSelector, load_toolset, select_tools
+from runtime.boxes.bundle import open_bundle
+from runtime.boxes.loader import check_bundle
+from runtime.boxes.store import shipped_dir
+from runtime.config import Settings
+from runtime.tools import ToolError, Toolset, ToolSpec
+
+SHIPPED = ["math", "text", "time"]
+
+
+@pytest.fixture(scope="module")
+def toolset() -> Toolset:
+    return load_toolset(Settings(home=Path("/nonexistent-runtime-home")))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_box_passes_import_checks_and_self_test(name: str) -> None:
+    bundle = open_bundle(shipped_dir() / name)
+    specs = check_bundle(bundle)
+    assert specs
+    untested = {s.qualified_name.split(".", 1)[1] for s in specs} - set(bundle.examples)
+    assert not untested, f"every shipped tool needs examples: {untested}"
+
+
+def test_every_shipped_tool_is_documented_and_typed(toolset: Toolset) -> None:
+    for spec in toolset.specs():
+        assert len(spec.description) > 40, spec.qualified_name
+        assert "->" in spec.signature, spec.qualified_name
+        assert "Any" not in spec.signature, spec.qualified_name
+
+
+def test_game_of_24_through_the_toolset(toolset: Toolset) -> None:
+    expression = toolset.call("solve_24", {"numbers": [4, 7, 8, 8]})
+    assert toolset.call("check_24", {"expression": expression, "numbers": [4, 7, 8, 8]})["ok"] is True
+    assert toolset.call("solve_24", {"numbers": [1, 1, 1, 1]}) is None
+
+
+def test_math_refuses_code_in_expressions(toolset: Toolset) -> None:
+    for attack in ("__import__('os').system('true')", "().__class__.__mro__", "open('/etc/passwd')", "lambda: 1"):
+        with pytest.raises(ToolError):
+            toolset.call("evaluate", {"expression": attack})
+        with pytest.raises(ToolError):
+            toolset.call("solve_equation", {"equation": attack})
+
+
+def test_textbook_notation_is_understood(toolset: Toolset) -> None:
+    assert toolset.call("solve_equation", {"equation": "3x^2 - 12 = 0"}) == ["-2", "2"]
+    assert toolset.call("evaluate", {"expression": "2(3 + 4) × 5!"})["exact"] == "1680"
+
+
+class CountingEmbedder:
+    """The real embedder, counting passages embedded (selection must cache them)."""
+
+    def __init__(self) -> None:
+        from runtime.retrieval.embedder import E5Embedder
+
+        self.inner = E5Embedder()
+        self.passages_embedded = 0
+
+    def query(self, text: str) -> np.ndarray:
+        return self.inner.query(text)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        self.passages_embedded += len(texts)
+        return self.inner.passages(texts)
+
+
+class NoEmbedder:
+    def query(self, text: str) -> np.ndarray:
+        raise AssertionError("no embedding needed when every tool fits")
+
+    passages = query  # type: ignore[assignment]
+
+
+def test_all_tools_are_kept_when_they_fit(toolset: Toolset) -> None:
+    specs = toolset.specs()[:5]
+    assert select_tools(specs, "anything", limit=12, embedder=NoEmbedder()) == specs
+
+
+def test_selection_finds_the_solver_and_caches_tool_embeddings(toolset: Toolset) -> None:
+    embedder = CountingEmbedder()
+    selector = ToolSelector(embedder)
+    specs: list[ToolSpec] = toolset.specs()
+    assert len(specs) > 12
+    chosen = selector.select(specs, "Use the numbers 4 7 8 8 to make 24", limit=12)
+    assert len(chosen) == 12
+    assert chosen[0].name == "solve_24"
+    assert selector.select(specs, "How many times does the letter r appear in strawberry?", limit=3)[0].name == (
+        "count_occurrences"
+    )
+    assert selector.select(specs, "What day of the week was 4 July 1776?", limit=3)[0].name == "day_of_week"
+    assert embedder.passages_embedded == len(specs)
