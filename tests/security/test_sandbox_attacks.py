@@ -216,6 +216,28 @@ ATTACKS: dict[str, Attack] = {
         "import functools\nfunctools.reduce(getattr, ['__class__', '__base__'], 1)", "policy", PRIVATE_RT
     ),
     "map_getattr": Attack("list(map(getattr, [1], ['__class__']))", "policy", PRIVATE_RT),
+    "augmented_assignment_reads_through_the_guard": Attack(
+        """
+        class Grab:
+            def __radd__(self, other):
+                return other
+        try:
+            (1).nothing
+        except AttributeError as e:
+            e.obj += Grab()
+        """,
+        "policy",
+        "'obj'",
+    ),
+    "augmented_assignment_private_attribute": Attack(
+        "class A:\n    pass\na = A()\na.__dict__ += 1", "policy", "__dict__"
+    ),
+    "class_body_spoofs_class": Attack("class Fake:\n    __class__ = str", "policy", "__class__"),
+    "typing_type_calls_real_type": Attack("import typing\ntyping.Type('X', (), {})", "runtime", "cannot be instantiated"),
+    "compiler_recursion_bomb": Attack("x = " + "1 + " * 100000 + "1", "runtime", "RecursionError"),
+    "template_placeholder_attribute": Attack(
+        "import string\nstring.Template('${a.__class__}').substitute(a=1)", "runtime", "Invalid placeholder"
+    ),
     # -- writing to what the worker relies on --
     "patch_module": Attack("import math\nmath.pi = 3", "policy", "read-only"),
     "patch_builtin_class": Attack("setattr(str, 'upper', lambda s: s)", "policy", "read-only"),

@@ -755,6 +755,18 @@ def test_close_stops_the_worker_and_forks():
         box.run("x")
 
 
+def test_policy_refuses_modules_that_reach_the_process():
+    with pytest.raises(ValueError, match="'os'"):
+        SandboxPolicy(allowed_modules=("math", "os"))
+    with pytest.raises(ValueError, match="needs its package"):
+        SandboxPolicy(allowed_modules=("collections.abc",))
+
+
+def test_import_outside_the_allow_list_is_refused_but_catchable(sandbox):
+    result = sandbox.run("try:\n    import numpy\nexcept ImportError as e:\n    print('fallback:', e)")
+    assert result.ok and result.stdout.startswith("fallback: import of 'numpy' is not allowed")
+
+
 def test_exec_result_is_plain_data():
     result = ExecResult(ok=True, stdout="", duration_s=0.1)
     assert ExecResult.model_validate_json(result.model_dump_json()) == result
