@@ -66,6 +66,8 @@ _UNAVAILABLE = {
     "quit": "end the action with final_answer(x) instead",
 }
 
+_MISSING = object()
+
 _EXTRA_EXCEPTIONS = (
     RecursionError, ModuleNotFoundError, TimeoutError, FileNotFoundError, PermissionError,
     StopAsyncIteration, ConnectionError,
@@ -200,11 +202,11 @@ class Guards:
         self._user_classes: weakref.WeakSet[type] = weakref.WeakSet()
         self._formatter = _GuardedFormatter(self)
         self.modules: dict[str, ModuleView] = build_views(allowed_modules, self.getattr)
-        self.globals: dict[str, Any] = {}
+        self.globals: dict[str, Any] = {}  # filled by namespace(); identifies the code's own functions
 
     # -- reading -------------------------------------------------------------------------------
 
-    def getattr(self, obj: Any, name: str, default: Any = ...) -> Any:
+    def getattr(self, obj: Any, name: str, default: Any = _MISSING) -> Any:
         """`obj.name` for sandboxed code; `default` as in getattr(), but refusals always raise."""
         if type(name) is not str:
             raise TypeError("attribute name must be a string")
@@ -218,7 +220,7 @@ class Guards:
             raise RefusedAttribute("string.Formatter is not available in the sandbox")
         if name == "obj" and isinstance(obj, BaseException):
             raise RefusedAttribute("the 'obj' attribute of exceptions is not available in the sandbox")
-        value = getattr(obj, name) if default is ... else getattr(obj, name, default)
+        value = getattr(obj, name) if default is _MISSING else getattr(obj, name, default)
         return _no_module(value, name)
 
     def getitem(self, obj: Any, key: Any) -> Any:
@@ -302,8 +304,7 @@ class Guards:
             ascii=ascii, NotImplemented=NotImplemented,
         )
         builtins.update(extra_builtins)
-        self.globals.clear()
-        self.globals.update(
+        self.globals = dict(
             __builtins__=builtins,
             __name__="__main__",
             __metaclass__=self.build_class,

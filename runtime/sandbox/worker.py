@@ -56,16 +56,17 @@ class Worker:
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the kernel
 
     def serve(self) -> None:
-        while True:
-            try:
+        """Answer requests until the parent closes the channel (or goes away)."""
+        try:
+            while True:
                 message = self.channel.recv()
-            except ChannelClosed:
-                return
-            if message.get("op") == "run":
-                self.channel.send(self.run(str(message.get("code", ""))))
-            elif message.get("op") == "fork":
-                self.fork()
-            # anything else (a tool result for an interrupted call) is stale and dropped
+                if message.get("op") == "run":
+                    self.channel.send(self.run(str(message.get("code", ""))))
+                elif message.get("op") == "fork":
+                    self.fork()
+                # anything else (a tool result for an interrupted call) is stale and dropped
+        except ChannelClosed:
+            return
 
     def run(self, code: str) -> dict[str, Any]:
         self.printer.reset()
