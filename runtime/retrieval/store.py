@@ -204,11 +204,15 @@ class Store:
         ours = self.embedder.info
         if recorded != ours:
             raise EmbedderMismatch(
-                f"collection {name!r} was built with {recorded.name} ({recorded.dim} dims) but this runtime "
-                f"embeds with {ours.name} ({ours.dim} dims); run `runtime index drop {name}` and add its sources again"
+                f"collection {name!r} was built with {_describe(recorded)} but this runtime embeds with "
+                f"{_describe(ours)}; run `runtime index drop {name}` and add its sources again"
             )
 
 
 def _recorded_embedder(metadata: dict | None) -> EmbedderInfo:
     meta = metadata or {}
-    return EmbedderInfo(name=str(meta.get("embedder", "an unknown embedder")), dim=int(meta.get("dim", 0)))
+    return EmbedderInfo(name=str(meta.get("embedder", "unknown")), dim=int(meta.get("dim", 0)))
+
+
+def _describe(embedder: EmbedderInfo) -> str:
+    return f"{embedder.name} ({embedder.dim} dims)" if embedder.dim else "an unknown embedder"

@@ -1,0 +1,76 @@
+"""The retrieve tool as the agent sees it (through Toolset.call), and the shipped wiki corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runtime.config import Settings
+from runtime.retrieval.errors import CollectionNotFound
+from runtime.retrieval.ingest import chunk_source, ingest, read_sources
+from runtime.retrieval.store import Store
+from runtime.retrieval.tool import retrieval_tool
+from runtime.retrieval.wiki import WIKI_COLLECTION, article_url, wiki_source
+from runtime.tools import ToolError, Toolset
+
+PASSAGES = [
+    {"title": "Eiffel Tower", "text": "The Eiffel Tower was designed by the company of the engineer Gustave Eiffel."},
+    {"title": "Mount Everest", "text": "Mount Everest is Earth's highest mountain above sea level."},
+    {"title": "Photosynthesis", "text": "Photosynthesis converts light energy into chemical energy in plants."},
+    {"title": "Danube", "text": "The Danube is the second-longest river in Europe, flowing into the Black Sea."},
+]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    corpus = tmp_path / "facts.jsonl"
+    corpus.write_text("\n".join(__import__("json").dumps(p) for p in PASSAGES), encoding="utf-8")
+    settings = Settings(home=tmp_path / "home")
+    ingest(Store(settings).open("facts", create=True), read_sources([corpus]))
+    return settings
+
+
+def test_retrieve_through_the_toolset_returns_the_expected_passage(settings: Settings):
+    tools = Toolset([retrieval_tool(settings, "facts")])
+    hits = tools.call("retrieve", {"query": "Who designed the Eiffel tower?"})
+    assert len(hits) == 3
+    assert hits[0]["title"] == "Eiffel Tower" and "Gustave Eiffel" in hits[0]["text"]
+    assert set(hits[0]) == {"title", "text", "score", "source"}
+    assert hits[0]["source"].endswith("facts.jsonl:1")
+    assert hits[0]["score"] > hits[1]["score"] >= hits[2]["score"]
+    assert [h["title"] for h in tools.call("retrieve", {"query": "longest rivers of Europe", "k": 1})] == ["Danube"]
+
+
+def test_the_spec_is_a_python_stub_the_prompt_can_show(settings: Settings):
+    (spec,) = Toolset([retrieval_tool(settings, "facts")]).specs()
+    assert spec.render().startswith("def retrieve(query: str, k: int = 3) -> list[dict]:")
+    assert "'facts'" in spec.description and spec.param_names == ["query", "k"]
+    assert spec.parameters["required"] == ["query"]
+
+
+def test_bad_arguments_come_back_as_a_readable_tool_error(settings: Settings):
+    tools = Toolset([retrieval_tool(settings, "facts")])
+    with pytest.raises(ToolError, match="k: Input should be less than or equal to 20"):
+        tools.call("retrieve", {"query": "rivers", "k": 500})
+    with pytest.raises(ToolError, match="query: Field required"):
+        tools.call("retrieve", {"k": 2})
+
+
+def test_k_larger_than_the_collection_returns_everything(settings: Settings):
+    assert len(Toolset([retrieval_tool(settings, "facts")]).call("retrieve", {"query": "x", "k": 20})) == 4
+
+
+def test_the_tool_for_a_missing_collection_fails_before_the_run(tmp_path: Path):
+    with pytest.raises(CollectionNotFound):
+        retrieval_tool(Settings(home=tmp_path), WIKI_COLLECTION)
+
+
+def test_the_shipped_wiki_loads_as_one_source_of_ten_thousand_summaries():
+    source = wiki_source()
+    assert len(source.documents) == 10033
+    by_title = {d.title: d for d in source.documents}
+    tower = by_title["Eiffel Tower"]
+    assert "Gustave Eiffel" in tower.text and tower.source == "https://en.wikipedia.org/wiki/Eiffel_Tower"
+    assert article_url("2001: A Space Odyssey") == "https://en.wikipedia.org/wiki/2001%3A_A_Space_Odyssey"
+    assert 10033 <= len(chunk_source(source)) < 11000
