@@ -7,6 +7,7 @@ These functions are therefore the policy; they run only inside the worker proces
 
 from __future__ import annotations
 
+import _string
 import ast
 import importlib
 import operator
@@ -16,7 +17,6 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-import _string
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safe_builtins
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, IOPERATOR_TO_STR, copy_locations
@@ -177,7 +177,8 @@ def compile_action(code: str) -> tuple[types.CodeType, types.CodeType | None]:
         raise CompileFailed("syntax", f"SyntaxError: {exc.msg} (line {exc.lineno}){text}") from None
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+        last = ast.Expression(tree.body[-1].value)
+        del tree.body[-1]
     body = compile_restricted_exec(tree, FILENAME, policy=SandboxTransformer)
     value = compile_restricted_eval(last, FILENAME, policy=SandboxTransformer) if last else None
     errors = [*body.errors, *(value.errors if value else ())]
@@ -304,21 +305,21 @@ class Guards:
             ascii=ascii, NotImplemented=NotImplemented,
         )
         builtins.update(extra_builtins)
-        self.globals = dict(
-            __builtins__=builtins,
-            __name__="__main__",
-            __metaclass__=self.build_class,
-            _getattr_=self.getattr,
-            _getitem_=self.getitem,
-            _getiter_=iter,
-            _iter_unpack_sequence_=guarded_iter_unpack_sequence,
-            _unpack_sequence_=guarded_unpack_sequence,
-            _write_=self.write,
-            _inplacevar_=_inplacevar,
-            _apply_=_apply,
-            _print_=lambda _getattr=None: printer,
-            _print=printer,
-        )
+        self.globals = {
+            "__builtins__": builtins,
+            "__name__": "__main__",
+            "__metaclass__": self.build_class,
+            "_getattr_": self.getattr,
+            "_getitem_": self.getitem,
+            "_getiter_": iter,
+            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+            "_unpack_sequence_": guarded_unpack_sequence,
+            "_write_": self.write,
+            "_inplacevar_": _inplacevar,
+            "_apply_": _apply,
+            "_print_": lambda _getattr=None: printer,
+            "_print": printer,
+        }
         return self.globals
 
     def _str_format(self, obj: Any, name: str) -> Callable[..., str]:

@@ -44,11 +44,6 @@ class SandboxFork:
         self._state_lost = state_lost
         self.open = True
 
-    @property
-    def pid(self) -> int:
-        """The worker process that holds the session's state."""
-        return self._worker.pid
-
     def run(self, code: str) -> ExecResult:
         return self._sandbox._run_fork(self, code)
 

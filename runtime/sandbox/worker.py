@@ -20,8 +20,8 @@ from runtime.sandbox.guards import FILENAME, CompileFailed, Guards, compile_acti
 from runtime.sandbox.output import OutputLimitExceeded, Printer, summarize, truncate
 from runtime.sandbox.policy import SandboxPolicy
 from runtime.sandbox.protocol import Channel, ChannelClosed
-from runtime.sandbox.refusals import Refused
 from runtime.sandbox.proxy import ToolStub, make_tool_function
+from runtime.sandbox.refusals import Refused
 from runtime.tools import ToolError
 
 MAX_ANSWER_CHARS = 100_000

@@ -233,7 +233,9 @@ ATTACKS: dict[str, Attack] = {
         "class A:\n    pass\na = A()\na.__dict__ += 1", "policy", "__dict__"
     ),
     "class_body_spoofs_class": Attack("class Fake:\n    __class__ = str", "policy", "__class__"),
-    "typing_type_calls_real_type": Attack("import typing\ntyping.Type('X', (), {})", "runtime", "cannot be instantiated"),
+    "typing_type_calls_real_type": Attack(
+        "import typing\ntyping.Type('X', (), {})", "runtime", "cannot be instantiated"
+    ),
     "compiler_recursion_bomb": Attack("x = " + "1 + " * 100000 + "1", "runtime", "RecursionError"),
     "template_placeholder_attribute": Attack(
         "import string\nstring.Template('${a.__class__}').substitute(a=1)", "runtime", "Invalid placeholder"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import textwrap
 
 import pytest
@@ -531,6 +530,18 @@ PROGRAMS: dict[str, str] = {
 }
 
 
+STUBBORN_LOOP = """
+n = 0
+while True:
+    try:
+        while True:
+            n = n + 1
+    except BaseException:
+        pass
+"""
+"""Swallows the worker's own interrupt, so only the parent's kill can stop it."""
+
+
 def running(pid: int) -> bool:
     """Alive and not a zombie (a killed fork may wait a moment for init to reap it)."""
     try:
@@ -720,8 +731,7 @@ def test_runaway_loop_is_stopped_and_variables_are_kept():
 def test_timeout_that_ignores_the_interrupt_restarts_the_worker():
     with Sandbox(SandboxPolicy(timeout_s=0.5)) as box:
         box.run("kept = 'yes'")
-        stubborn = "n = 0\nwhile True:\n    try:\n        while True:\n            n = n + 1\n    except BaseException:\n        pass"
-        result = box.run(stubborn)
+        result = box.run(STUBBORN_LOOP)
         assert (result.ok, result.error_kind, result.state_lost) == (False, "timeout", True)
         assert result.error == (
             "Action stopped after 0.5 s (wall-clock limit). The sandbox was restarted; "
@@ -736,8 +746,7 @@ def test_timeout_in_a_fork_discards_only_that_candidate():
     with Sandbox(SandboxPolicy(timeout_s=0.5)) as box:
         box.run("kept = 1")
         fork = box.fork()
-        stubborn = "while True:\n    try:\n        while True:\n            kept = kept + 1\n    except BaseException:\n        pass"
-        result = fork.run(stubborn)
+        result = fork.run("kept = 0" + STUBBORN_LOOP)
         assert (result.error_kind, result.state_lost) == ("timeout", False)
         assert "session's variables are unchanged" in result.error
         box.commit(fork)
