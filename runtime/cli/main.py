@@ -9,6 +9,7 @@ import click
 from runtime import __version__
 from runtime.cli import box as box_cmd
 from runtime.cli import eval as eval_cmd
+from runtime.cli import index as index_cmd
 from runtime.cli import model as model_cmd
 from runtime.cli import solve as solve_cmd
 from runtime.errors import RuntimeUserError
@@ -48,6 +49,7 @@ cli.add_command(solve_cmd.solve)
 cli.add_command(model_cmd.model)
 cli.add_command(eval_cmd.eval_)
 cli.add_command(box_cmd.box)
+cli.add_command(index_cmd.index)
 
 
 def main() -> None:
