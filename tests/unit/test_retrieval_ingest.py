@@ -230,4 +230,5 @@ def test_kill_9_mid_ingest_then_rerun_completes_without_duplicates(tmp_path: Pat
     assert report.chunks_duplicate == stored_before
     assert col.count() == 160
     assert col.missing([c.id for c in chunk_source(read_source(corpus))]) == []
+    assert len(col.query("how many grams does the item weigh", 5)) == 5
     assert ingest(col, read_sources([corpus])).sources_unchanged == 1
