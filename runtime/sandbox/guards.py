@@ -175,6 +175,8 @@ def compile_action(code: str) -> tuple[types.CodeType, types.CodeType | None]:
     except SyntaxError as exc:
         text = f"\n    {exc.text.strip()}" if exc.text and exc.text.strip() else ""
         raise CompileFailed("syntax", f"SyntaxError: {exc.msg} (line {exc.lineno}){text}") from None
+    except ValueError as exc:  # null bytes in the source
+        raise CompileFailed("syntax", f"SyntaxError: {exc}") from None
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body[-1].value)

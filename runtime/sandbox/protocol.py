@@ -28,7 +28,7 @@ class Channel:
         self.send_timeout = send_timeout
 
     def send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message, ensure_ascii=False).encode()
+        data = json.dumps(message).encode()  # ASCII escapes: lone surrogates from print() survive
         self.sock.settimeout(self.send_timeout)
         try:
             self.sock.sendall(_HEADER.pack(len(data)) + data)

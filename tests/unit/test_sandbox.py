@@ -646,6 +646,11 @@ def test_syntax_error_names_line_and_message(sandbox):
     assert "SyntaxError" in result.error and "line 2" in result.error
 
 
+def test_source_with_null_bytes_is_a_syntax_error(sandbox):
+    result = sandbox.run("x = 1\0")
+    assert result.error_kind == "syntax" and "null bytes" in result.error
+
+
 def test_runtime_error_names_type_message_and_line(sandbox):
     result = sandbox.run("a = 1\nb = 0\nc = a / b")
     assert (result.ok, result.error_kind) == (False, "runtime")
@@ -665,6 +670,12 @@ def test_long_output_is_truncated_with_a_marker(sandbox):
     assert "more characters truncated]" in result.stdout
     assert result.stdout.startswith("0\n1\n2\n")
     assert result.stdout.endswith("4998\n4999\n")
+
+
+def test_any_text_crosses_the_process_boundary(sandbox):
+    result = sandbox.run("print('naïve ✓ 数学', chr(0xD800))\nfinal_answer(chr(0xDC00) + '€')")
+    assert result.stdout == "naïve ✓ 数学 \ud800\n"
+    assert result.answer == "\udc00€"
 
 
 def test_fork_and_commit_replace_the_session_state(sandbox):
