@@ -7,6 +7,9 @@ pass the agent's own embedder to share one loaded model.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -16,8 +19,15 @@ from runtime.tools import ToolSpec
 DEFAULT_LIMIT = 12
 
 
+class EmbedderInfo(Protocol):
+    name: str
+
+
 class Embedder(Protocol):
     """What selection needs from an embedder (retrieval's E5Embedder is one): unit vectors."""
+
+    @property
+    def info(self) -> EmbedderInfo: ...
 
     def query(self, text: str) -> np.ndarray: ...
 
@@ -36,11 +46,13 @@ def tool_text(spec: ToolSpec) -> str:
 
 
 class ToolSelector:
-    """Ranks tools for questions; each tool's text is embedded once and remembered."""
+    """Ranks tools for questions. Each tool is embedded once: kept in memory, and on disk when
+    given a cache folder, so later processes skip the seconds that embedding dozens of tools takes."""
 
-    def __init__(self, embedder: Embedder | None = None) -> None:
+    def __init__(self, embedder: Embedder | None = None, cache_dir: Path | None = None) -> None:
         self._embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
+        self._cache_file = cache_dir / "tool-vectors.npz" if cache_dir else None
+        self._vectors: dict[str, np.ndarray] | None = None
 
     def _model(self) -> Embedder:
         if self._embedder is None:  # loaded only when there are more tools than fit
@@ -49,13 +61,34 @@ class ToolSelector:
             self._embedder = E5Embedder()
         return self._embedder
 
+    def _key(self, spec: ToolSpec) -> str:
+        """Vectors are only comparable within one embedding model, so the model is in the key."""
+        return hashlib.sha256(f"{self._model().info.name}\n{tool_text(spec)}".encode()).hexdigest()
+
+    def _known(self) -> dict[str, np.ndarray]:
+        if self._vectors is None:
+            self._vectors = {}
+            if self._cache_file is not None and self._cache_file.is_file():
+                with np.load(self._cache_file) as saved:
+                    self._vectors = dict(zip(saved["keys"].tolist(), saved["vectors"]))
+        return self._vectors
+
+    def _save(self, vectors: dict[str, np.ndarray]) -> None:
+        assert self._cache_file is not None
+        self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temp = self._cache_file.with_name(f".{self._cache_file.name}.{os.getpid()}.tmp.npz")
+        np.savez(temp, keys=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
+        os.replace(temp, self._cache_file)
+
     def _tool_vectors(self, specs: list[ToolSpec]) -> np.ndarray:
-        texts = {tool_text(s) for s in specs} - self._vectors.keys()
-        if texts:
-            ordered = sorted(texts)
-            for text, vector in zip(ordered, self._model().passages(ordered)):
-                self._vectors[text] = vector
-        return np.stack([self._vectors[tool_text(s)] for s in specs])
+        known, keys = self._known(), [self._key(s) for s in specs]
+        missing = {key: spec for key, spec in zip(keys, specs) if key not in known}
+        if missing:
+            vectors = self._model().passages([tool_text(spec) for spec in missing.values()])
+            known.update(zip(missing, vectors))
+            if self._cache_file is not None:
+                self._save(known)
+        return np.stack([known[key] for key in keys])
 
     def select(self, specs: list[ToolSpec], question: str, limit: int = DEFAULT_LIMIT) -> list[ToolSpec]:
         """All tools when they fit, else the `limit` most similar to the question, best first."""
@@ -69,5 +102,5 @@ class ToolSelector:
 def select_tools(
     specs: list[ToolSpec], question: str, limit: int = DEFAULT_LIMIT, embedder: Embedder | None = None
 ) -> list[ToolSpec]:
-    """One-off selection; keep a `ToolSelector` instead to reuse tool embeddings across questions."""
+    """One-off selection; keep a `ToolSelector` (with a cache folder) to reuse tool embeddings."""
     return ToolSelector(embedder).select(specs, question, limit)

@@ -66,6 +66,10 @@ class CountingEmbedder:
         self.inner = E5Embedder()
         self.passages_embedded = 0
 
+    @property
+    def info(self):
+        return self.inner.info
+
     def query(self, text: str) -> np.ndarray:
         return self.inner.query(text)
 
@@ -86,9 +90,9 @@ def test_all_tools_are_kept_when_they_fit(toolset: Toolset) -> None:
     assert select_tools(specs, "anything", limit=12, embedder=NoEmbedder()) == specs
 
 
-def test_selection_finds_the_solver_and_caches_tool_embeddings(toolset: Toolset) -> None:
+def test_selection_finds_the_right_tools_and_embeds_each_tool_once(toolset: Toolset, tmp_path: Path) -> None:
     embedder = CountingEmbedder()
-    selector = ToolSelector(embedder)
+    selector = ToolSelector(embedder, cache_dir=tmp_path)
     specs: list[ToolSpec] = toolset.specs()
     assert len(specs) > 12
     chosen = selector.select(specs, "Use the numbers 4 7 8 8 to make 24", limit=12)
@@ -99,3 +103,8 @@ def test_selection_finds_the_solver_and_caches_tool_embeddings(toolset: Toolset)
     )
     assert selector.select(specs, "What day of the week was 4 July 1776?", limit=3)[0].name == "day_of_week"
     assert embedder.passages_embedded == len(specs)
+
+    fresh = CountingEmbedder()
+    later_process = ToolSelector(fresh, cache_dir=tmp_path)  # e.g. the next `runtime solve`
+    assert later_process.select(specs, "Use the numbers 4 7 8 8 to make 24", limit=12) == chosen
+    assert fresh.passages_embedded == 0
