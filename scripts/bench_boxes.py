@@ -53,8 +53,13 @@ def generate_box(folder: Path, tools: int = 50, modules: int = 5) -> Path:
         sources[f"part_{m}.py"] = body.encode()
     sources["examples.json"] = json.dumps(examples).encode()
     fields = dict(
-        name="bench", version="1.0.0", description="Generated benchmark box.", license="MIT",
-        authors=["bench"], min_runtime_version="0.1.0", modules=[p for p in sources if p.endswith(".py")],
+        name="bench",
+        version="1.0.0",
+        description="Generated benchmark box.",
+        license="MIT",
+        authors=["bench"],
+        min_runtime_version="0.1.0",
+        modules=[p for p in sources if p.endswith(".py")],
         examples="examples.json",
     )
     write_box(folder, fields, sources)
@@ -143,18 +148,24 @@ def main() -> None:
         cached_select_s = time.perf_counter() - start
 
     load = os.getloadavg()[0]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.1f}")
+    python = platform.python_version()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {python}, load average {load:.1f}")
     print(f"import of a {len(result.tools)}-tool box (validate, load, self-test, install): {ms(import_s)}")
-    print(f"first load, fresh process: import {ms(cold['import_s'])} + load {ms(cold['load_s'])} ({cold['tools']} tools)")
+    print(
+        f"first load, fresh process: import {ms(cold['import_s'])} + load {ms(cold['load_s'])} ({cold['tools']} tools)"
+    )
     print(f"load again in the same process: {ms(warm_load_s)} ({len(toolset)} tools)")
     print(f"per call, Python function directly: {direct_s * 1e6:.2f} us")
-    print(f"per call, through the Toolset (FastMCP in-memory client): {ms(toolset_s)} ({toolset_s / direct_s:,.0f}x direct)")
+    ratio = toolset_s / direct_s
+    print(f"per call, through the Toolset (FastMCP in-memory client): {ms(toolset_s)} ({ratio:,.0f}x direct)")
     if sandbox_s is None:
         print("per call, from sandboxed code: runtime.sandbox not available")
     else:
         print(f"per call, from sandboxed code (pipe + Toolset): {ms(sandbox_s)} ({sandbox_s / toolset_s:.1f}x Toolset)")
-    print(f"tool selection among {len(specs)} tools: first question {ms(first_select_s)} (embeds every tool), "
-          f"later questions {ms(select_s)}, first question of a later process {ms(cached_select_s)} (disk cache)")
+    print(
+        f"tool selection among {len(specs)} tools: first question {ms(first_select_s)} (embeds every tool), "
+        f"later questions {ms(select_s)}, first question of a later process {ms(cached_select_s)} (disk cache)"
+    )
     worst = max(toolset_s, sandbox_s or 0.0)
     print(f"goal <= 2 ms per call: {'met' if worst <= 0.002 else 'missed'} (worst {ms(worst)})")
 

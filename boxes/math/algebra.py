@@ -21,11 +21,31 @@ MAX_LENGTH = 1000
 MAX_RESULT_BITS = 100_000
 MAX_FACTORIAL = 2000
 FUNCTIONS = {
-    "sqrt": "sqrt", "cbrt": "cbrt", "root": "root", "abs": "Abs", "exp": "exp", "log": "log",
-    "ln": "log", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "asin", "acos": "acos",
-    "atan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "floor": "floor",
-    "ceil": "ceiling", "ceiling": "ceiling", "factorial": "factorial", "gcd": "gcd", "lcm": "lcm",
-    "binomial": "binomial", "min": "Min", "max": "Max",
+    "sqrt": "sqrt",
+    "cbrt": "cbrt",
+    "root": "root",
+    "abs": "Abs",
+    "exp": "exp",
+    "log": "log",
+    "ln": "log",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "asin": "asin",
+    "acos": "acos",
+    "atan": "atan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "floor": "floor",
+    "ceil": "ceiling",
+    "ceiling": "ceiling",
+    "factorial": "factorial",
+    "gcd": "gcd",
+    "lcm": "lcm",
+    "binomial": "binomial",
+    "min": "Min",
+    "max": "Max",
 }
 CONSTANTS = {"pi": "pi", "e": "E", "E": "E", "I": "I", "i": "I", "oo": "oo", "inf": "oo"}
 

@@ -41,8 +41,12 @@ def _render(node: Node) -> str:
 def _outcomes(x: Q, y: Q) -> list[tuple[Q, str, bool]]:
     """(value, op, swapped) for every way to join x and y with one operation."""
     (a, b), (c, d) = x, y
-    out = [(_q(a * d + c * b, b * d), "+", False), (_q(a * c, b * d), "*", False),
-           (_q(a * d - c * b, b * d), "-", False), (_q(c * b - a * d, b * d), "-", True)]
+    out = [
+        (_q(a * d + c * b, b * d), "+", False),
+        (_q(a * c, b * d), "*", False),
+        (_q(a * d - c * b, b * d), "-", False),
+        (_q(c * b - a * d, b * d), "-", True),
+    ]
     if c:
         out.append((_q(a * d, b * c), "/", False))
     if a:

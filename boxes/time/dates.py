@@ -9,7 +9,17 @@ from fastmcp import FastMCP
 
 mcp = FastMCP("time.dates")
 
-DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%m/%d/%Y", "%Y/%m/%d")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%B %d %Y",
+    "%b %d %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%m/%d/%Y",
+    "%Y/%m/%d",
+)
 WEEKDAYS = list(calendar.day_name)
 
 
@@ -102,7 +112,9 @@ def add_to_date(
     """
     start = _parse(date)
     try:
-        moved = _add_months(start, years * 12 + months) + timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+        moved = _add_months(start, years * 12 + months) + timedelta(
+            weeks=weeks, days=days, hours=hours, minutes=minutes
+        )
     except OverflowError:
         raise ValueError("the result is outside years 1 to 9999") from None
     return moved.isoformat(sep=" ") if _has_time(date) or hours or minutes else moved.date().isoformat()
@@ -189,7 +201,9 @@ def nth_weekday(year: int, month: int, weekday: str, n: int) -> str:
     if not 1 <= month <= 12 or not 1 <= year <= 9999:
         raise ValueError("month must be 1 to 12 and year 1 to 9999")
     target = _weekday_index(weekday)
-    days = [d for d in range(1, calendar.monthrange(year, month)[1] + 1) if datetime(year, month, d).weekday() == target]
+    days = [
+        d for d in range(1, calendar.monthrange(year, month)[1] + 1) if datetime(year, month, d).weekday() == target
+    ]
     if n == 0 or abs(n) > len(days):
         raise ValueError(f"{calendar.month_name[month]} {year} has {len(days)} {WEEKDAYS[target]}s")
     return datetime(year, month, days[n - 1 if n > 0 else n]).date().isoformat()

@@ -156,7 +156,9 @@ def _read_folder(root: Path, reader: _Reader) -> None:
             if stat.S_ISDIR(info.st_mode):
                 continue
             if not stat.S_ISREG(info.st_mode):
-                raise UnsafeBundle(f"{reader.source}: {rel} is a device, pipe or socket; only regular files are allowed")
+                raise UnsafeBundle(
+                    f"{reader.source}: {rel} is a device, pipe or socket; only regular files are allowed"
+                )
             path = reader.admit(rel, info.st_size)
             fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
             with os.fdopen(fd, "rb") as handle:
@@ -169,7 +171,9 @@ def _read_zip(file: Path, reader: _Reader) -> None:
     with zipfile.ZipFile(file) as archive:
         infos = archive.infolist()
         if len(infos) > reader.limits.max_files:
-            raise BundleLimitExceeded(f"{reader.source}: {len(infos)} entries, over the limit of {reader.limits.max_files}")
+            raise BundleLimitExceeded(
+                f"{reader.source}: {len(infos)} entries, over the limit of {reader.limits.max_files}"
+            )
         for info in infos:
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
@@ -195,7 +199,9 @@ def _read_tar(file: Path, reader: _Reader) -> None:
                 safe_relative_path(member.name)
                 continue
             if not member.isreg():
-                raise UnsafeBundle(f"{reader.source}: {member.name} is a device or special file; only regular files are allowed")
+                raise UnsafeBundle(
+                    f"{reader.source}: {member.name} is a device or special file; only regular files are allowed"
+                )
             path = reader.admit(member.name, member.size)
             handle = archive.extractfile(member)
             assert handle is not None  # a regular member always has data
@@ -274,7 +280,9 @@ def open_bundle(path: Path, limits: Limits | None = None) -> Bundle:
     manifest_name = present[0]
     manifest = parse_manifest(manifest_name, entries.pop(manifest_name))
     if version_key(manifest.min_runtime_version) > version_key(RUNTIME_VERSION):
-        raise ManifestError(f"{manifest.name} needs runtime >= {manifest.min_runtime_version}; this is {RUNTIME_VERSION}")
+        raise ManifestError(
+            f"{manifest.name} needs runtime >= {manifest.min_runtime_version}; this is {RUNTIME_VERSION}"
+        )
     _check_hashes(source, manifest, entries)
     for module in manifest.modules:
         _compile_module(manifest.name, module, entries[module])
@@ -353,9 +361,10 @@ def write_archive(bundle: Bundle, out: Path) -> None:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, data)
     else:
-        with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, tarfile.open(
-            fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT
-        ) as archive:
+        with (
+            gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped,
+            tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as archive,
+        ):
             for rel, data in _entries_for_export(bundle):
                 info = tarfile.TarInfo(prefix + rel)
                 info.size, info.mode, info.mtime = len(data), 0o644, 0

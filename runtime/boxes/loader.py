@@ -67,7 +67,9 @@ def _check_tools(bundle: Bundle, tools: list[RemoteTool]) -> None:
     for tool in tools:
         where = f"{bundle.name}/{tool.module}"
         if tool.name in seen:
-            raise BoxLoadError(f"{bundle.name}: duplicate tool name {tool.name!r} in {seen[tool.name]} and {tool.module}")
+            raise BoxLoadError(
+                f"{bundle.name}: duplicate tool name {tool.name!r} in {seen[tool.name]} and {tool.module}"
+            )
         seen[tool.name] = tool.module
         if not tool.name.isidentifier() or keyword.iskeyword(tool.name):
             raise BoxLoadError(f"{where}: tool name {tool.name!r} is not a Python identifier")
@@ -81,7 +83,8 @@ def _check_tools(bundle: Bundle, tools: list[RemoteTool]) -> None:
     if declared != loaded:
         odd = sorted(f"{m}:{n}" for m, n in declared ^ loaded)
         raise BoxLoadError(
-            f"{bundle.name}: tools must be module-level functions decorated with @mcp.tool; these differ: {', '.join(odd)}"
+            f"{bundle.name}: tools must be module-level functions decorated with @mcp.tool; "
+            f"these differ: {', '.join(odd)}"
         )
 
 
@@ -198,10 +201,12 @@ class BoxHost:
     def toolset(self) -> Toolset:
         """Every loaded tool as a `Tool` whose handler calls through this host."""
         names = sandbox_names(self._tools)
-        return Toolset([
-            Tool(spec=to_spec(t, names[t.qualified_name]), handler=lambda args, t=t: self.call(t, args))
-            for t in self._tools
-        ])
+        return Toolset(
+            [
+                Tool(spec=to_spec(t, names[t.qualified_name]), handler=lambda args, t=t: self.call(t, args))
+                for t in self._tools
+            ]
+        )
 
     def close(self) -> None:
         """Disconnect the clients and stop the loop thread (waiting at most the call timeout)."""
@@ -309,7 +314,9 @@ def self_test(host: BoxHost, bundle: Bundle) -> int:
                     raise SelfTestFailed(f"self-test failed: {call} raised {exc}") from None
             else:
                 if example.error is not None:
-                    raise SelfTestFailed(f"self-test failed: {call} gave {got!r}, expected an error with {example.error!r}")
+                    raise SelfTestFailed(
+                        f"self-test failed: {call} gave {got!r}, expected an error with {example.error!r}"
+                    )
                 if got != example.expect:
                     raise SelfTestFailed(f"self-test failed: {call} gave {got!r}, expected {example.expect!r}")
             count += 1

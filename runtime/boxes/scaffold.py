@@ -55,7 +55,9 @@ def seal(folder: Path, limits: Limits | None = None) -> Manifest:
     return manifest
 
 
-def write_box(folder: Path, fields: dict[str, Any], files: dict[str, bytes], manifest_name: str = "box.toml") -> Manifest:
+def write_box(
+    folder: Path, fields: dict[str, Any], files: dict[str, bytes], manifest_name: str = "box.toml"
+) -> Manifest:
     """Create a sealed box folder from file contents and manifest fields (all but `files`).
 
     `runtime box new` uses it for the template; distillation can use it to emit a box.

@@ -167,7 +167,9 @@ class BoxStore:
             entry = next((e for e in self.installed() if e.manifest.name == name), None)
             if entry is None:
                 if any(e.manifest.name == name for e in self.available()):
-                    raise BoxError(f"{name} is shipped with the runtime and cannot be removed; leave it out of a run instead")
+                    raise BoxError(
+                        f"{name} is shipped with the runtime and cannot be removed; leave it out of a run instead"
+                    )
                 raise BoxNotFound(f"no installed box named {name!r}")
             doomed = self.root / f".removing-{entry.path.name}-{secrets.token_hex(4)}"
             os.rename(entry.path, doomed)

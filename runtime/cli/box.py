@@ -36,7 +36,8 @@ def _show_preview(summary: BundleSummary, plan: InstallResult) -> None:
     """What is about to be installed: every tool, every file's hash, every import. On stderr."""
     change = f"replaces {plan.previous}" if plan.previous else "new"
     info(f"{summary.name} {summary.version} ({change}): {summary.description}")
-    info(f"  license {summary.license}; authors {', '.join(summary.authors)}; needs runtime >= {summary.min_runtime_version}")
+    authors = ", ".join(summary.authors)
+    info(f"  license {summary.license}; authors {authors}; needs runtime >= {summary.min_runtime_version}")
     for module in summary.modules:
         info(f"  {module.path}  sha256 {module.sha256}")
         info(f"    imports: {', '.join(module.imports) or '(none)'}")
@@ -87,10 +88,17 @@ def list_(as_json: bool) -> None:
 
     entries = BoxStore(Settings()).available()
     if as_json:
-        _print_json([
-            {**e.manifest.model_dump(exclude={"files"}), "source": e.source, "path": str(e.path), "overrides": e.overrides}
-            for e in entries
-        ])
+        _print_json(
+            [
+                {
+                    **e.manifest.model_dump(exclude={"files"}),
+                    "source": e.source,
+                    "path": str(e.path),
+                    "overrides": e.overrides,
+                }
+                for e in entries
+            ]
+        )
         return
     for e in entries:
         source = f"installed, hides shipped {e.overrides}" if e.overrides else e.source
@@ -114,12 +122,14 @@ def inspect_(name: str, as_json: bool) -> None:
         names = sandbox_names(tools)
         specs = [to_spec(t, names[t.qualified_name]) for t in tools]
     if as_json:
-        _print_json({
-            **bundle.manifest.model_dump(),
-            "source": entry.source,
-            "path": str(entry.path),
-            "tools": [s.model_dump() for s in specs],
-        })
+        _print_json(
+            {
+                **bundle.manifest.model_dump(),
+                "source": entry.source,
+                "path": str(entry.path),
+                "tools": [s.model_dump() for s in specs],
+            }
+        )
         return
     m = bundle.manifest
     click.echo(f"{m.name} {m.version} ({entry.source}, {entry.path})\n{m.description}")
@@ -146,7 +156,9 @@ def remove(name: str, as_json: bool) -> None:
 
 @box.command("export")
 @click.argument("name")
-@click.option("-o", "--output", "output", type=click.Path(path_type=Path), required=True, help="A .zip or .tar.gz file.")
+@click.option(
+    "-o", "--output", "output", type=click.Path(path_type=Path), required=True, help="A .zip or .tar.gz file."
+)
 @json_option
 def export(name: str, output: Path, as_json: bool) -> None:
     """Write a shipped or installed box to a .zip or .tar.gz that `runtime box import` accepts."""
@@ -174,7 +186,9 @@ def new(name: str, parent: Path, as_json: bool) -> None:
         _print_json({"name": name, "path": str(folder)})
         return
     click.echo(f"created {folder}")
-    info(f"edit {folder}/tools.py and examples.json, then `runtime box seal {folder}` and `runtime box import {folder}`")
+    info(
+        f"edit {folder}/tools.py and examples.json, then `runtime box seal {folder}` and `runtime box import {folder}`"
+    )
 
 
 @box.command("seal")

@@ -69,7 +69,10 @@ def test_user_errors_are_one_line(run, tmp_path: Path) -> None:
         (("box", "import", "evil.zip", "--yes"), "error: evil.zip: not a box folder, .zip or .tar.gz\n"),
         (("box", "import", "missing", "--yes"), "error: missing: no such folder or file\n"),
         (("box", "inspect", "nope"), "error: no box named 'nope'; `runtime box list` shows the available ones\n"),
-        (("box", "remove", "math"), "error: math is shipped with the runtime and cannot be removed; leave it out of a run instead\n"),
+        (
+            ("box", "remove", "math"),
+            "error: math is shipped with the runtime and cannot be removed; leave it out of a run instead\n",
+        ),
         (("box", "export", "math", "-o", "math.rar"), "error: math.rar: export to a .zip, .tar.gz or .tgz file\n"),
         (("box", "new", "Bad-Name"), "error: box name 'Bad-Name' must be a lowercase identifier like 'my_tools'\n"),
     ]:

@@ -42,9 +42,7 @@ def double(x: int) -> int:
     return 2 * x
 '''
 
-FIELDS = dict(
-    description="A demo box.", license="MIT", authors=["Tester"], min_runtime_version="0.1.0"
-)
+FIELDS = dict(description="A demo box.", license="MIT", authors=["Tester"], min_runtime_version="0.1.0")
 
 
 def make_box(
@@ -457,7 +455,9 @@ def test_seal_records_edits(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError):
         open_bundle(folder)
     seal(folder)
-    assert open_bundle(folder).manifest.files["tools.py"] == hashlib.sha256((folder / "tools.py").read_bytes()).hexdigest()
+    assert (
+        open_bundle(folder).manifest.files["tools.py"] == hashlib.sha256((folder / "tools.py").read_bytes()).hexdigest()
+    )
 
 
 def test_box_json_manifest_is_accepted(store: BoxStore, tmp_path: Path) -> None:

@@ -58,8 +58,13 @@ def slow(seconds: float) -> str:
 
 def make_bundle(parent: Path, name: str) -> Bundle:
     fields = dict(
-        name=name, version="1.0.0", description=f"Box {name}.", license="MIT", authors=["Tester"],
-        min_runtime_version="0.1.0", modules=["tools.py"],
+        name=name,
+        version="1.0.0",
+        description=f"Box {name}.",
+        license="MIT",
+        authors=["Tester"],
+        min_runtime_version="0.1.0",
+        modules=["tools.py"],
     )
     write_box(parent / name, fields, {"tools.py": TOOLS.format(name=name).encode()})
     return open_bundle(parent / name)
@@ -85,7 +90,10 @@ def test_spec_shows_signature_docstring_and_argument_order(host: BoxHost) -> Non
     spec = next(s for s in host.toolset().specs() if s.qualified_name == "alpha.solve")
     assert spec.signature == "(numbers: list[int], target: int = 24) -> str | None"
     assert spec.param_names == ["numbers", "target"]
-    assert spec.description == "Find an expression.\n\nArgs:\n    numbers: The numbers to use.\n    target: The value to reach."
+    assert (
+        spec.description
+        == "Find an expression.\n\nArgs:\n    numbers: The numbers to use.\n    target: The value to reach."
+    )
     assert spec.parameters["required"] == ["numbers"]
     assert spec.render().startswith("def alpha_solve(numbers: list[int], target: int = 24) -> str | None:")
 
@@ -138,15 +146,27 @@ def test_close_stops_the_host_thread(tmp_path: Path) -> None:
         ({"properties": {}}, None, "()"),
         ({"properties": {"x": {"type": "number", "default": 1.5}}}, {"type": "object"}, "(x: float = 1.5) -> dict"),
         ({"properties": {"m": {"enum": ["a", "b"], "type": "string"}}}, None, "(m: Literal['a', 'b'])"),
-        ({"properties": {"t": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]}}}, None,
-         "(t: tuple[int, str])"),
-        ({"properties": {"d": {"type": "object", "additionalProperties": {"type": "boolean"}}}}, None,
-         "(d: dict[str, bool])"),
+        (
+            {"properties": {"t": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]}}},
+            None,
+            "(t: tuple[int, str])",
+        ),
+        (
+            {"properties": {"d": {"type": "object", "additionalProperties": {"type": "boolean"}}}},
+            None,
+            "(d: dict[str, bool])",
+        ),
         ({"properties": {"v": {"type": ["integer", "null"]}}}, None, "(v: int | None)"),
         ({"properties": {"p": {"$ref": "#/$defs/Point"}}}, None, "(p: dict)"),
         ({"properties": {"a": {}}}, None, "(a: Any)"),
-        ({"properties": {}}, {"x-fastmcp-wrap-result": True, "properties": {"result": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}}},
-         "() -> list[list[int]]"),
+        (
+            {"properties": {}},
+            {
+                "x-fastmcp-wrap-result": True,
+                "properties": {"result": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}},
+            },
+            "() -> list[list[int]]",
+        ),
     ],
 )
 def test_render_signature(schema: dict, output: dict | None, expected: str) -> None:
@@ -176,8 +196,14 @@ def test_load_toolset_reports_a_broken_installed_box(home: Path, tmp_path: Path)
 
 def test_examples_file_must_be_valid(tmp_path: Path) -> None:
     fields = dict(
-        name="ex", version="1.0.0", description="d", license="MIT", authors=["a"],
-        min_runtime_version="0.1.0", modules=["tools.py"], examples="examples.json",
+        name="ex",
+        version="1.0.0",
+        description="d",
+        license="MIT",
+        authors=["a"],
+        min_runtime_version="0.1.0",
+        modules=["tools.py"],
+        examples="examples.json",
     )
     examples = {"solve": [{"args": {}, "expect": 1, "error": "both"}]}
     files = {"tools.py": TOOLS.format(name="ex").encode(), "examples.json": json.dumps(examples).encode()}
