@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runtime.config import Settings
-
 DEFAULT_MODULES: tuple[str, ...] = (
     "math",
     "cmath",
@@ -78,10 +76,6 @@ class SandboxPolicy(BaseModel):
             if "." in name and top not in modules:
                 raise ValueError(f"submodule {name!r} needs its package {top!r} allowed too")
         return modules
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SandboxPolicy:
-        return cls(timeout_s=settings.action_timeout_s)
 
 
 class ExecResult(BaseModel):
