@@ -121,9 +121,9 @@ class BoxStore:
             return InstallResult(name=new.name, version=new.version, status="installed")
         old = current.manifest
         if old.version == new.version:
-            if old.files != new.files:
+            if old != new:
                 raise BoxConflict(
-                    f"{new.name} {new.version} is already {current.source} with different files; "
+                    f"{new.name} {new.version} is already {current.source} with a different manifest or files; "
                     "bump the version to replace it"
                 )
             return InstallResult(name=new.name, version=new.version, status="unchanged", previous=old.version)
