@@ -74,7 +74,7 @@ def import_(path: Path, yes: bool, as_json: bool) -> None:
     if as_json:
         _print_json(plan.model_dump(mode="json"))
     elif plan.status == "unchanged":
-        click.echo(f"{plan.name} {plan.version} is already installed; nothing to do")
+        click.echo(f"{plan.name} {plan.version} is already available; nothing to do")
     else:
         previous = f" (was {plan.previous})" if plan.previous else ""
         click.echo(f"{plan.status} {plan.name} {plan.version}{previous}: {len(plan.tools)} tools, self-test passed")
