@@ -44,7 +44,7 @@ def test_new_then_import_needs_yes_when_not_interactive(run, tmp_path: Path) -> 
     assert data["tools"][0]["signature"] == "(values: list[float], factor: float = 2.0) -> list[float]"
 
     again = run("box", "import", "my_tools", "--yes")
-    assert again.exit_code == 0 and "already installed; nothing to do" in again.output
+    assert again.exit_code == 0 and "already available; nothing to do" in again.output
 
 
 def test_inspect_export_remove(run, tmp_path: Path) -> None:
