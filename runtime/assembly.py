@@ -26,6 +26,7 @@ def agent_options(settings: Settings, **overrides: object) -> AgentOptions:
         "temperature": settings.temperature,
         "top_p": settings.top_p,
         "seed": settings.seed,
+        "grammar": settings.grammar,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return AgentOptions.model_validate(values)

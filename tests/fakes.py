@@ -17,6 +17,7 @@ class ScriptedModel:
         self.replies = list(replies)
         self.prompts: list[str] = []
         self.prefixes: list[str] = []
+        self.grammars: list[str | None] = []
 
     def render(self, messages: list[ChatMessage], continue_assistant: str = "") -> str:
         turns = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
@@ -36,8 +37,10 @@ class ScriptedModel:
         seed: int,
         stop: list[str],
         until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str | Generation]:
         self.prompts.append(prompt)
+        self.grammars.append(grammar)
         reply = self.replies.pop(0) if self.replies else "I have nothing more to say."
         cuts = [reply.index(s) for s in stop if s in reply]
         if cuts:

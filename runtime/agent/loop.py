@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+
 from pydantic import BaseModel
 
 from runtime.agent import events as ev
+from runtime.agent.grammar import step_grammar
 from runtime.agent.parse import OBSERVATION, THOUGHT, ParseError, has_complete_block, parse_step
 from runtime.agent.prompt import observation_message, system_prompt, task_message
 from runtime.model.base import ChatMessage, Generation, Model
@@ -26,6 +28,7 @@ class AgentOptions(BaseModel):
     temperature: float = 0.0
     top_p: float = 0.95
     seed: int = 0
+    grammar: bool = True
 
 
 def render_observation(result: ExecResult) -> str:
@@ -58,6 +61,7 @@ class Agent:
         self.tools = tools or []
         self.options = options or AgentOptions()
         self.system = system_prompt(self.tools, list(sandbox.policy.allowed_modules))
+        self._grammar = step_grammar() if self.options.grammar else None
 
     def fixed_prefix(self) -> str:
         """The prompt text shared by every question: everything before the task's words."""
@@ -103,6 +107,7 @@ class Agent:
                 seed=self.options.seed + step,
                 stop=[f"\n{OBSERVATION}", self.model.end_of_turn],
                 until=has_complete_block,
+                grammar=self._grammar,
             )
         )
 

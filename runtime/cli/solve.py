@@ -69,6 +69,7 @@ class StepPrinter:
 @click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature (0 = greedy).")
 @click.option("--seed", type=int, help="Sampling seed.")
 @click.option("--threads", type=click.IntRange(1, 256), help="CPU threads for llama.cpp.")
+@click.option("--grammar/--no-grammar", default=None, help="Constrain each step to the Thought + code format (default on).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the steps on stderr.")
 def solve(
     question: str,
@@ -78,6 +79,7 @@ def solve(
     temperature: float | None,
     seed: int | None,
     threads: int | None,
+    grammar: bool | None,
     quiet: bool,
 ) -> None:
     """Answer QUESTION with the local student agent.
@@ -90,7 +92,9 @@ def solve(
     model = assembly.load_model(settings, model_name, ByteProgress(), on_loading=info if not quiet else lambda _m: None)
     if not quiet:
         info(f"model ready in {time.perf_counter() - started:.1f} s")
-    options = assembly.agent_options(settings, max_steps=max_steps, temperature=temperature, seed=seed)
+    options = assembly.agent_options(
+        settings, max_steps=max_steps, temperature=temperature, seed=seed, grammar=grammar
+    )
     printer = StepPrinter(quiet)
     trace: ev.RunTrace | None = None
     with assembly.open_sandbox(settings, toolset=None) as sandbox:

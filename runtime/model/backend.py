@@ -10,6 +10,7 @@ Prompt processing dominates on a CPU, so two caches matter:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import ctypes
 import hashlib
@@ -19,10 +20,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from runtime.config import Settings
 from runtime.errors import ModelLoadError
 from runtime.model.base import ChatMessage, ContextFull, Generation, PrefixInfo
 from runtime.model.registry import ModelManifest
+from runtime.model.sampler import GrammarState, SamplingParams, TokenSampler
 
 
 @contextlib.contextmanager
@@ -81,6 +85,8 @@ class LlamaModel:
             bos_token=model.token_get_text(bos) if bos != -1 else "",
         )
         self.end_of_turn = self._formatter.eos_token
+        self._vocab = llama_cpp.llama_model_get_vocab(model.model)
+        self._n_vocab = self.llm.n_vocab()
 
     @property
     def n_ctx(self) -> int:
@@ -159,11 +165,14 @@ class LlamaModel:
         seed: int,
         stop: list[str],
         until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str | Generation]:
         """Yield text pieces as they are generated, then one Generation with the totals.
 
-        `until(text_so_far)` returning True ends generation early (e.g. a code block closed).
-        The KV cache is reused for the longest common prefix with the previous prompt.
+        Only the tokens after the longest common prefix with the previous prompt are evaluated.
+        `until(text_so_far)` returning True ends generation early (e.g. a code block closed);
+        `grammar` (GBNF) constrains the output. Text that might begin a stop string is held back
+        until it is known not to, so a consumer never sees part of a stop string.
         """
         tokens = self.tokenize(prompt)
         cached = self._cached_prefix(tokens)
@@ -174,40 +183,65 @@ class LlamaModel:
                 "raise RUNTIME_N_CTX or lower the step limit"
             )
         started = time.perf_counter()
-        first_at: float | None = None
-        text = ""
-        finish: Literal["stop", "length", "callback"] = "stop"
-        completion = self.llm.create_completion(
-            tokens,
-            max_tokens=min(max_tokens, room),
-            temperature=temperature,
-            top_p=top_p,
-            seed=seed,
-            stop=stop,
-            stream=True,
+        self.llm.n_tokens = cached
+        self.llm.eval(tokens[cached:])
+        prefilled = time.perf_counter()
+        sampler = TokenSampler(
+            SamplingParams(temperature=temperature, top_p=top_p, seed=seed),
+            GrammarState(self._vocab, grammar) if grammar else None,
         )
-        try:
-            for chunk in completion:
-                choice = chunk["choices"][0]
-                first_at = first_at or time.perf_counter()
-                if choice["text"]:
-                    text += choice["text"]
-                    yield choice["text"]
-                    if until is not None and until(text):
-                        finish = "callback"
-                        break
-                if choice.get("finish_reason") == "length":
-                    finish = "length"
-        finally:
-            completion.close()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text, shown, logprobs = "", 0, []
+        finish: Literal["stop", "length", "callback"] = "length"
+        for _ in range(min(max_tokens, room)):
+            token, logprob = sampler.pick(self._last_logits())
+            if self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                finish = "stop"
+                break
+            logprobs.append(logprob)
+            text += decoder.decode(self.llm.detokenize([token]))
+            cut = _first_stop(text, stop)
+            if cut is not None:
+                text, finish = text[:cut], "stop"
+                break
+            safe = len(text) - _held_back(text, stop)
+            if safe > shown:
+                yield text[shown:safe]
+                shown = safe
+            if until is not None and until(text):
+                finish = "callback"
+                break
+            self.llm.eval([token])
+        if len(text) > shown:
+            yield text[shown:]
         ended = time.perf_counter()
-        first_at = first_at or ended
         yield Generation(
             text=text,
             prompt_tokens=len(tokens),
             cached_tokens=cached,
-            completion_tokens=self.count_tokens(text),
-            prefill_s=first_at - started,
-            decode_s=ended - first_at,
+            completion_tokens=len(logprobs),
+            prefill_s=prefilled - started,
+            decode_s=ended - prefilled,
             finish=finish,
+            mean_logprob=sum(logprobs) / len(logprobs) if logprobs else 0.0,
         )
+
+    def _last_logits(self) -> np.ndarray:
+        ptr = self._llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy()
+
+
+def _first_stop(text: str, stop: list[str]) -> int | None:
+    hits = [i for s in stop if s and (i := text.find(s)) >= 0]
+    return min(hits) if hits else None
+
+
+def _held_back(text: str, stop: list[str]) -> int:
+    """Length of the longest end of `text` that is the start of some stop string."""
+    best = 0
+    for s in stop:
+        for n in range(min(len(s) - 1, len(text)), best, -1):
+            if text.endswith(s[:n]):
+                best = n
+                break
+    return best

@@ -29,6 +29,7 @@ class Generation(BaseModel):
     prefill_s: float
     decode_s: float
     finish: Literal["stop", "length", "callback"]
+    mean_logprob: float = 0.0
 
     @property
     def decode_tok_s(self) -> float:
@@ -61,4 +62,5 @@ class Model(Protocol):
         seed: int,
         stop: list[str],
         until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str | Generation]: ...

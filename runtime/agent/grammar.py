@@ -1,0 +1,27 @@
+"""The GBNF grammar of one agent step, built from the same constants the prompt teaches.
+
+Generation starts after the prefilled "Thought: ", so the grammar admits: free thought text
+(no backticks), a newline, the opening fence, code (anything but a closing fence), the closing
+fence (and its newline), and then nothing: llama.cpp allows only end-of-turn once the grammar is complete.
+"""
+
+from __future__ import annotations
+
+from runtime.agent.parse import CODE_CLOSE, CODE_OPEN
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def step_grammar() -> str:
+    tick = CODE_CLOSE[0]
+    return "\n".join(
+        [
+            # the closing fence may carry its newline: tokenizers often have "```\n" as one token
+            f"root ::= thought {_literal(chr(10) + CODE_OPEN + chr(10))} code {_literal(CODE_CLOSE)} {_literal(chr(10))}?",
+            f"thought ::= [^{tick}]+",
+            # any text without three backticks in a row: a run of one or two is followed by another character
+            f'code ::= ( [^{tick}] | "{tick}" [^{tick}] | "{tick * 2}" [^{tick}] )+',
+        ]
+    )
