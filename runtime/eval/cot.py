@@ -14,25 +14,28 @@ from pydantic import BaseModel
 from runtime.agent.events import RunTrace, StepRecord, StepTimings
 from runtime.model.base import ChatMessage, Generation, Model
 
-COT_SYSTEM = (
-    "You are a careful problem solver. Think step by step in a few short lines, then finish with "
-    "one final line of the form:\nAnswer: <the final answer only: a number, an expression or a few words>"
+COT_SYSTEM = "You are a careful problem solver. Think step by step in a few short lines, then give the answer."
+COT_INSTRUCTION = (
+    "Think step by step in a few short lines. Then write the last line exactly as:\n"
+    "Answer: <the final answer only: a number, an expression or a few words>"
 )
-NO_ANSWER_LINE = "the reply has no 'Answer: ...' line"
+NO_ANSWER_LINE = "the reply has no 'Answer: ...' line (nor a \\boxed{...} answer)"
 
 _ANSWER_LINE = re.compile(r"^[\s*#>_-]*(?:final\s+)?answer\s*[*_]*\s*[:：]\s*[*_]*\s*(?P<answer>.*?)[ \t*_]*$", re.I | re.M)
+_BOXED = re.compile(r"\\boxed\{(?P<answer>(?:[^{}]|\{[^{}]*\})*)\}")
 
 
 class CotOptions(BaseModel):
-    max_tokens: int = 768
+    max_tokens: int = 512
     temperature: float = 0.0
     top_p: float = 0.95
     seed: int = 0
 
 
 def extract_answer(text: str) -> str | None:
-    """The text of the last non-empty "Answer:" line, markdown emphasis removed."""
+    """The last non-empty "Answer:" line, else the last \\boxed{...}, which Qwen models are trained to write."""
     answers = [m["answer"].strip() for m in _ANSWER_LINE.finditer(text) if m["answer"].strip()]
+    answers = answers or [m["answer"].strip() for m in _BOXED.finditer(text) if m["answer"].strip()]
     return answers[-1] if answers else None
 
 
@@ -50,7 +53,7 @@ class CotSolver:
 
     def solve(self, question: str) -> RunTrace:
         started = time.perf_counter()
-        messages = [ChatMessage(role="system", content=COT_SYSTEM), ChatMessage(role="user", content=question)]
+        messages = [ChatMessage(role="system", content=COT_SYSTEM), ChatMessage(role="user", content=f"{question}\n\n{COT_INSTRUCTION}")]
         generation: Generation | None = None
         for item in self.model.stream(
             self.model.render(messages),

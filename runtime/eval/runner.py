@@ -362,7 +362,9 @@ def _toolset(mode: Mode, settings: Settings) -> Toolset | None:
 def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> Solver:
     """Tools first, so a missing box or index fails before the slow model load."""
     if config.mode == "cot":
-        options = CotOptions(temperature=settings.temperature, top_p=settings.top_p, seed=config.seed)
+        options = CotOptions(
+            max_tokens=settings.max_tokens_per_step, temperature=settings.temperature, top_p=settings.top_p, seed=config.seed
+        )
         return CotSolver(loader(settings), options)
     toolset = _toolset(config.mode, settings)
     return AgentSolver(loader(settings), settings, toolset, config.seed)

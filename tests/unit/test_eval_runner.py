@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel
 
 from runtime.config import Settings
-from runtime.eval.cot import COT_SYSTEM, extract_answer
+from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, extract_answer
 from runtime.eval.runner import (
     EvalRequest,
     ModeNotAvailable,
@@ -156,8 +156,14 @@ def test_cot_mode_answers_in_one_generation_with_an_answer_line(suite, settings,
 
 
 def test_cot_prompt_and_answer_line_extraction():
-    assert "Answer:" in COT_SYSTEM
+    model = ScriptedModel(["Answer: 1"])
+    trace = CotSolver(model, CotOptions()).solve("How many?")
+    assert trace.status == "answered" and trace.answer == "1"
+    assert COT_SYSTEM in model.prompts[0] and model.prompts[0].index("How many?") < model.prompts[0].index(COT_INSTRUCTION)
     assert extract_answer("Step 1...\nAnswer: 12 apples") == "12 apples"
+    assert extract_answer("So 32 / 4 = 8.\nLexie places \\boxed{8} paintings.") == "8"
+    assert extract_answer("\\boxed{1}\nAnswer: 2") == "2"  # the asked-for line wins
+    assert extract_answer("$\\boxed{\\frac{5}{2}}$") == "\\frac{5}{2}"
     assert extract_answer("Answer: 3\nwait, no.\nFinal answer: **4**") == "4"
     assert extract_answer("Answer:\n(4 + 8) * (6 - 4)") == "(4 + 8) * (6 - 4)"
     assert extract_answer("The answer is 5.") is None
