@@ -52,3 +52,14 @@ def test_png_without_matplotlib_is_a_clear_error(two_runs, tmp_path, monkeypatch
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now fails as if not installed
     with pytest.raises(ChartUnavailable, match=r"pip install 'runtime\[eval\]'"):
         write_chart([load_summary(two_runs[0])], ["agent"], tmp_path / "a.png")
+
+
+def test_results_page_is_generated_from_run_folders(two_runs, tmp_path):
+    from scripts.make_results import render
+
+    summaries = [load_summary(folder) for folder in two_runs]
+    page = render(summaries, ["agent", "cot"])
+    assert page.startswith("# Results") and "## asdiv" in page
+    assert "| model | cot | agent |" in page  # modes in their canonical order
+    assert "| scripted | 100.0% [44–100] n=3 | 66.7% [21–94] n=3 |" in page
+    assert "seed 0" in page and "Best: **scripted, cot** at 100.0% (3/3)" in page

@@ -267,3 +267,14 @@ def test_modes_not_available_fail_clearly_before_any_question(suite, settings, t
     with pytest.raises(ModeNotAvailable, match=message):
         run_eval(request, suite, loader, settings)
     assert not (tmp_path / "asked.txt").exists()
+
+
+def test_agent_with_boxes_calls_the_shipped_tools(settings, tmp_path):
+    game24 = load_suite("game24")
+    item = game24.sample(1, seed=0)[0]
+    scripts = {item.question: [act(f"final_answer(solve_24({item.gold}))")]}
+    request = EvalRequest(config=config(game24, mode="agent+box"), limit=1, out=tmp_path / "box")
+    summary = run_eval(request, game24, FakeLoader(replies=scripts), settings)
+    record = read_records(tmp_path / "box" / "records.jsonl")[0]
+    assert summary.correct == 1, record.trace.steps[0].observation
+    assert "solve_24" in record.trace.steps[0].code
