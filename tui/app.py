@@ -71,7 +71,8 @@ class ChatApp(App[None]):
         yield from super().get_system_commands(screen)
         if isinstance(screen, ChatScreen):
             for command in SLASH_COMMANDS:
-                yield SystemCommand(command.usage, command.help, partial(screen.palette_command, command))
+                title = command.usage.replace("[", r"\[")  # the palette reads markup: keep "[NAME]" literal
+                yield SystemCommand(title, command.help, partial(screen.palette_command, command))
             yield SystemCommand("Resume a saved session", "Pick an earlier conversation", partial(self.pick_session, screen))
 
     def pick_session(self, screen: ChatScreen) -> None:

@@ -7,6 +7,7 @@ import threading
 from runtime import assembly
 from runtime.config import Settings
 from runtime.sandbox import Sandbox
+from runtime.tools import Toolset
 
 
 class SandboxSlot:
@@ -16,13 +17,21 @@ class SandboxSlot:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._sandbox: Sandbox | None = None
+        self._toolset: Toolset | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> Sandbox:
+    def get(self, toolset: Toolset | None) -> Sandbox:
+        """The open sandbox if it was made with these tools, else a new one (tool stubs are fixed at start)."""
         with self._lock:
-            if self._sandbox is None:
-                self._sandbox = assembly.open_sandbox(self._settings, toolset=None)
-            return self._sandbox
+            if self._sandbox is not None and toolset is self._toolset:
+                return self._sandbox
+            stale, self._sandbox = self._sandbox, None
+        if stale is not None:
+            stale.close()
+        sandbox = assembly.open_sandbox(self._settings, toolset)
+        with self._lock:
+            self._sandbox, self._toolset = sandbox, toolset
+        return sandbox
 
     def discard(self) -> None:
         """Kill the sandbox's worker process now (a running action ends); the next `get` opens a new one.

@@ -30,7 +30,7 @@ class ChatOptions(BaseModel):
     """What the user chose with slash commands; saved so a resumed session continues the same way."""
 
     model: str | None = Field(default=None, description="Registry name or GGUF path; None = the default model.")
-    boxes: bool = Field(default=True, description="Offer the installed boxes' tools to the agent.")
+    boxes: bool = Field(default=False, description="Offer every shipped and installed box's tools to the agent.")
     collection: str | None = Field(default=None, description="Retrieval collection the agent may search.")
     sag: int = Field(default=1, ge=1, description="Candidate actions per step; 1 = self-consistency off.")
 

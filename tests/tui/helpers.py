@@ -10,8 +10,8 @@ from tui.widgets.conversation import Outcome
 from tui.widgets.prompt import PromptInput
 
 
-async def ready(pilot: Pilot) -> ChatScreen:
-    await until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.model is not None)
+async def ready(pilot: Pilot, timeout: float = 15.0) -> ChatScreen:
+    await until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.model is not None, timeout)
     assert isinstance(pilot.app.screen, ChatScreen)
     return pilot.app.screen
 
@@ -24,8 +24,8 @@ async def send(pilot: Pilot, text: str) -> None:
     await pilot.press("enter")
 
 
-async def outcomes(pilot: Pilot, count: int = 1) -> list[Outcome]:
-    await until(pilot, lambda: len(pilot.app.screen.query(Outcome)) >= count)
+async def outcomes(pilot: Pilot, count: int = 1, timeout: float = 15.0) -> list[Outcome]:
+    await until(pilot, lambda: len(pilot.app.screen.query(Outcome)) >= count, timeout)
     return list(pilot.app.screen.query(Outcome))
 
 

@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker, get_current_worker
@@ -27,51 +26,18 @@ from runtime.errors import RuntimeUserError
 from runtime.model.base import Model
 from tui.commands import SLASH_COMMANDS, SlashCommand, parse_command
 from tui.context import with_context
+from tui.messages import AgentUpdate, ModelFailed, ModelLoaded, ModelProgress, RunFailed, ToolsFailed, ToolsReady
 from tui.models import ModelFactory, ModelInfo, describe
 from tui.sandbox_slot import SandboxSlot
 from tui.screens.help import HelpScreen
 from tui.sessions import Asked, ChatOptions, OptionsSet, SessionLog, SessionStore, StepSaved, TitleSet, TurnEnded
+from tui.toolsets import ChatTools
 from tui.widgets.conversation import AnswerView, Conversation
 from tui.widgets.prompt import PromptInput
 from tui.widgets.side_panel import PanelState, SidePanel
 from tui.widgets.status_bar import StatusBar
 
-UNAVAILABLE = {
-    "boxes": "Boxes are not available yet: the box loader is still being built.",
-    "collection": "Collections are not available yet: retrieval is still being built.",
-    "sag": "Self-consistent actions (SAG) are not available yet.",
-}
-"""Features the slash commands can switch but this build of the runtime cannot use yet."""
-
-
-class AgentUpdate(Message):
-    def __init__(self, run: int, event: ev.Event) -> None:
-        super().__init__()
-        self.run, self.event = run, event
-
-
-class RunFailed(Message):
-    def __init__(self, run: int, error: str) -> None:
-        super().__init__()
-        self.run, self.error = run, error
-
-
-class ModelProgress(Message):
-    def __init__(self, label: str, done: int, total: int) -> None:
-        super().__init__()
-        self.label, self.done, self.total = label, done, total
-
-
-class ModelLoaded(Message):
-    def __init__(self, model: Model) -> None:
-        super().__init__()
-        self.model = model
-
-
-class ModelFailed(Message):
-    def __init__(self, name: str, error: str) -> None:
-        super().__init__()
-        self.name, self.error = name, error
+SAG_NOT_YET = "Self-consistent actions (SAG) are not available yet in runtime.agent; the setting is kept for when they are."
 
 
 @dataclass
@@ -106,7 +72,9 @@ class ChatScreen(Screen[None]):
         self.model_info: ModelInfo | None = None
         self.model_status = "not loaded"
         self.context_used = 0
-        self.tools: list[str] = []
+        self.tools = ChatTools(settings)
+        self.tool_names: list[str] = []
+        self.tools_note = ""
         self.sandbox = SandboxSlot(settings)
         self.active: ActiveRun | None = None
         self._runs = 0
@@ -125,6 +93,7 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self._show_session()
         self.load_model(self.options.model)
+        self.prepare_tools()
 
     def open_session(self, log: SessionLog) -> None:
         """Continue another conversation (a resumed one, or a new one after /clear) on this screen."""
@@ -133,14 +102,16 @@ class ChatScreen(Screen[None]):
             return
         self.session_log = log
         self.sandbox.discard()
-        self.context_used = 0
         self.query_one(Conversation).clear()
         self._show_session()
+        self.prepare_tools()
         if log.session.options.model != self.model_spec:
             self.load_model(log.session.options.model)
 
     def _show_session(self) -> None:
         session = self.session_log.session
+        steps = [step for turn in session.turns for step in turn.steps]
+        self.context_used = steps[-1].timings.prompt_tokens + steps[-1].timings.completion_tokens if steps else 0
         self.query_one(Conversation).show_turns(session.turns)
         prompt = self.query_one(PromptInput)
         prompt.set_inputs([t.question for t in session.turns])
@@ -184,7 +155,6 @@ class ChatScreen(Screen[None]):
         self.model = message.model
         self.model_info = describe(message.model, self.settings)
         self.model_status = "ready"
-        self.context_used = 0
         self.query_one(SidePanel).hide_progress()
         self.query_one(StatusBar).idle(f"{self.model_info.name} ready · Enter sends · Esc stops · /help")
         self.refresh_panel()
@@ -195,6 +165,33 @@ class ChatScreen(Screen[None]):
         self.query_one(StatusBar).idle(f"no model: {message.error}")
         self.notify(message.error, title=f"Could not load {message.name}", severity="error", timeout=10)
         self.refresh_panel()
+
+    # ── tools ──────────────────────────────────────────────────────────────────────────────
+
+    def prepare_tools(self) -> None:
+        """Load what the options ask for now (boxes take a moment), so errors show before a question."""
+        self.tools_note = "loading…" if self.options.boxes or self.options.collection else ""
+        self.refresh_panel()
+        self._build_tools(self.options)
+
+    @work(thread=True, exclusive=True, group="tools", exit_on_error=False)
+    def _build_tools(self, options: ChatOptions) -> None:
+        try:
+            self.post_message(ToolsReady(options, self.tools.toolset(options)))
+        except Exception as exc:  # a box that fails to load, a missing collection: a notice
+            self.post_message(ToolsFailed(options, readable(exc)))
+
+    def on_tools_ready(self, message: ToolsReady) -> None:
+        if message.options == self.options:
+            self.tool_names = [spec.qualified_name for spec in message.toolset.specs()] if message.toolset else []
+            self.tools_note = ""
+            self.refresh_panel()
+
+    def on_tools_failed(self, message: ToolsFailed) -> None:
+        if message.options == self.options:
+            self.tool_names, self.tools_note = [], "failed to load"
+            self.notify(message.error, title="Tools unavailable", severity="error", timeout=10)
+            self.refresh_panel()
 
     # ── asking ─────────────────────────────────────────────────────────────────────────────
 
@@ -219,17 +216,19 @@ class ChatScreen(Screen[None]):
         conversation.add_question(question)
         self._runs += 1
         self.active = ActiveRun(self._runs, conversation.add_answer())
-        self.active.worker = self._run_agent(self.active.number, self.model, task)
+        self.active.worker = self._run_agent(self.active.number, self.model, self.options, task)
+        self.query_one(StatusBar).idle("starting…")
 
     @work(thread=True, exclusive=True, group="agent", exit_on_error=False)
-    def _run_agent(self, number: int, model: Model, task: str) -> None:
+    def _run_agent(self, number: int, model: Model, options: ChatOptions, task: str) -> None:
         worker = get_current_worker()
         with self._model_lock:  # a stopped run may still be finishing its last token
             if worker.is_cancelled:
                 return
             try:
-                sandbox = self.sandbox.get()
-                agent = assembly.make_agent(model, sandbox, None, assembly.agent_options(self.settings))  # type: ignore[arg-type]
+                toolset = self.tools.toolset(options)
+                sandbox = self.sandbox.get(toolset)
+                agent = assembly.make_agent(model, sandbox, toolset, assembly.agent_options(self.settings))  # type: ignore[arg-type]
                 events = agent.run(task)
                 try:
                     for event in events:
@@ -251,10 +250,8 @@ class ChatScreen(Screen[None]):
         run.view.handle(event)
         status = self.query_one(StatusBar)
         match event:
-            case ev.RunStarted(tools=tools):
-                self.tools = tools
+            case ev.RunStarted():
                 status.idle("reading the prompt…")
-                self.refresh_panel()
             case ev.StepStarted(step=step):
                 status.step_started(step)
             case ev.TextDelta():
@@ -303,11 +300,10 @@ class ChatScreen(Screen[None]):
             case "model":
                 self._command_model(argument)
             case "boxes":
-                self._set_options(boxes=not self.options.boxes)
-                self._notify_option("boxes", f"Boxes {'on' if self.options.boxes else 'off'}.")
+                on = not self.options.boxes
+                self._set_tool_options(f"Boxes {'on' if on else 'off'}.", boxes=on)
             case "collection":
-                self._set_options(collection=argument or None)
-                self._notify_option("collection", f"Collection: {argument}." if argument else "No collection.")
+                self._set_tool_options(f"Collection: {argument}." if argument else "No collection.", collection=argument or None)
             case "sag":
                 self._command_sag(argument)
             case "clear":
@@ -333,7 +329,10 @@ class ChatScreen(Screen[None]):
             self.notify("Usage: /sag N, with N ≥ 1 candidates per step (1 turns it off).", severity="warning")
             return
         self._set_options(sag=int(argument))
-        self._notify_option("sag", f"SAG: {argument} candidates per step." if self.options.sag > 1 else "SAG off.")
+        if self.options.sag > 1:
+            self.notify(f"SAG: {argument} candidates per step. {SAG_NOT_YET}", severity="warning", timeout=6)
+        else:
+            self.notify("SAG off.", timeout=3)
 
     def _command_clear(self) -> None:
         if self.active is None:
@@ -357,12 +356,15 @@ class ChatScreen(Screen[None]):
         self.session_log.record(OptionsSet(options=options))
         self.refresh_panel()
 
-    def _notify_option(self, feature: str, done: str) -> None:
-        enabled = {"boxes": self.options.boxes, "collection": bool(self.options.collection), "sag": self.options.sag > 1}
-        if enabled[feature]:
-            self.notify(f"{done} {UNAVAILABLE[feature]}", severity="warning", timeout=6)
-        else:
-            self.notify(done, timeout=3)
+    def _set_tool_options(self, done: str, **changes: object) -> None:
+        """Tools change the prompt and the sandbox's tool stubs: the next question starts a fresh sandbox."""
+        if self.active is not None:
+            self.notify("Stop the current answer (Esc) before changing its tools.", severity="warning")
+            return
+        self._set_options(**changes)
+        self.sandbox.discard()
+        self.prepare_tools()
+        self.notify(done, timeout=3)
 
     def palette_command(self, command: SlashCommand) -> None:
         """A palette entry: commands that take an argument wait in the input for it; others run now."""
@@ -381,8 +383,8 @@ class ChatScreen(Screen[None]):
                 model_status=self.model_status,
                 context_used=self.context_used,
                 options=self.options,
-                tools=self.tools,
-                unavailable=list(UNAVAILABLE),
+                tool_names=self.tool_names,
+                tools_note=self.tools_note,
                 session=self.session_log.session.title or self.session_log.session.id,
             )
         )

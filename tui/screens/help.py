@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
@@ -22,11 +22,9 @@ KEYS = (
 
 
 def help_markdown(commands: tuple[SlashCommand, ...]) -> str:
-    rows = [f"| `{c.usage}` | {c.help} |" for c in commands]
-    keys = [f"| {key} | {what} |" for key, what in KEYS]
-    return "\n".join(
-        ["## Commands", "", "| command | does |", "|---|---|", *rows, "", "## Keys", "", "| key | does |", "|---|---|", *keys]
-    )
+    rows = [f"- `{c.usage}` — {c.help}" for c in commands]
+    keys = [f"- **{key}** — {what}" for key, what in KEYS]
+    return "\n".join(["## Commands", "", *rows, "", "## Keys", "", *keys])
 
 
 class HelpScreen(ModalScreen[None]):
@@ -37,5 +35,5 @@ class HelpScreen(ModalScreen[None]):
         self.commands = commands
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help"):
+        with VerticalScroll(id="help"):
             yield Markdown(help_markdown(self.commands))

@@ -23,7 +23,7 @@ class PromptInput(TextArea):
             self.text = text
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, soft_wrap=True, show_line_numbers=False)
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, placeholder="Ask a question, or /help")
         self.inputs: list[str] = []
         self._position = 0
         self._draft = ""

@@ -19,8 +19,8 @@ class PanelState(BaseModel):
     model_status: str = "not loaded"
     context_used: int = 0
     options: ChatOptions = ChatOptions()
-    tools: list[str] = []
-    unavailable: list[str] = []
+    tool_names: list[str] = []
+    tools_note: str = ""
     session: str = ""
 
 
@@ -63,17 +63,18 @@ def panel_text(state: PanelState) -> Text:
         size = f"{model.size_bytes / 1e9:.2f} GB" if model.size_bytes else "size n/a"
         section("Model", model.name, f"{size} · {state.model_status}", f"context {state.context_used:,} / {model.n_ctx:,}")
     options = state.options
+    boxes = sorted({name.split(".")[0] for name in state.tool_names if not name.startswith("retrieval.")})
     section(
         "Tools",
-        f"boxes {'on' if options.boxes else 'off'}{_note('boxes', state)}",
-        ", ".join(state.tools) if state.tools else "no tools",
+        f"boxes {'on' if options.boxes else 'off'}" + (f": {', '.join(boxes)}" if boxes else ""),
+        state.tools_note or _count(len(state.tool_names), "tool"),
     )
-    section("Collection", f"{options.collection or 'none'}{_note('collection', state) if options.collection else ''}")
-    section("SAG", f"{options.sag} candidates{_note('sag', state)}" if options.sag > 1 else "off")
+    section("Collection", options.collection or "none")
+    section("SAG", f"{options.sag} candidates (not available yet)" if options.sag > 1 else "off")
     section("Session", state.session)
     text.rstrip()
     return text
 
 
-def _note(feature: str, state: PanelState) -> str:
-    return " (not available yet)" if feature in state.unavailable else ""
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}" if n else f"no {noun}s"
