@@ -73,7 +73,9 @@ class ChatApp(App[None]):
             for command in SLASH_COMMANDS:
                 title = command.usage.replace("[", r"\[")  # the palette reads markup: keep "[NAME]" literal
                 yield SystemCommand(title, command.help, partial(screen.palette_command, command))
-            yield SystemCommand("Resume a saved session", "Pick an earlier conversation", partial(self.pick_session, screen))
+            yield SystemCommand(
+                "Resume a saved session", "Pick an earlier conversation", partial(self.pick_session, screen)
+            )
 
     def pick_session(self, screen: ChatScreen) -> None:
         def chosen(session_id: str | None) -> None:

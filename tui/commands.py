@@ -15,8 +15,15 @@ class SlashCommand(NamedTuple):
 SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("model", "/model NAME", "Load another model (registry name or .gguf path).", takes_argument=True),
     SlashCommand("boxes", "/boxes", "Turn the boxes' tools on or off."),
-    SlashCommand("collection", "/collection [NAME]", "Search this retrieval collection; no name turns it off.", takes_argument=True),
-    SlashCommand("sag", "/sag N", "Self-consistent actions: N candidates per step (1 turns it off).", takes_argument=True),
+    SlashCommand(
+        "collection",
+        "/collection [NAME]",
+        "Search this retrieval collection; no name turns it off.",
+        takes_argument=True,
+    ),
+    SlashCommand(
+        "sag", "/sag N", "Self-consistent actions: N candidates per step (1 turns it off).", takes_argument=True
+    ),
     SlashCommand("clear", "/clear", "Start a new conversation (the current one stays saved)."),
     SlashCommand("save", "/save [TITLE]", "Name this session; it is saved as you go."),
     SlashCommand("help", "/help", "Show commands and keys."),

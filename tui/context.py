@@ -21,7 +21,9 @@ def with_context(turns: list[Turn], question: str) -> str:
     if not earlier:
         return question
     lines = ["Earlier in this conversation:"]
-    lines += [f"- Q: {_one_line(t.question)} A: {_one_line(format_answer(t.answer))[:MAX_ANSWER_CHARS]}" for t in earlier]
+    lines += [
+        f"- Q: {_one_line(t.question)} A: {_one_line(format_answer(t.answer))[:MAX_ANSWER_CHARS]}" for t in earlier
+    ]
     lines.append(f"Current task: {question}")
     return "\n".join(lines)
 

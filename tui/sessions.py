@@ -71,9 +71,7 @@ class TurnEnded(BaseModel):
     wall_s: float = 0.0
 
 
-Record = Annotated[
-    SessionStarted | OptionsSet | TitleSet | Asked | StepSaved | TurnEnded, Field(discriminator="kind")
-]
+Record = Annotated[SessionStarted | OptionsSet | TitleSet | Asked | StepSaved | TurnEnded, Field(discriminator="kind")]
 _RECORD = TypeAdapter(Record)
 
 

@@ -10,7 +10,11 @@ from runtime.config import Settings
 @click.command()
 @click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or path to a .gguf file.")
 @click.option(
-    "--resume", metavar="[ID]", is_flag=False, flag_value="", default=None,
+    "--resume",
+    metavar="[ID]",
+    is_flag=False,
+    flag_value="",
+    default=None,
     help="Continue a saved session: by id, or pick one from a list when no id is given.",
 )
 def chat(model_name: str | None, resume: str | None) -> None:

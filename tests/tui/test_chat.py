@@ -8,8 +8,7 @@ import pytest
 
 from runtime.errors import ModelNotFound
 from tests.fakes import ScriptedModel
-from tests.tui.conftest import SlowModel, step, until
-from tests.tui.helpers import outcomes, ready, send, text_of
+from tests.tui.helpers import SlowModel, outcomes, ready, send, step, text_of, until
 from tui.sessions import SessionStore
 from tui.widgets.conversation import UserMessage
 from tui.widgets.status_bar import StatusBar
@@ -59,7 +58,7 @@ async def test_a_follow_up_question_carries_the_earlier_answer(make_app):
         await send(pilot, "What is the sum of the squares of 2, 3 and 5?")
         await outcomes(pilot)
         await send(pilot, "And twice that?")
-        first, second = await outcomes(pilot, 2)
+        _, second = await outcomes(pilot, 2)
         assert text_of(second) == "Answer: 76"
         follow_up = model.prompts[-1]
         assert "Earlier in this conversation:" in follow_up
@@ -73,7 +72,9 @@ async def test_esc_stops_generation_at_once_and_the_chat_goes_on(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
         await send(pilot, "A question the model mulls over.")
-        await until(pilot, lambda: len(screen.query(StepView)) == 1 and "think" in text_of(screen.query_one(StepView)._thought))
+        await until(
+            pilot, lambda: len(screen.query(StepView)) == 1 and "think" in text_of(screen.query_one(StepView)._thought)
+        )
         await pilot.press("escape")
         [outcome] = await outcomes(pilot)
         assert text_of(outcome) == "Stopped after 0 steps." and outcome.has_class("-cancelled")

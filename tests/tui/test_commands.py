@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import ScriptedModel
-from tests.tui.conftest import factory_for, step, until
-from tests.tui.helpers import outcomes, ready, send, text_of
 from runtime.retrieval.ingest import ingest, read_sources
 from runtime.retrieval.store import Store
+from tests.fakes import ScriptedModel
+from tests.tui.helpers import factory_for, outcomes, ready, send, step, text_of, until
 from tui.commands import SLASH_COMMANDS, parse_command
 from tui.screens.help import HelpScreen
 from tui.sessions import SessionStore
 from tui.widgets.conversation import UserMessage
+
 
 def panel(screen) -> str:
     return text_of(screen.query_one("#panel-text"))
@@ -34,7 +34,9 @@ async def test_sag_is_kept_in_the_session_and_shown_though_not_available_yet(mak
         await send(pilot, "/sag 3")
         assert screen.session_log.session.options.sag == 3
         assert "3 candidates (not available yet)" in panel(screen)
-        assert "SAG: 3 candidates per step. Self-consistent actions (SAG) are not available yet" in notices.text("warning")
+        assert "SAG: 3 candidates per step. Self-consistent actions (SAG) are not available yet" in notices.text(
+            "warning"
+        )
         await send(pilot, "/sag many")
         assert "Usage: /sag N" in notices.text("warning")
         await send(pilot, "/nonsense")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import ScriptedModel
-from tests.tui.conftest import step, until
-from tests.tui.helpers import outcomes, ready, send, text_of
+from tests.tui.helpers import outcomes, ready, send, step, text_of, until
 from tui.screens.picker import SessionPicker
 from tui.sessions import Asked, ChatOptions, SessionError, SessionStore, load_session
 from tui.widgets.conversation import Outcome, UserMessage

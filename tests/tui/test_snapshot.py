@@ -20,18 +20,42 @@ CODE = "primes = [n for n in range(2, 30) if all(n % d for d in range(2, n))]\np
 
 def saved_session(settings) -> str:
     store = SessionStore(settings)
-    log = SessionLog(store.path("snapshot"), Session(id="snapshot", created=datetime(2026, 1, 1, 10, 0), options=ChatOptions()))
+    log = SessionLog(
+        store.path("snapshot"), Session(id="snapshot", created=datetime(2026, 1, 1, 10, 0), options=ChatOptions())
+    )
     log.record(TitleSet(title="Primes"))
     log.record(Asked(question="What is the sum of the first five primes?", at=datetime(2026, 1, 1, 10, 1)))
-    timings = StepTimings(prompt_tokens=412, cached_tokens=380, completion_tokens=48, prefill_s=0.4, decode_s=2.1, action_s=0.004)
-    log.record(StepSaved(record=StepRecord(
-        step=1, raw="", thought="I will list the primes below 30 and add the first five.", code=CODE,
-        observation="[2, 3, 5, 7, 11] 28", ok=True, timings=timings,
-    )))
-    log.record(StepSaved(record=StepRecord(
-        step=2, raw="", thought="The sum is 28.", code="final_answer(28)", observation="Final answer: 28",
-        ok=True, final=True, answer=28, timings=timings.model_copy(update={"prompt_tokens": 489, "completion_tokens": 17}),
-    )))
+    timings = StepTimings(
+        prompt_tokens=412, cached_tokens=380, completion_tokens=48, prefill_s=0.4, decode_s=2.1, action_s=0.004
+    )
+    log.record(
+        StepSaved(
+            record=StepRecord(
+                step=1,
+                raw="",
+                thought="I will list the primes below 30 and add the first five.",
+                code=CODE,
+                observation="[2, 3, 5, 7, 11] 28",
+                ok=True,
+                timings=timings,
+            )
+        )
+    )
+    log.record(
+        StepSaved(
+            record=StepRecord(
+                step=2,
+                raw="",
+                thought="The sum is 28.",
+                code="final_answer(28)",
+                observation="Final answer: 28",
+                ok=True,
+                final=True,
+                answer=28,
+                timings=timings.model_copy(update={"prompt_tokens": 489, "completion_tokens": 17}),
+            )
+        )
+    )
     log.record(TurnEnded(status="answered", answer=28, wall_s=5.2))
     return log.session.id
 

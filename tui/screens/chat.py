@@ -8,12 +8,14 @@ worker (it stops iterating at the next event) and, mid-action, kills the sandbox
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header
@@ -37,7 +39,9 @@ from tui.widgets.prompt import PromptInput
 from tui.widgets.side_panel import PanelState, SidePanel
 from tui.widgets.status_bar import StatusBar
 
-SAG_NOT_YET = "Self-consistent actions (SAG) are not available yet in runtime.agent; the setting is kept for when they are."
+SAG_NOT_YET = (
+    "Self-consistent actions (SAG) are not available yet in runtime.agent; the setting is kept for when they are."
+)
 
 
 @dataclass
@@ -56,7 +60,7 @@ def readable(exc: BaseException) -> str:
 
 
 class ChatScreen(Screen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop", priority=True),
         Binding("f1", "help", "Help"),
     ]
@@ -142,7 +146,7 @@ class ChatScreen(Screen[None]):
 
         try:
             model = self.model_factory(name, progress)
-        except Exception as exc:  # shown as a notice; a failed load must not end the app
+        except Exception as exc:  # noqa: BLE001 - shown as a notice; a failed load must not end the app
             self.post_message(ModelFailed(name or self.settings.default_model, readable(exc)))
             return
         if not get_current_worker().is_cancelled:
@@ -178,7 +182,7 @@ class ChatScreen(Screen[None]):
     def _build_tools(self, options: ChatOptions) -> None:
         try:
             self.post_message(ToolsReady(options, self.tools.toolset(options)))
-        except Exception as exc:  # a box that fails to load, a missing collection: a notice
+        except Exception as exc:  # noqa: BLE001 - a box that fails to load, a missing collection: a notice
             self.post_message(ToolsFailed(options, readable(exc)))
 
     def on_tools_ready(self, message: ToolsReady) -> None:
@@ -229,7 +233,7 @@ class ChatScreen(Screen[None]):
                 toolset = self.tools.toolset(options)
                 sandbox = self.sandbox.get(toolset)
                 agent = assembly.make_agent(model, sandbox, toolset, assembly.agent_options(self.settings))  # type: ignore[arg-type]
-                events = agent.run(task)
+                events = cast(Generator[ev.Event, None, None], agent.run(task))  # closed below, at once
                 try:
                     for event in events:
                         if worker.is_cancelled:
@@ -237,7 +241,7 @@ class ChatScreen(Screen[None]):
                         self.post_message(AgentUpdate(number, event))
                 finally:
                     events.close()
-            except Exception as exc:  # the model, the sandbox or a tool failed: a notice, not a crash
+            except Exception as exc:  # noqa: BLE001 - the model, the sandbox or a tool failed: a notice, not a crash
                 self.sandbox.discard()
                 if not worker.is_cancelled:
                     self.post_message(RunFailed(number, readable(exc)))
@@ -267,7 +271,9 @@ class ChatScreen(Screen[None]):
                 status.step_finished(record)
                 self.refresh_panel()
             case ev.RunFinished(trace=trace):
-                self._end_run(TurnEnded(status=trace.status, answer=trace.answer, error=trace.error, wall_s=trace.wall_s))
+                self._end_run(
+                    TurnEnded(status=trace.status, answer=trace.answer, error=trace.error, wall_s=trace.wall_s)
+                )
 
     def on_run_failed(self, message: RunFailed) -> None:
         if self.active is not None and message.run == self.active.number:
@@ -303,7 +309,9 @@ class ChatScreen(Screen[None]):
                 on = not self.options.boxes
                 self._set_tool_options(f"Boxes {'on' if on else 'off'}.", boxes=on)
             case "collection":
-                self._set_tool_options(f"Collection: {argument}." if argument else "No collection.", collection=argument or None)
+                self._set_tool_options(
+                    f"Collection: {argument}." if argument else "No collection.", collection=argument or None
+                )
             case "sag":
                 self._command_sag(argument)
             case "clear":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
@@ -16,7 +18,7 @@ from tui.sessions import Session
 class SessionPicker(ModalScreen[str | None]):
     """Dismisses with the chosen session id, or None for a new conversation."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "New conversation")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "New conversation")]
 
     def __init__(self, sessions: list[Session]) -> None:
         super().__init__()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.events import Key
 from textual.message import Message
 from textual.widgets import TextArea
@@ -11,7 +13,7 @@ from textual.widgets import TextArea
 class PromptInput(TextArea):
     """A multi-line input (a pasted program stays intact) that sends on Enter."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
         Binding("shift+enter,ctrl+j", "newline", "New line", show=False),

@@ -61,7 +61,9 @@ def panel_text(state: PanelState) -> Text:
         section("Model", state.options.model or "default", state.model_status)
     else:
         size = f"{model.size_bytes / 1e9:.2f} GB" if model.size_bytes else "size n/a"
-        section("Model", model.name, f"{size} · {state.model_status}", f"context {state.context_used:,} / {model.n_ctx:,}")
+        section(
+            "Model", model.name, f"{size} · {state.model_status}", f"context {state.context_used:,} / {model.n_ctx:,}"
+        )
     options = state.options
     boxes = sorted({name.split(".")[0] for name in state.tool_names if not name.startswith("retrieval.")})
     section(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.binding import BindingType
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Static
 
@@ -15,7 +18,7 @@ PREVIEW_LINES = 6
 class ObservationView(Static, can_focus=True):
     """What the code printed; long output is cut to a few lines until clicked, so it can't bury the answer."""
 
-    BINDINGS = [("enter", "toggle", "Expand/shrink")]
+    BINDINGS: ClassVar[list[BindingType]] = [("enter", "toggle_expanded", "Expand/shrink")]
 
     expanded: reactive[bool] = reactive(False, init=False)
 
@@ -43,9 +46,9 @@ class ObservationView(Static, can_focus=True):
         self.update(self._content())
 
     def on_click(self) -> None:
-        self.action_toggle()
+        self.action_toggle_expanded()
 
-    def action_toggle(self) -> None:
+    def action_toggle_expanded(self) -> None:
         self.expanded = not self.expanded
 
 
@@ -62,8 +65,13 @@ class StepView(Collapsible):
         self._observation = ObservationView()
         self._code.display = self._problem.display = False
         super().__init__(
-            self._thought, self._code, self._problem, self._observation,
-            title=f"Step {step} · thinking…", collapsed=collapsed, classes="step",
+            self._thought,
+            self._code,
+            self._problem,
+            self._observation,
+            title=f"Step {step} · thinking…",
+            collapsed=collapsed,
+            classes="step",
         )
 
     @classmethod
