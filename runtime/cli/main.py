@@ -8,6 +8,7 @@ import click
 
 from runtime import __version__
 from runtime.cli import box as box_cmd
+from runtime.cli import chat as chat_cmd
 from runtime.cli import eval as eval_cmd
 from runtime.cli import index as index_cmd
 from runtime.cli import model as model_cmd
@@ -50,6 +51,7 @@ cli.add_command(model_cmd.model)
 cli.add_command(eval_cmd.eval_)
 cli.add_command(box_cmd.box)
 cli.add_command(index_cmd.index)
+cli.add_command(chat_cmd.chat)
 
 
 def main() -> None:
