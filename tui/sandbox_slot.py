@@ -47,7 +47,7 @@ class SandboxSlot:
         with self._lock:
             sandbox, self._sandbox = self._sandbox, None
         if sandbox is not None:
-            sandbox.close()
+            _close_racing_run(sandbox)
 
 
 def _close_racing_run(sandbox: Sandbox) -> None:

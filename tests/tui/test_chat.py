@@ -92,7 +92,7 @@ async def test_esc_stops_running_code_without_waiting_for_its_timeout(make_app, 
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
         await send(pilot, "Loop forever.")
-        await until(pilot, lambda: screen.active is not None and screen.active.acting)
+        await until(pilot, lambda: screen.query_one(StepView).title == "Step 1 · running code…")
         await pilot.pause(0.3)
         stopped_at = time.monotonic()
         await pilot.press("escape")

@@ -2,7 +2,8 @@
 
 The screen holds no agent logic: a worker thread iterates `Agent.run` and posts each event back;
 the screen renders it and appends finished steps to the session file. Stopping cancels the
-worker (it stops iterating at the next event) and, mid-action, kills the sandbox's worker process.
+worker (it stops reading events at the next one) and kills the sandbox's process, so a running
+action ends at once too.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ class ActiveRun:
     number: int
     view: AnswerView
     worker: Worker[None] | None = None
-    acting: bool = False
 
 
 def readable(exc: BaseException) -> str:
@@ -261,10 +261,7 @@ class ChatScreen(Screen[None]):
             case ev.TextDelta():
                 status.text_arrived()
             case ev.ActionParsed():
-                run.acting = True
                 status.running_code()
-            case ev.ObservationEvent():
-                run.acting = False
             case ev.StepFinished(record=record):
                 self.session_log.record(StepSaved(record=record))
                 self.context_used = record.timings.prompt_tokens + record.timings.completion_tokens
@@ -287,8 +284,7 @@ class ChatScreen(Screen[None]):
             return
         if run.worker is not None:
             run.worker.cancel()
-        if run.acting:
-            self.sandbox.discard()
+        self.sandbox.discard()  # ends a running action now; the next question gets a fresh sandbox
         self._end_run(TurnEnded(status="cancelled"))
         self.notify("Stopped.", timeout=2)
 
