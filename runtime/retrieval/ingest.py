@@ -19,7 +19,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from runtime.retrieval.errors import SourceError
-from runtime.retrieval.store import ChunkRecord, IndexCollection, SourceMarker
+from runtime.retrieval.models import ChunkRecord, SourceMarker
+from runtime.retrieval.store import IndexCollection
 
 Progress = Callable[[int, int], None]
 """Called as (chunks done, chunks total) while embedding."""

@@ -1,7 +1,7 @@
 """The persistent vector store: one chromadb collection per name under RUNTIME_HOME/index.
 
-Layout: `index/chroma/` is chromadb's own folder; `index/sources/<collection id>/` holds one
-small marker file per fully ingested source. Markers live under the collection's id, not its
+Layout: `index/chroma/` is chromadb's own folder; `index/lexical.sqlite3` the BM25 tables;
+`index/sources/<collection id>/` holds one small marker file per fully ingested source. Markers live under the collection's id, not its
 name, so a collection dropped and created again never inherits the old markers.
 """
 
@@ -12,53 +12,26 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Literal
 
 import chromadb
 import numpy as np
 from chromadb.api.models.Collection import Collection as ChromaCollection
-from pydantic import BaseModel, Field
 
 from runtime.config import Settings
 from runtime.retrieval.embedder import E5Embedder, EmbedderInfo
 from runtime.retrieval.errors import CollectionNotFound, EmbedderMismatch, InvalidCollectionName
+from runtime.retrieval.lexical import LexicalIndex
+from runtime.retrieval.models import ChunkRecord, CollectionInfo, Hit, SourceMarker
+
+Mode = Literal["hybrid", "dense", "lexical"]
+"""hybrid fuses the vector and BM25 rankings; the others are one half each, for comparison."""
+
+FUSION_DEPTH = 50
+RRF_K = 60
+"""The usual reciprocal-rank-fusion constant: damps the weight of the very first ranks."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
-
-
-class ChunkRecord(BaseModel):
-    """One stored chunk. Its id is the hash of its text, so storing it twice is a no-op."""
-
-    id: str
-    text: str
-    title: str
-    source: str = Field(description="Where the text came from, shown to the model: a path, a URL.")
-    source_key: str = Field(description="The ingested source it belongs to (the file), for resume and cleanup.")
-    chunk: int = Field(description="Position of the chunk within its document.")
-
-
-class Hit(BaseModel):
-    """One retrieved passage, best first; score is the cosine similarity to the query."""
-
-    title: str
-    text: str
-    score: float
-    source: str
-
-
-class SourceMarker(BaseModel):
-    """Written after every chunk of a source is stored: a rerun skips the source while it is unchanged."""
-
-    key: str
-    fingerprint: str
-    chunks: int
-
-
-class CollectionInfo(BaseModel):
-    name: str
-    chunks: int
-    embedder: str
-    dim: int
-    compatible: bool = Field(description="False when built by another embedder: drop and rebuild it.")
 
 
 def index_dir(settings: Settings) -> Path:
@@ -87,8 +60,9 @@ def _write_atomic(path: Path, text: str) -> None:
 class IndexCollection:
     """One named collection: add chunks with their embeddings, search, track finished sources."""
 
-    def __init__(self, collection: ChromaCollection, embedder: E5Embedder, markers: Path) -> None:
+    def __init__(self, collection: ChromaCollection, lexical: LexicalIndex, embedder: E5Embedder, markers: Path) -> None:
         self._col = collection
+        self._lexical = lexical
         self.embedder = embedder
         self._markers = markers
 
@@ -105,8 +79,11 @@ class IndexCollection:
         return [i for i in ids if i not in present]
 
     def add(self, chunks: list[ChunkRecord], embeddings: np.ndarray) -> None:
+        """Lexical index first: a crash in between leaves the chunk missing from chromadb, where
+        `missing` looks, so a rerun writes both again (FTS rows are replaced, never doubled)."""
         if not chunks:
             return
+        self._lexical.add(chunks)
         self._col.upsert(
             ids=[c.id for c in chunks],
             embeddings=embeddings,
@@ -119,6 +96,7 @@ class IndexCollection:
         stored = self._col.get(where={"source_key": source_key}, include=[])["ids"]
         stale = [i for i in stored if i not in keep]
         if stale:
+            self._lexical.delete(stale)
             self._col.delete(ids=stale)
         return len(stale)
 
@@ -132,21 +110,46 @@ class IndexCollection:
         self._markers.mkdir(parents=True, exist_ok=True)
         _write_atomic(self._marker_path(marker.key), marker.model_dump_json())
 
-    def query(self, text: str, k: int) -> list[Hit]:
-        return self.query_vector(self.embedder.query(text), k)
+    def query(self, text: str, k: int, mode: Mode = "hybrid") -> list[Hit]:
+        return self.search(text, self.embedder.query(text), k, mode)
 
-    def query_vector(self, vector: np.ndarray, k: int) -> list[Hit]:
-        n = min(k, self.count())
+    def search(self, text: str, vector: np.ndarray, k: int, mode: Mode = "hybrid") -> list[Hit]:
+        """The k best chunks for a query already embedded (the benchmark times this part alone)."""
+        if mode == "lexical":
+            ranked = self._lexical.search(text, k)
+        elif mode == "dense":
+            ranked = self._dense(vector, k)
+        else:
+            ranked = fuse(self._dense(vector, FUSION_DEPTH), self._lexical.search(text, FUSION_DEPTH))[:k]
+        return self._hits(ranked, vector)
+
+    def _dense(self, vector: np.ndarray, n: int) -> list[str]:
+        n = min(n, self.count())
         if n <= 0:
             return []
-        res = self._col.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
+        return self._col.query(query_embeddings=[vector], n_results=n, include=[])["ids"][0]
+
+    def _hits(self, ids: list[str], vector: np.ndarray) -> list[Hit]:
+        if not ids:
+            return []
+        got = self._col.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        rows = dict(zip(got["ids"], zip(got["documents"], got["metadatas"], got["embeddings"], strict=True), strict=True))
         return [
-            Hit(title=str(meta["title"]), text=doc, score=round(1.0 - dist, 4), source=str(meta["source"]))
-            for doc, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True)
+            Hit(title=str(meta["title"]), text=doc, score=round(float(np.dot(emb, vector)), 4), source=str(meta["source"]))
+            for doc, meta, emb in (rows[i] for i in ids if i in rows)
         ]
 
     def _marker_path(self, key: str) -> Path:
         return self._markers / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def fuse(*rankings: list[str]) -> list[str]:
+    """Reciprocal-rank fusion: rank-based, so cosine and BM25 scores need no common scale."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, cid in enumerate(ranking, start=1):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(scores, key=scores.__getitem__, reverse=True)
 
 
 class Store:
@@ -190,7 +193,7 @@ class Store:
             )
         except ValueError as exc:  # chromadb's own check: another embedding function was persisted
             raise EmbedderMismatch(f"collection {name!r}: {exc}") from exc
-        return IndexCollection(col, self.embedder, self._root / "sources" / str(col.id))
+        return IndexCollection(col, self._lexical(str(col.id)), self.embedder, self._root / "sources" / str(col.id))
 
     def drop(self, name: str) -> None:
         validate_name(name)
@@ -198,7 +201,11 @@ class Store:
         if found is None:
             raise CollectionNotFound(f"no collection {name!r} (see `runtime index list`)")
         self._client.delete_collection(name)
+        self._lexical(str(found.id)).drop()
         shutil.rmtree(self._root / "sources" / str(found.id), ignore_errors=True)
+
+    def _lexical(self, collection_id: str) -> LexicalIndex:
+        return LexicalIndex(self._root / "lexical.sqlite3", collection_id)
 
     def _check_embedder(self, name: str, recorded: EmbedderInfo) -> None:
         ours = self.embedder.info

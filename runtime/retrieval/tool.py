@@ -30,7 +30,7 @@ def retrieve_spec(collection: str) -> ToolSpec:
         qualified_name="retrieval.retrieve",
         description=(
             f"Search the local '{collection}' documents for passages about query. Returns up to k dicts "
-            "with keys 'title', 'text', 'score' (higher is more relevant) and 'source', best first."
+            "with keys 'title', 'text', 'score' (cosine similarity, higher is closer) and 'source', best first."
         ),
         signature="(query: str, k: int = 3) -> list[dict]",
         parameters=RetrieveArgs.model_json_schema(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ PASSAGES = [
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     corpus = tmp_path / "facts.jsonl"
-    corpus.write_text("\n".join(__import__("json").dumps(p) for p in PASSAGES), encoding="utf-8")
+    corpus.write_text("\n".join(json.dumps(p) for p in PASSAGES), encoding="utf-8")
     settings = Settings(home=tmp_path / "home")
     ingest(Store(settings).open("facts", create=True), read_sources([corpus]))
     return settings
@@ -38,7 +39,7 @@ def test_retrieve_through_the_toolset_returns_the_expected_passage(settings: Set
     assert hits[0]["title"] == "Eiffel Tower" and "Gustave Eiffel" in hits[0]["text"]
     assert set(hits[0]) == {"title", "text", "score", "source"}
     assert hits[0]["source"].endswith("facts.jsonl:1")
-    assert hits[0]["score"] > hits[1]["score"] >= hits[2]["score"]
+    assert hits[0]["score"] == max(h["score"] for h in hits) > 0.8
     assert [h["title"] for h in tools.call("retrieve", {"query": "longest rivers of Europe", "k": 1})] == ["Danube"]
 
 

