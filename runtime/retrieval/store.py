@@ -176,13 +176,13 @@ class Store:
         return infos
 
     def exists(self, name: str) -> bool:
-        return any(c.name == name for c in self._client.list_collections())
+        return self._find(name) is not None
 
     def open(self, name: str, create: bool = False) -> IndexCollection:
         """The named collection; EmbedderMismatch if another embedder built it."""
         validate_name(name)
         ours = self.embedder.info
-        found = next((c for c in self._client.list_collections() if c.name == name), None)
+        found = self._find(name)
         if found is None and not create:
             raise CollectionNotFound(f"no collection {name!r} (see `runtime index list`)")
         if found is not None:
@@ -196,13 +196,16 @@ class Store:
         return IndexCollection(col, self._lexical(str(col.id)), self.embedder, self._root / "sources" / str(col.id))
 
     def drop(self, name: str) -> None:
-        validate_name(name)
-        found = next((c for c in self._client.list_collections() if c.name == name), None)
+        found = self._find(validate_name(name))
         if found is None:
             raise CollectionNotFound(f"no collection {name!r} (see `runtime index list`)")
         self._client.delete_collection(name)
         self._lexical(str(found.id)).drop()
         shutil.rmtree(self._root / "sources" / str(found.id), ignore_errors=True)
+
+    def _find(self, name: str) -> ChromaCollection | None:
+        """Looked up by listing, so a foreign collection is never opened with chromadb's default embedder."""
+        return next((c for c in self._client.list_collections() if c.name == name), None)
 
     def _lexical(self, collection_id: str) -> LexicalIndex:
         return LexicalIndex(self._root / "lexical.sqlite3", collection_id)
