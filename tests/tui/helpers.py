@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 
+from textual import events
 from textual.pilot import Pilot
 
 from runtime.model.base import Generation, Model
@@ -76,10 +77,10 @@ async def ready(pilot: Pilot, timeout: float = 15.0) -> ChatScreen:
 
 
 async def send(pilot: Pilot, text: str) -> None:
-    """Type into the input as a paste would (keeps newlines), then press Enter."""
-    prompt = pilot.app.screen.query_one(PromptInput)
-    prompt.focus()
-    prompt.insert(text)
+    """Paste `text` into the input as a terminal does (newlines stay in the box), then press Enter."""
+    pilot.app.screen.query_one(PromptInput).focus()
+    pilot.app.post_message(events.Paste(text))  # to the app, as the terminal driver does
+    await pilot.pause()
     await pilot.press("enter")
 
 

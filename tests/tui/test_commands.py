@@ -12,6 +12,7 @@ from tui.commands import SLASH_COMMANDS, parse_command
 from tui.screens.help import HelpScreen
 from tui.sessions import SessionStore
 from tui.widgets.conversation import UserMessage
+from tui.widgets.steps import ObservationView
 
 
 def panel(screen) -> str:
@@ -78,7 +79,9 @@ async def test_collection_command_gives_the_agent_a_retrieve_tool(make_app, sett
         await send(pilot, "/collection notes")
         await until(pilot, lambda: "Collection\n  notes" in panel(screen) and "1 tool" in panel(screen))
         await send(pilot, "What is the capital of Portugal?")
-        assert text_of((await outcomes(pilot))[0]) == "Answer: Lisbon"
+        assert text_of((await outcomes(pilot))[0]) == "Answer: Lisbon", [
+            text_of(o) for o in screen.query(ObservationView)
+        ]
         await send(pilot, "/collection")
         assert screen.session_log.session.options.collection is None
 
