@@ -89,7 +89,9 @@ def stored(col: chromadb.Collection) -> tuple[list[ChunkRecord], np.ndarray]:
     for offset in range(0, col.count(), 5000):
         page = col.get(include=["documents", "metadatas", "embeddings"], limit=5000, offset=offset)
         for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-            records.append(ChunkRecord(id=cid, text=doc, **{k: meta[k] for k in ("title", "source", "source_key", "chunk")}))
+            records.append(
+                ChunkRecord(id=cid, text=doc, **{k: meta[k] for k in ("title", "source", "source_key", "chunk")})
+            )
         vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
     return records, np.vstack(vectors)
 
@@ -123,9 +125,14 @@ def latency(index: IndexCollection, questions: list[Question], vectors: np.ndarr
     n = len(questions)
     for i in range(10):  # warm the HNSW segment, FTS pages and sqlite caches
         index.search(questions[i].text, vectors[i], 3)
-    result = {f"search k=3 {mode}": percentiles(lambda i, m=mode: index.search(questions[i].text, vectors[i], 3, m), n) for mode in MODES}
+    result = {
+        f"search k=3 {mode}": percentiles(lambda i, m=mode: index.search(questions[i].text, vectors[i], 3, m), n)
+        for mode in MODES
+    }
     result["query embedding"] = percentiles(lambda i: index.embedder.query(questions[i].text), n)
-    result["retrieve() end to end, k=3"] = percentiles(lambda i: tools.call("retrieve", {"query": questions[i].text}), n)
+    result["retrieve() end to end, k=3"] = percentiles(
+        lambda i: tools.call("retrieve", {"query": questions[i].text}), n
+    )
     return result
 
 
@@ -148,8 +155,14 @@ def synthetic(documents: list[Document], real: np.ndarray, n: int, seed: int) ->
     for i in range(n):
         text = " ".join(sentences[j] for j in rng.integers(0, len(sentences), 3))
         records.append(
-            ChunkRecord(id=chunk_id(f"synthetic {i}: {text}"), text=text, title=f"synthetic {i}",
-                        source="synthetic", source_key="synthetic", chunk=0)
+            ChunkRecord(
+                id=chunk_id(f"synthetic {i}: {text}"),
+                text=text,
+                title=f"synthetic {i}",
+                source="synthetic",
+                source_key="synthetic",
+                chunk=0,
+            )
         )
     return records, vectors.astype(np.float32)
 
@@ -170,7 +183,10 @@ def main() -> None:
     source = wiki_source()
     if args.articles:
         source = source.model_copy(
-            update={"documents": source.documents[: args.articles], "fingerprint": f"{source.fingerprint}:{args.articles}"}
+            update={
+                "documents": source.documents[: args.articles],
+                "fingerprint": f"{source.fingerprint}:{args.articles}",
+            }
         )
     wiki = store.open(WIKI_COLLECTION, create=True)
     report = ingest(wiki, [source], progress=lambda d, t: print(f"\ringest {d}/{t}", end="", flush=True))
@@ -202,7 +218,10 @@ def main() -> None:
     for start in range(0, len(records), 5000):
         big.add(records[start : start + 5000], matrix[start : start + 5000])
     seconds = time.perf_counter() - started
-    results[f"store add of {big.count()} precomputed vectors"] = {"seconds": round(seconds, 1), "per_s": round(len(records) / seconds)}
+    results[f"store add of {big.count()} precomputed vectors"] = {
+        "seconds": round(seconds, 1),
+        "per_s": round(len(records) / seconds),
+    }
     results[f"latency at {big.count()} chunks"] = latency(big, questions, q_vectors)
     results[f"hnsw top-5 agreement at {big.count()}"] = hnsw_agreement(
         chroma_collection(settings, big_name), [r.id for r in records], matrix, q_vectors[:100]

@@ -151,7 +151,9 @@ def _ingest(collection: str, sources: list[Source | SourceFailure], as_json: boo
         _print_summary(report)
     if report.failures:
         total = len(report.failures) + report.sources_ingested + report.sources_unchanged
-        raise IngestIncomplete(f"{len(report.failures)} of {total} sources could not be added (see above); the rest were")
+        raise IngestIncomplete(
+            f"{len(report.failures)} of {total} sources could not be added (see above); the rest were"
+        )
 
 
 def _print_summary(report: IngestReport) -> None:

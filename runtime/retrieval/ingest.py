@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel
 
@@ -139,9 +140,11 @@ def _jsonl_documents(text: str, path: Path) -> list[Document]:
 class _HTMLText(HTMLParser):
     """Visible text with block elements as paragraph breaks; scripts, styles and head dropped."""
 
-    _SKIP = {"script", "style", "noscript", "template", "head", "svg"}
-    _BLOCK = {"p", "div", "section", "article", "li", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-              "pre", "blockquote", "header", "footer", "main", "nav", "aside", "dd", "dt", "figcaption"}
+    _SKIP: ClassVar[frozenset[str]] = frozenset({"script", "style", "noscript", "template", "head", "svg"})
+    _BLOCK: ClassVar[frozenset[str]] = frozenset(
+        {"p", "div", "section", "article", "li", "ul", "ol", "table", "tr", "pre", "blockquote", "header", "footer"}
+        | {"main", "nav", "aside", "dd", "dt", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6"}
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

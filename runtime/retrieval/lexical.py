@@ -18,14 +18,13 @@ MAX_TERMS = 16
 
 _TERM = re.compile(r"\w+")
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being below
+_STOPWORDS = """a about above after again against all also am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have having he
     her here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
     only or other our ours out over own same she should so some such than that the their theirs them then there
     these they this those through to too under until up very was we were what when where which while who whom
-    why will with would you your""".split()
-)
+    why will with would you your"""
+STOPWORDS = frozenset(_STOPWORDS.split())
 """English function words: they occur in nearly every chunk, so matching them costs a scan of the
 whole index (90 ms at 100k chunks) and adds nothing to the ranking."""
 
@@ -57,7 +56,9 @@ class LexicalIndex:
         rows = [(_rowid(c.id), c.id, c.title, c.text) for c in chunks]
         with self._db:
             self._db.execute("BEGIN")
-            self._db.executemany(f"INSERT OR REPLACE INTO {self._table}(rowid, id, title, text) VALUES (?, ?, ?, ?)", rows)
+            self._db.executemany(
+                f"INSERT OR REPLACE INTO {self._table}(rowid, id, title, text) VALUES (?, ?, ?, ?)", rows
+            )
 
     def delete(self, ids: Iterable[str]) -> None:
         with self._db:

@@ -60,7 +60,9 @@ def _write_atomic(path: Path, text: str) -> None:
 class IndexCollection:
     """One named collection: add chunks with their embeddings, search, track finished sources."""
 
-    def __init__(self, collection: ChromaCollection, lexical: LexicalIndex, embedder: E5Embedder, markers: Path) -> None:
+    def __init__(
+        self, collection: ChromaCollection, lexical: LexicalIndex, embedder: E5Embedder, markers: Path
+    ) -> None:
         self._col = collection
         self._lexical = lexical
         self.embedder = embedder
@@ -133,9 +135,15 @@ class IndexCollection:
         if not ids:
             return []
         got = self._col.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-        rows = dict(zip(got["ids"], zip(got["documents"], got["metadatas"], got["embeddings"], strict=True), strict=True))
+        columns = zip(got["documents"] or [], got["metadatas"] or [], got["embeddings"] or [], strict=True)
+        rows = dict(zip(got["ids"], columns, strict=True))
         return [
-            Hit(title=str(meta["title"]), text=doc, score=round(float(np.dot(emb, vector)), 4), source=str(meta["source"]))
+            Hit(
+                title=str(meta["title"]),
+                text=doc,
+                score=round(float(np.dot(emb, vector)), 4),
+                source=str(meta["source"]),
+            )
             for doc, meta, emb in (rows[i] for i in ids if i in rows)
         ]
 
@@ -170,7 +178,11 @@ class Store:
             recorded = _recorded_embedder(col.metadata)
             infos.append(
                 CollectionInfo(
-                    name=col.name, chunks=col.count(), embedder=recorded.name, dim=recorded.dim, compatible=recorded == ours
+                    name=col.name,
+                    chunks=col.count(),
+                    embedder=recorded.name,
+                    dim=recorded.dim,
+                    compatible=recorded == ours,
                 )
             )
         return infos
@@ -189,7 +201,9 @@ class Store:
             self._check_embedder(name, _recorded_embedder(found.metadata))
         try:
             col = self._client.get_or_create_collection(
-                name, embedding_function=self.embedder, metadata={"embedder": ours.name, "dim": ours.dim}
+                name,
+                embedding_function=self.embedder,  # type: ignore[arg-type]  # chromadb types it as taking images too
+                metadata={"embedder": ours.name, "dim": ours.dim},
             )
         except ValueError as exc:  # chromadb's own check: another embedding function was persisted
             raise EmbedderMismatch(f"collection {name!r}: {exc}") from exc

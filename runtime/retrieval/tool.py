@@ -30,7 +30,9 @@ def retrieve_spec(collection: str) -> ToolSpec:
         qualified_name="retrieval.retrieve",
         description=(
             f"Search the local '{collection}' documents for passages about query. Returns up to k dicts "
-            "with keys 'title', 'text', 'score' (cosine similarity, higher is closer) and 'source', best first."
+            "with keys 'title', 'text', 'score' (cosine similarity, higher is closer) and 'source', best first. "
+            "retrieve('Eiffel Tower architect', 1) gives [{'title': 'Eiffel Tower', 'text': '...', "
+            "'score': 0.87, 'source': '...'}]."
         ),
         signature="(query: str, k: int = 3) -> list[dict]",
         parameters=RetrieveArgs.model_json_schema(),

@@ -16,7 +16,9 @@ from runtime.retrieval.errors import CollectionNotFound, IngestIncomplete
 def notes(tmp_path: Path) -> Path:
     folder = tmp_path / "notes"
     folder.mkdir()
-    (folder / "lisbon.md").write_text("# Lisbon\n\nLisbon is the capital and largest city of Portugal.", encoding="utf-8")
+    (folder / "lisbon.md").write_text(
+        "# Lisbon\n\nLisbon is the capital and largest city of Portugal.", encoding="utf-8"
+    )
     (folder / "tea.txt").write_text("Green tea is made from unoxidised leaves of Camellia sinensis.", encoding="utf-8")
     return folder
 
@@ -48,7 +50,7 @@ def test_json_output(home: Path, notes: Path):
     assert (again["sources_unchanged"], again["chunks_added"]) == (2, 0)
 
     hits = json.loads(_invoke("query", "how is green tea made", "-k", "2", "-c", "notes", "--json").stdout)
-    assert [h["title"] for h in hits][0] == "tea" and set(hits[0]) == {"title", "text", "score", "source"}
+    assert hits[0]["title"] == "tea" and set(hits[0]) == {"title", "text", "score", "source"}
 
     (row,) = json.loads(_invoke("list", "--json").stdout)
     assert (row["name"], row["chunks"], row["dim"], row["compatible"]) == ("notes", 2, 384, True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -61,7 +62,7 @@ def test_chunks_respect_the_limit_break_at_sentences_and_overlap():
     assert len(chunks) > 5
     assert all(len(c) <= 300 for c in chunks)
     assert all(c.endswith(".") for c in chunks), "chunks end on sentence boundaries"
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in itertools.pairwise(chunks):
         first_sentence = after.split(". ")[0] + "."
         assert first_sentence in before, "each chunk starts with the tail of the one before"
     assert all(s in " ".join(chunks) for s in sentences), "no text is lost"
@@ -148,8 +149,11 @@ def test_bad_files_are_reported_and_the_rest_still_ingested(docs: Path, store: S
     col = store.open("notes", create=True)
     report = ingest(col, read_sources([docs, docs / "missing.md"]))
     reasons = {Path(f.source).name: f.reason for f in report.failures}
-    assert reasons == {"empty.txt": "empty file", "image.txt": "binary file (contains NUL bytes)",
-                       "missing.md": "no such file or directory"}
+    assert reasons == {
+        "empty.txt": "empty file",
+        "image.txt": "binary file (contains NUL bytes)",
+        "missing.md": "no such file or directory",
+    }
     assert report.sources_ingested == 4 and col.count() == 5
 
 
@@ -175,9 +179,7 @@ def test_the_same_text_in_two_files_is_stored_once(docs: Path, store: Store):
 
 def _run(code: str, home: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "RUNTIME_HOME": str(home), "PYTHONPATH": str(REPO)}
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)], env=env, stdout=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, stdout=subprocess.PIPE, text=True)
 
 
 def test_a_collection_written_here_is_read_by_another_process(docs: Path, tmp_path: Path):
@@ -200,7 +202,9 @@ def test_a_collection_written_here_is_read_by_another_process(docs: Path, tmp_pa
 
 def test_kill_9_mid_ingest_then_rerun_completes_without_duplicates(tmp_path: Path):
     home, corpus = tmp_path / "home", tmp_path / "corpus.jsonl"
-    records = [{"title": f"Fact {i}", "text": f"Fact number {i}: the item {i} weighs {i * 7} grams."} for i in range(160)]
+    records = [
+        {"title": f"Fact {i}", "text": f"Fact number {i}: the item {i} weighs {i * 7} grams."} for i in range(160)
+    ]
     corpus.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
     writer = _run(
         f"""

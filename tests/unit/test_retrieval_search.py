@@ -64,7 +64,9 @@ def test_adding_again_does_not_double_lexical_rows(collection):
 
 def test_a_changed_file_leaves_no_stale_words_in_either_index(collection):
     col, corpus = collection
-    corpus.write_text(json.dumps({"title": "Pump manual", "text": "The pump needs seal kit ZR-1100 now."}), encoding="utf-8")
+    corpus.write_text(
+        json.dumps({"title": "Pump manual", "text": "The pump needs seal kit ZR-1100 now."}), encoding="utf-8"
+    )
     report = ingest(col, read_sources([corpus]))
     assert report.chunks_removed == 4 and col.count() == 1
     assert col.query("QX-7734", 3, mode="lexical") == []
