@@ -135,8 +135,9 @@ class IndexCollection:
         if not ids:
             return []
         got = self._col.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-        columns = zip(got["documents"] or [], got["metadatas"] or [], got["embeddings"] or [], strict=True)
-        rows = dict(zip(got["ids"], columns, strict=True))
+        docs, metas, vectors = got["documents"], got["metadatas"], got["embeddings"]
+        assert docs is not None and metas is not None and vectors is not None  # all three were included
+        rows = dict(zip(got["ids"], zip(docs, metas, vectors, strict=True), strict=True))
         return [
             Hit(
                 title=str(meta["title"]),
