@@ -86,7 +86,11 @@ def add(paths: tuple[Path, ...], collection: str, as_json: bool) -> None:
 @click.option("--collection", "-c", default="wiki", show_default=True, metavar="NAME", help="Collection to fill.")
 @_JSON
 def add_wiki(collection: str, as_json: bool) -> None:
-    """Add the ~10,000 shipped English Wikipedia summaries (CC BY-SA); takes a few minutes."""
+    """Add the 10,033 shipped English Wikipedia summaries (CC BY-SA).
+
+    Embedding ~10,000 chunks takes about an hour on 2 cores; stop it any time and run it again to
+    continue where it stopped.
+    """
     from runtime.retrieval.wiki import wiki_source
 
     _ingest(collection, [wiki_source()], as_json)
