@@ -7,9 +7,8 @@ short context can afford.
 
 from __future__ import annotations
 
-import json
-
 from tui.sessions import Turn
+from tui.text import format_answer
 
 KEEP_TURNS = 3
 MAX_ANSWER_CHARS = 300
@@ -26,11 +25,6 @@ def with_context(turns: list[Turn], question: str) -> str:
     ]
     lines.append(f"Current task: {question}")
     return "\n".join(lines)
-
-
-def format_answer(answer: object) -> str:
-    """An answer as the user reads it: strings as they are, anything else as JSON."""
-    return answer if isinstance(answer, str) else json.dumps(answer)
 
 
 def _one_line(text: str) -> str:

@@ -8,8 +8,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from runtime.agent import events as ev
-from tui.context import format_answer
 from tui.sessions import Turn
+from tui.text import format_answer, plural
 from tui.widgets.steps import StepView
 
 
@@ -26,7 +26,7 @@ class Outcome(Static):
 
 
 def outcome_text(turn: Turn) -> str:
-    steps = f"{len(turn.steps)} step{'s' if len(turn.steps) != 1 else ''}"
+    steps = plural(len(turn.steps), "step")
     match turn.status:
         case "answered":
             return f"Answer: {format_answer(turn.answer)}"

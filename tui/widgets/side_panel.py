@@ -10,6 +10,7 @@ from textual.widgets import ProgressBar, Static
 
 from tui.models import ModelInfo
 from tui.sessions import ChatOptions
+from tui.text import plural
 
 
 class PanelState(BaseModel):
@@ -69,14 +70,10 @@ def panel_text(state: PanelState) -> Text:
     section(
         "Tools",
         f"boxes {'on' if options.boxes else 'off'}" + (f": {', '.join(boxes)}" if boxes else ""),
-        state.tools_note or _count(len(state.tool_names), "tool"),
+        state.tools_note or (plural(len(state.tool_names), "tool") if state.tool_names else "no tools"),
     )
     section("Collection", options.collection or "none")
     section("SAG", f"{options.sag} candidates (not available yet)" if options.sag > 1 else "off")
     section("Session", state.session)
     text.rstrip()
     return text
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}" if n else f"no {noun}s"

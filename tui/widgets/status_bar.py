@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from runtime.agent.events import StepRecord
 from tui.sessions import Turn
+from tui.text import plural
 
 
 class StatusBar(Static):
@@ -49,4 +50,4 @@ class StatusBar(Static):
         decode = sum(s.timings.decode_s for s in turn.steps)
         rate = f" · {tokens / decode:.1f} tok/s" if decode > 0 else ""
         label = {"answered": "answered", "step_limit": "no answer", "cancelled": "stopped", "error": "failed"}
-        self.update(f"{label.get(turn.status or '', 'ended')} · {len(turn.steps)} steps{rate} · ready")
+        self.update(f"{label.get(turn.status or '', 'ended')} · {plural(len(turn.steps), 'step')}{rate} · ready")
