@@ -8,6 +8,7 @@ last line (the write a crash interrupted) is dropped, any other bad line is an e
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -116,6 +117,10 @@ class Session(BaseModel):
         return " ".join(text.split())
 
 
+_ID = re.compile(r"[\w.-]+")
+"""What a session id may contain, so an id given on the command line cannot name a path."""
+
+
 def new_session_id() -> str:
     return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
@@ -130,7 +135,7 @@ class SessionLog:
         self.path = path
         self.session = session
 
-    def record(self, record: SessionStarted | OptionsSet | TitleSet | Asked | StepSaved | TurnEnded) -> None:
+    def record(self, record: Record) -> None:
         lines = [] if self.path.exists() else self._header()
         lines.append(record.model_dump_json())
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,7 +184,7 @@ class SessionStore:
     def open(self, session_id: str) -> SessionLog:
         """Load a session to continue it; new records go to the end of the same file."""
         path = self.path(session_id)
-        if not path.is_file():
+        if not _ID.fullmatch(session_id) or not path.is_file():
             raise SessionError(f"no saved session {session_id!r} in {self.root}")
         return SessionLog(path, load_session(path))
 

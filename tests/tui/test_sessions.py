@@ -85,3 +85,9 @@ def test_nothing_is_written_until_something_happens(settings):
     store = SessionStore(settings)
     log = store.create(ChatOptions())
     assert not log.path.exists() and store.ids() == []
+
+
+def test_a_session_id_cannot_name_a_path(settings, tmp_path):
+    (tmp_path / "outside.jsonl").write_text("")
+    with pytest.raises(SessionError, match="no saved session"):
+        SessionStore(settings).open("../../outside")
