@@ -75,6 +75,7 @@ def _suite_command(name: str) -> click.Command:
     @click.option("--sag", type=click.IntRange(min=1), help="Self-consistent action generation with N candidates.")
     @click.option("--first-thought", is_flag=True, help="Agent modes: write the first thought before acting.")
     @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel processes, one model each.")
+    @click.option("--ray", "ray_address", metavar="auto|ADDRESS", help="Run on a Ray cluster (the cluster extra); --workers = actors.")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default: under RUNTIME_HOME/eval).")
     @click.option("--seed", type=int, help="Seed for the sample and for sampling (default: RUNTIME_SEED or 0).")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
@@ -86,6 +87,7 @@ def _suite_command(name: str) -> click.Command:
         sag: int | None,
         first_thought: bool,
         workers: int,
+        ray_address: str | None,
         out: Path | None,
         seed: int | None,
         as_json: bool,
@@ -107,7 +109,7 @@ def _suite_command(name: str) -> click.Command:
             max_steps=settings.max_steps,
         )
         folder = out or settings.home / "eval" / config.folder_name()
-        request = EvalRequest(config=config, limit=limit, workers=workers, out=folder)
+        request = EvalRequest(config=config, limit=limit, workers=workers, out=folder, ray=ray_address)
         line = ProgressLine(quiet)
         summary = run_eval(
             request,

@@ -18,9 +18,9 @@ import queue
 import re
 import time
 import traceback
-from importlib.util import find_spec
 from collections import Counter
 from collections.abc import Callable, Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -456,8 +456,21 @@ class EvalRequest(BaseModel):
 
     config: RunConfig
     limit: int | None
-    workers: int = 1
+    workers: int = Field(default=1, description="Local processes, or Ray actors with `ray`.")
     out: Path
+    ray: str | None = Field(default=None, description="Ray address ('auto' or host:port); None runs locally.")
+
+
+def _records(request: EvalRequest, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]) -> Iterator[QuestionRecord]:
+    """Where the questions run: Ray actors, this process, or spawned local workers."""
+    if request.ray:
+        from runtime.eval.cluster import ray_records
+
+        return ray_records(request.config, loader, settings, todo, request.workers, request.ray)
+    local = worker_settings(settings, request.workers)
+    if request.workers == 1:
+        return _in_process(request.config, loader, local, todo)
+    return _in_workers(request.config, loader, local, todo, request.workers)
 
 
 def run_eval(
@@ -483,12 +496,7 @@ def run_eval(
         try:
             if todo:
                 loader.prepare(settings, on_bytes)
-                run_settings = worker_settings(settings, request.workers)
-                stream = (
-                    _in_process(request.config, loader, run_settings, todo)
-                    if request.workers == 1
-                    else _in_workers(request.config, loader, run_settings, todo, request.workers)
-                )
+                stream = _records(request, loader, settings, todo)
                 with contextlib.closing(stream):
                     for record in stream:
                         store.append(record)

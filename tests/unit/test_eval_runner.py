@@ -10,6 +10,7 @@ from runtime.config import Settings
 from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, extract_answer
 from runtime.eval.runner import (
     EvalRequest,
+    EvalWorkerFailed,
     ModeNotAvailable,
     RunConfig,
     RunFolderError,
@@ -278,3 +279,13 @@ def test_agent_with_boxes_calls_the_shipped_tools(settings, tmp_path):
     record = read_records(tmp_path / "box" / "records.jsonl")[0]
     assert summary.correct == 1, record.trace.steps[0].observation
     assert "solve_24" in record.trace.steps[0].code
+
+
+def test_a_failing_worker_stops_the_run_with_its_reason_and_keeps_finished_records(suite, settings, tmp_path):
+    items = suite.sample(4, seed=0)
+    loader = FakeLoader(replies=right(suite.items), crash_on=items[1].question)
+    request = EvalRequest(config=config(suite), limit=4, workers=2, out=tmp_path / "run")
+    with pytest.raises(EvalWorkerFailed, match="simulated crash"):
+        run_eval(request, suite, loader, settings)
+    kept = read_records(tmp_path / "run" / "records.jsonl")
+    assert items[1].id not in {r.id for r in kept} and all(r.correct for r in kept)
