@@ -39,16 +39,27 @@ def suite_table(summaries: list[Summary]) -> str:
     return "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
 
 
+def name(summary: Summary) -> str:
+    return f"{summary.config.model}, {summary.config.mode}"
+
+
 def best_line(summaries: list[Summary]) -> str:
-    best = max(summaries, key=lambda s: (s.accuracy, -s.wall_s_per_question))
-    return (
-        f"Best: **{best.config.model}, {best.config.mode}** at {percent(best.accuracy)} "
-        f"({best.correct}/{best.n}); overlapping intervals mean the sample cannot separate the cells.\n"
-    )
+    """The leading cell, and whether this sample actually separates it from the runner-up."""
+    ranked = sorted(summaries, key=lambda s: (-s.accuracy, s.wall_s_per_question))
+    best = ranked[0]
+    if best.correct == 0:
+        return "No cell answered any question correctly.\n"
+    line = f"Best: **{name(best)}** at {percent(best.accuracy)} ({best.correct}/{best.n})"
+    if len(ranked) == 1:
+        return line + ".\n"
+    second = ranked[1]
+    if second.ci95[1] >= best.ci95[0]:
+        return line + f"; its 95% interval overlaps that of {name(second)}, so this sample does not separate them.\n"
+    return line + f", ahead of {name(second)} beyond the 95% intervals.\n"
 
 
-def render(summaries: list[Summary], labels: list[str]) -> str:
-    parts = [PREAMBLE]
+def render(summaries: list[Summary], labels: list[str], note: str = "") -> str:
+    parts = [PREAMBLE] + ([note.strip() + "\n"] if note else [])
     by_suite: dict[str, list[int]] = defaultdict(list)
     for index, s in enumerate(summaries):
         by_suite[s.config.suite].append(index)
@@ -72,13 +83,14 @@ def render(summaries: list[Summary], labels: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", type=Path, help="Run folders (default: all under $RUNTIME_HOME/eval).")
+    parser.add_argument("--note", default="", help="A paragraph on how the runs were made (machine, load, threads).")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "results.md")
     args = parser.parse_args()
     folders = args.folders or run_folders(Settings().home / "eval")
     if not folders:
         parser.error("no run folders found; run `runtime eval SUITE --mode MODE` first")
     summaries = [load_summary(folder) for folder in folders]
-    args.out.write_text(render(summaries, [folder.name for folder in folders]), encoding="utf-8")
+    args.out.write_text(render(summaries, [folder.name for folder in folders], args.note), encoding="utf-8")
     print(f"wrote {args.out} from {len(folders)} runs")
 
 

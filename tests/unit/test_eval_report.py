@@ -62,4 +62,6 @@ def test_results_page_is_generated_from_run_folders(two_runs, tmp_path):
     assert page.startswith("# Results") and "## asdiv" in page
     assert "| model | cot | agent |" in page  # modes in their canonical order
     assert "| scripted | 100.0% [44–100] n=3 | 66.7% [21–94] n=3 |" in page
-    assert "seed 0" in page and "Best: **scripted, cot** at 100.0% (3/3)" in page
+    assert "seed 0" in page
+    assert "Best: **scripted, cot** at 100.0% (3/3); its 95% interval overlaps that of scripted, agent" in page
+    assert render(summaries, ["agent", "cot"], note="Made on 2 cores.").count("Made on 2 cores.") == 1
