@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from runtime.agent import Agent, AgentOptions
 from runtime.config import Settings
 from runtime.model.backend import LlamaModel
 from runtime.model.store import Progress, resolve
 from runtime.sandbox import Sandbox, SandboxPolicy
-from runtime.tools import Toolset
+from runtime.tools import Toolset, ToolSpec
+
+if TYPE_CHECKING:
+    from runtime.boxes import ToolSelector
 
 
 def load_model(settings: Settings, name_or_path: str | None, progress: Progress, on_loading: Callable[[str], None]) -> LlamaModel:
@@ -36,5 +40,34 @@ def open_sandbox(settings: Settings, toolset: Toolset | None) -> Sandbox:
     return Sandbox(SandboxPolicy(timeout_s=settings.action_timeout_s), toolset=toolset)
 
 
-def make_agent(model: LlamaModel, sandbox: Sandbox, toolset: Toolset | None, options: AgentOptions) -> Agent:
-    return Agent(model, sandbox, tools=toolset.specs() if toolset else [], options=options)
+def make_agent(model: LlamaModel, sandbox: Sandbox, tools: Toolset | list[ToolSpec] | None, options: AgentOptions) -> Agent:
+    """An agent whose prompt lists `tools` (a whole Toolset, or the specs picked for a question)."""
+    specs = tools.specs() if isinstance(tools, Toolset) else list(tools or [])
+    return Agent(model, sandbox, tools=specs, options=options)
+
+
+def load_tools(settings: Settings, boxes: list[str] | None) -> Toolset:
+    """Box tools for this process: None = every shipped and installed box, [] = none."""
+    if boxes == []:
+        return Toolset()
+    from runtime.boxes import load_toolset  # FastMCP takes a second to import: only when needed
+
+    return load_toolset(settings, boxes)
+
+
+def tool_selector(settings: Settings) -> ToolSelector:
+    from runtime.boxes import ToolSelector
+
+    return ToolSelector(cache_dir=settings.cache_dir)
+
+
+def pick_tools(settings: Settings, toolset: Toolset, question: str, selector: ToolSelector | None) -> list[ToolSpec]:
+    """The tools the prompt lists for `question`: all that fit, else the most relevant ones.
+
+    They keep the toolset's order, so similar questions share more of their prompt (KV cache).
+    """
+    specs = toolset.specs()
+    if len(specs) <= settings.max_prompt_tools or selector is None:
+        return specs
+    chosen = {s.name for s in selector.select(specs, question, settings.max_prompt_tools)}
+    return [s for s in specs if s.name in chosen]

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     max_steps: int = 6
     max_tokens_per_step: int = 512
     action_timeout_s: float = 10.0
+    max_prompt_tools: int = Field(default=12, description="Tools listed in the prompt; more are picked by relevance.")
     grammar: bool = Field(default=True, description="Constrain each step to the Thought + code format.")
 
     @property

@@ -7,6 +7,7 @@ object.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +31,26 @@ class ToolSpec(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict, description="JSON schema of the arguments.")
     param_names: list[str] = Field(default_factory=list, description="Positional order of the arguments.")
 
+    def summary(self) -> str:
+        """The docstring's first paragraph, plus its first usage example ("f(x) gives y") if elsewhere.
+
+        Small models on a CPU pay for every prompt token, so the prompt shows this, not the whole
+        docstring with its argument list.
+        """
+        paragraphs = [" ".join(p.split()) for p in self.description.strip().split("\n\n") if p.strip()]
+        if not paragraphs:
+            return ""
+        head = paragraphs[0]
+        if " gives " not in head:
+            sentences = (s.strip() for p in paragraphs[1:] for s in re.split(r"(?<=[.;])\s+", p))
+            example = next((s for s in sentences if " gives " in s), None)
+            if example:
+                head = f"{head} {example.rstrip(';,')}"
+        return head
+
     def render(self) -> str:
-        """The tool as the prompt shows it: a Python stub with its docstring."""
-        doc = self.description.strip().replace('"""', "'''")
+        """The tool as the prompt shows it: a Python stub with its summary as docstring."""
+        doc = self.summary().replace('"""', "'''")
         return f'def {self.name}{self.signature}:\n    """{doc}"""'
 
 

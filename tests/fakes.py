@@ -23,9 +23,9 @@ class ScriptedModel:
         turns = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
         return f"{turns}<|im_start|>assistant\n{continue_assistant}"
 
-    def warm_prefix(self, prefix: str) -> PrefixInfo:
-        self.prefixes.append(prefix)
-        return PrefixInfo(tokens=len(prefix.split()), source="computed", seconds=0.0)
+    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
+        self.prefixes.append(checkpoints)
+        return PrefixInfo(tokens=len(checkpoints[-1].split()), source="computed", seconds=0.0)
 
     def stream(
         self,

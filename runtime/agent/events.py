@@ -23,6 +23,7 @@ class PrefixReady(BaseModel):
     tokens: int
     source: Literal["memory", "disk", "computed"]
     seconds: float
+    computed_tokens: int = 0
 
 
 class StepStarted(BaseModel):

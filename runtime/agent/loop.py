@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from runtime.agent import events as ev
 from runtime.agent.grammar import step_grammar
 from runtime.agent.parse import OBSERVATION, THOUGHT, ParseError, has_complete_block, parse_step
-from runtime.agent.prompt import observation_message, system_prompt, task_message
+from runtime.agent.prompt import observation_message, static_prompt, task_message, tools_section
 from runtime.model.base import ChatMessage, Generation, Model
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolSpec
@@ -60,22 +60,26 @@ class Agent:
         self.sandbox = sandbox
         self.tools = tools or []
         self.options = options or AgentOptions()
-        self.system = system_prompt(self.tools, list(sandbox.policy.allowed_modules))
+        self._static = static_prompt(list(sandbox.policy.allowed_modules))
+        self.system = self._static + tools_section(self.tools)
         self._grammar = step_grammar() if self.options.grammar else None
 
-    def fixed_prefix(self) -> str:
-        """The prompt text shared by every question: everything before the task's words."""
+    def prefix_checkpoints(self) -> list[str]:
+        """Cacheable prompt prefixes: the static instructions, then those plus this run's tools."""
         rendered = self.model.render(
-            [ChatMessage(role="system", content=self.system), ChatMessage(role="user", content=_SENTINEL)]
+            [ChatMessage(role="system", content=self._static + _SENTINEL + self.system[len(self._static):]),
+             ChatMessage(role="user", content=_SENTINEL)]
         )
-        return rendered[: rendered.index(_SENTINEL)]
+        static_end, tools_end = rendered.index(_SENTINEL), rendered.rindex(_SENTINEL)
+        without_marker = rendered[:static_end] + rendered[static_end + len(_SENTINEL) : tools_end]
+        return list(dict.fromkeys([rendered[:static_end], without_marker]))
 
     def run(self, question: str) -> Iterator[ev.Event]:
         started = time.perf_counter()
         trace = ev.RunTrace(question=question, model=self.model.name, status="step_limit")
         yield ev.RunStarted(question=question, model=self.model.name, tools=[t.name for t in self.tools])
-        prefix = self.model.warm_prefix(self.fixed_prefix())
-        trace.prefix = ev.PrefixReady(tokens=prefix.tokens, source=prefix.source, seconds=prefix.seconds)
+        prefix = self.model.warm_prefix(self.prefix_checkpoints())
+        trace.prefix = ev.PrefixReady(**prefix.model_dump())
         yield trace.prefix
         messages = [
             ChatMessage(role="system", content=self.system),

@@ -38,16 +38,21 @@ final_answer(2431)
 {CODE_CLOSE}"""
 
 
-def system_prompt(tools: list[ToolSpec], modules: list[str]) -> str:
-    parts = [_INSTRUCTIONS.format(modules=", ".join(modules))]
-    if tools:
-        stubs = "\n\n".join(t.render() for t in tools)
-        parts.append(
-            "You can also call these tool functions directly in your code (no import needed):\n"
-            f"{CODE_OPEN}\n{stubs}\n{CODE_CLOSE}"
-        )
-    parts.append(_EXAMPLE)
-    return "\n\n".join(parts)
+def static_prompt(modules: list[str]) -> str:
+    """The part of the system prompt that never changes between questions (cached on disk)."""
+    return f"{_INSTRUCTIONS.format(modules=', '.join(modules))}\n\n{_EXAMPLE}"
+
+
+def tools_section(tools: list[ToolSpec]) -> str:
+    """The tools picked for this question, after the static part so it stays a shared prefix."""
+    if not tools:
+        return ""
+    stubs = "\n\n".join(t.render() for t in tools)
+    return (
+        "\n\nThese tool functions are ready to call in your code (no import needed); "
+        "use one when it fits the task:\n"
+        f"{CODE_OPEN}\n{stubs}\n{CODE_CLOSE}"
+    )
 
 
 def task_message(question: str) -> str:

@@ -29,8 +29,8 @@ class StepPrinter:
 
     def __call__(self, event: ev.Event) -> None:
         match event:
-            case ev.PrefixReady(source="computed", tokens=n, seconds=s):
-                self._out(f"prompt prefix: {n} tokens processed in {s:.1f} s (cached for next time)", dim=True)
+            case ev.PrefixReady(source="computed", tokens=n, computed_tokens=c, seconds=s):
+                self._out(f"prompt prefix: {c} of {n} tokens processed in {s:.1f} s (saved for next time)", dim=True)
             case ev.PrefixReady(source="disk", tokens=n, seconds=s):
                 self._out(f"prompt prefix: {n} tokens loaded from cache in {s:.2f} s", dim=True)
             case ev.StepStarted(step=step):
@@ -70,6 +70,8 @@ class StepPrinter:
 @click.option("--seed", type=int, help="Sampling seed.")
 @click.option("--threads", type=click.IntRange(1, 256), help="CPU threads for llama.cpp.")
 @click.option("--grammar/--no-grammar", default=None, help="Constrain each step to the Thought + code format (default on).")
+@click.option("--box", "boxes", multiple=True, metavar="NAME", help="Use only this box's tools (repeatable).")
+@click.option("--no-boxes", is_flag=True, help="No box tools at all.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the steps on stderr.")
 def solve(
     question: str,
@@ -80,6 +82,8 @@ def solve(
     seed: int | None,
     threads: int | None,
     grammar: bool | None,
+    boxes: tuple[str, ...],
+    no_boxes: bool,
     quiet: bool,
 ) -> None:
     """Answer QUESTION with the local student agent.
@@ -95,10 +99,14 @@ def solve(
     options = assembly.agent_options(
         settings, max_steps=max_steps, temperature=temperature, seed=seed, grammar=grammar
     )
+    if no_boxes and boxes:
+        raise click.UsageError("--box and --no-boxes contradict each other")
+    toolset = assembly.load_tools(settings, [] if no_boxes else (list(boxes) or None))
+    tools = assembly.pick_tools(settings, toolset, question, assembly.tool_selector(settings))
     printer = StepPrinter(quiet)
     trace: ev.RunTrace | None = None
-    with assembly.open_sandbox(settings, toolset=None) as sandbox:
-        agent = assembly.make_agent(model, sandbox, None, options)
+    with assembly.open_sandbox(settings, toolset=toolset) as sandbox:
+        agent = assembly.make_agent(model, sandbox, tools, options)
         for event in agent.run(question):
             printer(event)
             if isinstance(event, ev.RunFinished):

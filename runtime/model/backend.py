@@ -29,6 +29,9 @@ from runtime.model.registry import ModelManifest
 from runtime.model.sampler import GrammarState, SamplingParams, TokenSampler
 
 
+_MAX_PREFIX_STATES = 24
+
+
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
     """llama.cpp prints load chatter to fd 2 even with verbose=False; keep the user's terminal clean."""
@@ -87,6 +90,14 @@ class LlamaModel:
         self.end_of_turn = self._formatter.eos_token
         self._vocab = llama_cpp.llama_model_get_vocab(model.model)
         self._n_vocab = self.llm.n_vocab()
+        self._control = np.array(
+            [
+                t
+                for t in range(self._n_vocab)
+                if llama_cpp.llama_vocab_is_control(self._vocab, t) and not llama_cpp.llama_vocab_is_eog(self._vocab, t)
+            ],
+            dtype=np.int64,
+        )
 
     @property
     def n_ctx(self) -> int:
@@ -111,19 +122,38 @@ class LlamaModel:
             n += 1
         return n
 
-    def warm_prefix(self, prefix: str) -> PrefixInfo:
-        """Make the KV cache hold `prefix`: from memory, from the disk cache, or computed and saved."""
+    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
+        """Make the KV cache hold the last of `checkpoints` (each a prefix of the next).
+
+        From memory if it is there; else the longest checkpoint saved on disk is loaded and only
+        the rest is evaluated, and every checkpoint computed is saved for the next process. So a
+        new tool selection costs only its own tokens, and a repeated one costs nothing.
+        """
         started = time.perf_counter()
-        tokens = self.tokenize(prefix)
-        if self._cached_prefix(tokens + [0]) >= len(tokens):
-            return PrefixInfo(tokens=len(tokens), source="memory", seconds=0.0)
-        file = self._state_file(tokens)
-        if file.is_file() and self._load_state(file, tokens):
-            return PrefixInfo(tokens=len(tokens), source="disk", seconds=time.perf_counter() - started)
-        self.llm.reset()
-        self.llm.eval(tokens)
-        self._save_state(file, tokens)
-        return PrefixInfo(tokens=len(tokens), source="computed", seconds=time.perf_counter() - started)
+        token_lists = [self.tokenize(text) for text in checkpoints]
+        full = token_lists[-1]
+        if self._cached_prefix(full + [0]) >= len(full):
+            return PrefixInfo(tokens=len(full), source="memory", seconds=0.0)
+        loaded = next(
+            (toks for toks in reversed(token_lists) if (f := self._state_file(toks)).is_file() and self._load_state(f, toks)),
+            None,
+        )
+        if loaded is None:
+            self.llm.reset()
+        computed = 0
+        for toks in token_lists:
+            common = self._cached_prefix(toks + [0])
+            if common < len(toks):
+                self.llm.n_tokens = common
+                self.llm.eval(toks[common:])
+                computed += len(toks) - common
+                self._save_state(self._state_file(toks), toks)
+        return PrefixInfo(
+            tokens=len(full),
+            source="computed" if computed else "disk",
+            seconds=time.perf_counter() - started,
+            computed_tokens=computed,
+        )
 
     def _state_file(self, tokens: list[int]) -> Path:
         key = hashlib.sha256()
@@ -140,6 +170,7 @@ class LlamaModel:
             tmp.replace(file)
         else:
             tmp.unlink(missing_ok=True)
+        _prune(file.parent, keep=_MAX_PREFIX_STATES)
 
     def _load_state(self, file: Path, tokens: list[int]) -> bool:
         cap = len(tokens) + 1
@@ -189,6 +220,7 @@ class LlamaModel:
         sampler = TokenSampler(
             SamplingParams(temperature=temperature, top_p=top_p, seed=seed),
             GrammarState(self._vocab, grammar) if grammar else None,
+            banned=self._control,
         )
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         text, shown, logprobs = "", 0, []
@@ -229,6 +261,13 @@ class LlamaModel:
     def _last_logits(self) -> np.ndarray:
         ptr = self._llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy()
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Keep the newest `keep` saved prefix states (each is tens of MB for a 1.5B model)."""
+    states = sorted(folder.glob("*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in states[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def _first_stop(text: str, stop: list[str]) -> int | None:

@@ -37,9 +37,12 @@ class Generation(BaseModel):
 
 
 class PrefixInfo(BaseModel):
+    """How the fixed prompt prefix got into the KV cache, and how many tokens had to be evaluated."""
+
     tokens: int
     source: Literal["memory", "disk", "computed"]
     seconds: float
+    computed_tokens: int = 0
 
 
 class Model(Protocol):
@@ -50,7 +53,7 @@ class Model(Protocol):
 
     def render(self, messages: list[ChatMessage], continue_assistant: str = "") -> str: ...
 
-    def warm_prefix(self, prefix: str) -> PrefixInfo: ...
+    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo: ...
 
     def stream(
         self,

@@ -77,9 +77,14 @@ class GrammarState:
 class TokenSampler:
     """Chooses tokens for one sequence: greedy at temperature 0, else top-k → top-p → temperature."""
 
-    def __init__(self, params: SamplingParams, grammar: GrammarState | None = None) -> None:
+    def __init__(
+        self, params: SamplingParams, grammar: GrammarState | None = None, banned: np.ndarray | None = None
+    ) -> None:
+        """`banned`: token ids never to emit under a grammar (control tokens such as <|im_start|>,
+        whose text the grammar would otherwise accept as ordinary characters)."""
         self.params = params
         self.grammar = grammar
+        self.banned = banned if grammar is not None else None
         self.rng = np.random.default_rng(params.seed)
 
     def _choose(self, logits: np.ndarray) -> int:
@@ -99,10 +104,14 @@ class TokenSampler:
 
     def pick(self, logits: np.ndarray) -> tuple[int, float]:
         """(token, its log-probability under the raw logits), honouring the grammar."""
-        token = self._choose(logits)
+        allowed = logits
+        if self.banned is not None and len(self.banned):
+            allowed = logits.copy()
+            allowed[self.banned] = -np.inf
+        token = self._choose(allowed)
         if self.grammar is not None:
             if not self.grammar.allows(token):
-                masked = self.grammar.mask(logits)
+                masked = self.grammar.mask(allowed)
                 if not np.isfinite(masked).any():
                     raise RuntimeError("the grammar allows no token here")
                 token = self._choose(masked)
@@ -113,5 +122,8 @@ class TokenSampler:
 
     def fork(self, seed: int) -> TokenSampler:
         """A sampler for a sequence that branches from this one, with its own grammar state."""
-        clone = TokenSampler(self.params.model_copy(update={"seed": seed}), self.grammar.clone() if self.grammar else None)
-        return clone
+        return TokenSampler(
+            self.params.model_copy(update={"seed": seed}),
+            self.grammar.clone() if self.grammar else None,
+            self.banned,
+        )

@@ -42,7 +42,7 @@ def test_two_step_run_answers_with_the_computed_value(sandbox):
 def test_every_prompt_starts_with_the_fixed_prefix(sandbox):
     model = ScriptedModel([step("print(1)"), step("final_answer(1)")])
     run(model, sandbox, question="What is one?")
-    prefix = model.prefixes[0]
+    prefix = model.prefixes[0][-1]
     assert "final_answer" in prefix and "What is one?" not in prefix
     assert all(p.startswith(prefix) for p in model.prompts)
     assert all(p.endswith("Thought: ") for p in model.prompts)
@@ -103,5 +103,9 @@ def test_tools_are_listed_in_the_prompt_and_callable():
     model = ScriptedModel([step("final_answer(double(21))")])
     with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
         events = list(Agent(model, box, tools=toolset.specs()).run("q"))
-    assert "def double(n: int) -> int:" in model.prefixes[0]
+    static, with_tools = model.prefixes[0]
+    assert "def double(n: int) -> int:" in with_tools
+    # the tools come after the static instructions, so another tool selection reuses that part
+    assert "def double" not in static and with_tools.startswith(static)
+    assert model.prompts[0].startswith(with_tools)
     assert events[-1].trace.answer == 42
