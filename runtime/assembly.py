@@ -71,3 +71,26 @@ def pick_tools(settings: Settings, toolset: Toolset, question: str, selector: To
         return specs
     chosen = {s.name for s in selector.select(specs, question, settings.max_prompt_tools)}
     return [s for s in specs if s.name in chosen]
+
+
+def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) -> ToolSpec | None:
+    """Add `retrieve` over `collection` (or over the only collection there is) to the toolset.
+
+    Returns its spec, which the prompt always lists, or None when there is nothing to search.
+    """
+    if collection is None:
+        from runtime.retrieval.store import index_dir
+
+        if not index_dir(settings).is_dir():  # no index yet: skip importing chromadb at all
+            return None
+        from runtime.retrieval.store import Store
+
+        names = [c.name for c in Store(settings).list()]
+        if len(names) != 1:
+            return None
+        collection = names[0]
+    from runtime.retrieval.tool import retrieval_tool
+
+    tool = retrieval_tool(settings, collection)
+    toolset.add(tool)
+    return tool.spec

@@ -72,6 +72,9 @@ class StepPrinter:
 @click.option("--grammar/--no-grammar", default=None, help="Constrain each step to the Thought + code format (default on).")
 @click.option("--box", "boxes", multiple=True, metavar="NAME", help="Use only this box's tools (repeatable).")
 @click.option("--no-boxes", is_flag=True, help="No box tools at all.")
+@click.option("--collection", metavar="NAME", help="Let the agent retrieve from this index collection "
+              "(default: the only collection, if there is exactly one).")
+@click.option("--no-retrieval", is_flag=True, help="No retrieve tool, even if a collection exists.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the steps on stderr.")
 def solve(
     question: str,
@@ -84,6 +87,8 @@ def solve(
     grammar: bool | None,
     boxes: tuple[str, ...],
     no_boxes: bool,
+    collection: str | None,
+    no_retrieval: bool,
     quiet: bool,
 ) -> None:
     """Answer QUESTION with the local student agent.
@@ -103,6 +108,11 @@ def solve(
         raise click.UsageError("--box and --no-boxes contradict each other")
     toolset = assembly.load_tools(settings, [] if no_boxes else (list(boxes) or None))
     tools = assembly.pick_tools(settings, toolset, question, assembly.tool_selector(settings))
+    if no_retrieval and collection:
+        raise click.UsageError("--collection and --no-retrieval contradict each other")
+    retrieve = None if no_retrieval else assembly.add_retrieval(settings, toolset, collection)
+    if retrieve is not None:
+        tools.append(retrieve)
     printer = StepPrinter(quiet)
     trace: ev.RunTrace | None = None
     with assembly.open_sandbox(settings, toolset=toolset) as sandbox:
