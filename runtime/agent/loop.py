@@ -55,12 +55,15 @@ class Agent:
         sandbox: Sandbox,
         tools: list[ToolSpec] | None = None,
         options: AgentOptions | None = None,
+        instructions: str = "",
     ) -> None:
+        """`instructions`: extra system text after the fixed prompt (e.g. a teacher's brief), cached with it."""
         self.model = model
         self.sandbox = sandbox
         self.tools = tools or []
         self.options = options or AgentOptions()
-        self._static = static_prompt(list(sandbox.policy.allowed_modules))
+        extra = f"\n\n{instructions}" if instructions else ""
+        self._static = static_prompt(list(sandbox.policy.allowed_modules)) + extra
         self.system = self._static + tools_section(self.tools)
         self._grammar = step_grammar() if self.options.grammar else None
 
