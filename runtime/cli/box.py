@@ -19,6 +19,7 @@ from runtime.config import Settings
 if TYPE_CHECKING:
     from runtime.boxes.bundle import BundleSummary
     from runtime.boxes.store import InstallResult
+    from runtime.retrieval.embedder import E5Embedder
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
@@ -203,3 +204,77 @@ def seal(folder: Path, as_json: bool) -> None:
         _print_json({"name": manifest.name, "files": manifest.files})
     else:
         click.echo(f"sealed {manifest.name} {manifest.version}: {len(manifest.files)} files")
+
+
+def _e5() -> E5Embedder:
+    """Loaded only when two or more tools need clustering."""
+    from runtime.retrieval.embedder import E5Embedder
+
+    return E5Embedder()
+
+
+@box.command("distill")
+@click.argument("trajectories", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the stage artifacts (JSONL) and the box; an existing one is resumed.")
+@click.option("--teacher", "-t", metavar="NAME|PATH",
+              help="Model that rewrites and merges the tools; without it they keep the teacher's code, typed from their cases.")
+@click.option("--teacher-url", metavar="URL", help="OpenAI-compatible endpoint for the teacher (see `runtime teach`).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.92, show_default=True,
+              help="Similarity two tools need to share a cluster (cosine, averaged with output agreement).")
+@click.option("--min-agreement", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+              help="Share of shared inputs two tools must give equal outputs on to be merged.")
+@click.option("--name", default="distilled", show_default=True, help="The box's name.")
+@click.option("--box-version", default="0.1.0", show_default=True, help="The box's version.")
+@click.option("--dry-run", is_flag=True, help="Find and check the functions, show what would be made; write nothing.")
+@json_option
+def distill(
+    trajectories: Path, out: Path, teacher: str | None, teacher_url: str | None, threshold: float,
+    min_agreement: float, name: str, box_version: str, dry_run: bool, as_json: bool,
+) -> None:
+    """Distill a teacher's trajectories (from `runtime teach`) into a box for `runtime box import`."""
+    from pydantic import ValidationError
+
+    from runtime.cli.teach import open_teacher
+    from runtime.distill.cluster import ClusterOptions
+    from runtime.distill.emit import BoxMeta
+    from runtime.distill.pipeline import DistillOptions, Distiller
+
+    settings = Settings()
+    try:
+        meta = BoxMeta(name=name, version=box_version)
+    except ValidationError:
+        raise click.BadParameter(f"{name!r} {box_version!r}: the name must look like 'my_tools', the version like 1.2.3") from None
+    options = DistillOptions(cluster=ClusterOptions(threshold=threshold, min_agreement=min_agreement), box=meta,
+                             action_timeout_s=settings.action_timeout_s)
+    model = open_teacher(settings, teacher, teacher_url) if (teacher or teacher_url) and not dry_run else None
+
+    distiller = Distiller(out, options, model, _e5, on_progress=info)
+    if dry_run:
+        plan = distiller.plan(trajectories)
+        if as_json:
+            _print_json(plan.model_dump(mode="json"))
+            return
+        click.echo(f"{plan.succeeded} of {plan.trajectories} trajectories succeeded; {len(plan.candidates)} functions found:")
+        for candidate, checked in zip(plan.candidates, plan.checked):
+            verdict = "reproduces" if checked.ok else f"dropped: {'; '.join(checked.reasons)[:100]}"
+            click.echo(f"  {candidate.name}({', '.join(candidate.params)}): {len(candidate.cases)} calls, {verdict}")
+        click.echo(f"would ask the teacher for {plan.rewrites_needed} rewrites ({plan.rewrites_cached} cached) "
+                   f"and write the box to {plan.box}")
+        return
+    report = distiller.run(trajectories)
+    if as_json:
+        _print_json(report.model_dump(mode="json"))
+        return
+    for group, tool in zip(report.clusters, report.consolidated):
+        agree = ", ".join(f"cos {link.cosine:.2f} agree {link.agreed}/{link.shared}" for link in group.links)
+        click.echo(f"cluster {group.id}: {', '.join(group.names)}{f' ({agree})' if agree else ''} -> {tool.name} [{tool.how}]")
+    for emitted in report.emitted:
+        if not emitted.kept:
+            click.echo(f"left out {emitted.name}: {emitted.reason[:160]}")
+    if report.box is None:
+        click.echo(f"no tool survived; see the stage files in {out}")
+        sys.exit(1)
+    kept = sum(e.kept for e in report.emitted)
+    click.echo(f"box {name} {box_version} with {kept} tools: {report.box}")
+    info(f"import it with: runtime box import {report.box}")

@@ -13,6 +13,7 @@ from runtime.cli import eval as eval_cmd
 from runtime.cli import index as index_cmd
 from runtime.cli import model as model_cmd
 from runtime.cli import solve as solve_cmd
+from runtime.cli import teach as teach_cmd
 from runtime.errors import RuntimeUserError
 
 
@@ -52,6 +53,7 @@ cli.add_command(eval_cmd.eval_)
 cli.add_command(box_cmd.box)
 cli.add_command(index_cmd.index)
 cli.add_command(chat_cmd.chat)
+cli.add_command(teach_cmd.teach)
 
 
 def main() -> None:
