@@ -84,8 +84,9 @@ def params_of(node: ast.FunctionDef) -> list[str]:
     return [p.arg for p in [*node.args.args, *node.args.kwonlyargs]]
 
 
-def check_form(node: ast.FunctionDef, at_least: int) -> None:
-    """What the box format and the case mapping need: typed, documented, old parameters first."""
+def check_form(node: ast.FunctionDef, at_least: int | None = None) -> None:
+    """What the box format needs (typed, documented) and, for a rewrite of a function with
+    `at_least` parameters, what mapping its cases needs: those first, any new ones defaulted."""
     a = node.args
     if a.vararg or a.kwarg or a.posonlyargs:
         raise ToolForm(f"{node.name} takes *args, **kwargs or positional-only parameters")
@@ -94,6 +95,8 @@ def check_form(node: ast.FunctionDef, at_least: int) -> None:
         raise ToolForm(f"{node.name} lacks type hints for {', '.join(untyped) or 'its return value'}")
     if not (ast.get_docstring(node) or "").strip():
         raise ToolForm(f"{node.name} has no docstring")
+    if at_least is None:
+        return
     if len(a.args) < at_least:
         raise ToolForm(f"{node.name} has fewer parameters than the function it rewrites")
     required = len(a.args) - len(a.defaults)

@@ -34,21 +34,35 @@ class ClusterOptions(BaseModel):
     )
 
 
+def tool_node(tool: DistilledTool) -> ast.FunctionDef:
+    return [n for n in ast.parse(tool.code).body if isinstance(n, ast.FunctionDef) and n.name == tool.name][-1]
+
+
 def describe(tool: DistilledTool) -> str:
     """What the embedding sees: the name's words, the docstring's first paragraph, the signature."""
-    node = [n for n in ast.parse(tool.code).body if isinstance(n, ast.FunctionDef) and n.name == tool.name][-1]
+    node = tool_node(tool)
     summary = (ast.get_docstring(node) or "").strip().split("\n\n")[0]
     signature = ast.unparse(node.args) + (f" -> {ast.unparse(node.returns)}" if node.returns else "")
     return f"{tool.name.replace('_', ' ')}: {' '.join(summary.split())} ({signature})"
 
 
-def fit_inputs(inputs: dict[str, Any], own: list[str], other: list[str]) -> dict[str, Any] | list[Any] | None:
+def required_params(tool: DistilledTool) -> set[str]:
+    """Parameters without a default: a call must supply each of them."""
+    a = tool_node(tool).args
+    positional = a.args[: len(a.args) - len(a.defaults)]
+    return {p.arg for p in positional} | {p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None}
+
+
+def fit_inputs(
+    inputs: dict[str, Any], own: list[str], other: list[str], required: set[str]
+) -> dict[str, Any] | list[Any] | None:
     """A case's inputs as a call of another signature: by name when all names exist there, else by
-    position when they are a leading run of the case's own parameters; None when neither fits."""
+    position when they are a leading run of the case's own parameters; None when neither fits or
+    a required parameter would be missing."""
     if set(inputs) <= set(other):
-        return inputs
+        return inputs if required <= set(inputs) else None
     leading = own[: len(inputs)]
-    if set(inputs) == set(leading) and len(inputs) <= len(other):
+    if set(inputs) == set(leading) and len(inputs) <= len(other) and required <= set(other[: len(inputs)]):
         return [inputs[p] for p in leading]
     return None
 
@@ -58,8 +72,9 @@ def cross_agreement(runner: FunctionRunner, tool: DistilledTool, other: Distille
     shared = agreed = 0
     if runner.load_error:
         return 0, 0
+    required = required_params(tool)
     for case in other.cases:
-        args = fit_inputs(case.inputs, other.params, tool.params)
+        args = fit_inputs(case.inputs, other.params, tool.params, required)
         if args is None:
             continue
         shared += 1

@@ -24,7 +24,7 @@ from runtime.distill.abstract import (
     verify,
     without_prints,
 )
-from runtime.distill.cluster import fit_inputs
+from runtime.distill.cluster import fit_inputs, required_params
 from runtime.distill.extract import MAX_CASES
 from runtime.distill.records import Case, Cluster, DistilledTool, digest
 from runtime.distill.validate import open_runner, same_json
@@ -49,18 +49,18 @@ def consolidate_prompt(members: list[DistilledTool]) -> str:
     return "\n\n".join(parts)
 
 
-def as_case(case: Case, own: list[str], params: list[str]) -> Case | None:
+def as_case(case: Case, own: list[str], params: list[str], required: set[str]) -> Case | None:
     """A member's case as a call of `params` (None when it does not fit), with inputs by name."""
-    args = fit_inputs(case.inputs, own, params)
+    args = fit_inputs(case.inputs, own, params, required)
     if args is None:
         return None
     inputs = args if isinstance(args, dict) else dict(zip(params, args))
     return Case(inputs=inputs, output=case.output)
 
 
-def cluster_cases(members: list[DistilledTool], params: list[str]) -> list[Case] | None:
+def cluster_cases(members: list[DistilledTool], params: list[str], required: set[str]) -> list[Case] | None:
     """Every member's cases as calls of one signature, or None when some case does not fit it."""
-    cases = [as_case(c, m.params, params) for m in members for c in m.cases]
+    cases = [as_case(c, m.params, params, required) for m in members for c in m.cases]
     if any(c is None for c in cases):
         return None
     unique = {json.dumps(c.inputs, sort_keys=True): c for c in cases if c is not None}
@@ -74,15 +74,15 @@ def merge(members: list[DistilledTool], reply: str, policy: SandboxPolicy) -> Di
     except SyntaxError as exc:
         raise ToolForm(f"the merge does not parse: {exc.msg} (line {exc.lineno})") from None
     node = tool_def(tree)
-    check_form(node, 0)
-    params = params_of(node)
-    cases = cluster_cases(members, params)
-    if cases is None:
-        raise ToolForm(f"{node.name}{ast.unparse(node.args)} cannot take every member's arguments")
-    tool = DistilledTool(
-        key="", name=node.name, params=params, code=ast.unparse(tree) + "\n", cases=cases,
+    check_form(node)
+    draft = DistilledTool(
+        key="", name=node.name, params=params_of(node), code=ast.unparse(tree) + "\n", cases=[],
         how="merged", sources=[m.name for m in members],
     )
+    cases = cluster_cases(members, draft.params, required_params(draft))
+    if cases is None:
+        raise ToolForm(f"{node.name}({ast.unparse(node.args)}) cannot take every member's arguments")
+    tool = draft.model_copy(update={"cases": cases})
     problem = verify(tool, policy)
     if problem is not None:
         raise ToolForm(problem)
@@ -94,10 +94,11 @@ def best_member(members: list[DistilledTool], policy: SandboxPolicy) -> Distille
     scored = []
     for tool in members:
         passing: list[Case] = []
+        required = required_params(tool)
         with open_runner(tool.code, policy) as runner:
             for other in members:
                 for case in other.cases if other is not tool else []:
-                    fitted = as_case(case, other.params, tool.params)
+                    fitted = as_case(case, other.params, tool.params, required)
                     if fitted is None:
                         continue
                     got = runner.call(tool.name, fitted.inputs)

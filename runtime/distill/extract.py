@@ -92,6 +92,16 @@ def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
+def free_names(node: ast.FunctionDef) -> set[str]:
+    """Names the function reads but neither takes as a parameter nor binds itself: what it needs
+    from the module (close enough to Python's scoping for teacher-sized functions)."""
+    params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+    bound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {n.name for n in ast.walk(node) if isinstance(n, ast.FunctionDef | ast.ClassDef) and n is not node}
+    bound |= {name for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom) for name in _bound_names(n)}
+    return _names(node) - params - bound
+
+
 def _bound_names(node: ast.Import | ast.ImportFrom) -> set[str]:
     return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
 
@@ -108,13 +118,13 @@ def step_facts(code: str, step: int) -> StepFacts:
             source = ast.get_source_segment(code, node) or ast.unparse(node)
             facts.defs.append(Definition(node.name, step, node, source))
         elif isinstance(node, (ast.Import, ast.ImportFrom)) and not (isinstance(node, ast.ImportFrom) and node.level):
-            facts.imports.append((_bound_names(node), ast.unparse(node)))
+            facts.imports.append((_bound_names(node), ast.get_source_segment(code, node) or ast.unparse(node)))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             try:
                 ast.literal_eval(node.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
-            facts.constants[node.targets[0].id] = ast.unparse(node)
+            facts.constants[node.targets[0].id] = ast.get_source_segment(code, node) or ast.unparse(node)
     return facts
 
 
@@ -186,13 +196,13 @@ def assemble(target: Definition, facts: list[StepFacts], as_of: int) -> str:
     helpers: dict[str, Definition] = {}
     pending = [target]
     while pending:
-        used = _names(pending.pop().node)
+        used = free_names(pending.pop().node)
         for name in sorted(used - helpers.keys() - {target.name}):
             helper = _latest(defs, name, as_of)
             if helper is not None:
                 helpers[name] = helper
                 pending.append(helper)
-    used = _names(target.node).union(*(_names(h.node) for h in helpers.values()))
+    used = free_names(target.node).union(*(free_names(h.node) for h in helpers.values()))
     imports = dict.fromkeys(text for f in facts[: as_of + 1] for bound, text in f.imports if bound & used)
     parts = [
         "\n".join(imports),

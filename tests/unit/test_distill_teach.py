@@ -1,0 +1,167 @@
+"""Collect: `runtime teach` with a scripted teacher, and with a stub OpenAI-compatible server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runtime.agent import Agent
+from runtime.cli.main import cli
+from runtime.config import Settings
+from runtime.distill.records import DistillError, Trajectory, read_jsonl
+from runtime.distill.remote import RemoteChatModel, TeacherUnavailable, cut_until
+from runtime.distill.teach import TASK_REMINDER, TEACHER_BRIEF, game24_train, load_teaching, teach
+from runtime.eval.suites import GAME24_TEST_RANKS
+from runtime.model.base import ChatMessage, Generation
+from runtime.sandbox import Sandbox
+from tests.fakes import ScriptedModel
+
+SOLVING = '''Thought: I will write a general search function and call it.
+```python
+import itertools
+
+def solve(numbers, target=24):
+    """First left-to-right expression that reaches the target."""
+    for a, b, c, d in itertools.permutations(numbers):
+        for x, y, z in itertools.product("+-*", repeat=3):
+            text = f"(({a} {x} {b}) {y} {c}) {z} {d}"
+            if eval_chain([a, b, c, d], [x, y, z]) == target:
+                return text
+    return None
+
+def eval_chain(nums, ops):
+    total = nums[0]
+    for n, op in zip(nums[1:], ops):
+        total = total + n if op == "+" else total - n if op == "-" else total * n
+    return total
+
+print(solve([1, 2, 3, 4]))
+```'''
+ANSWER = 'Thought: It works.\n```python\nfinal_answer("((1 + 2) + 3) * 4")\n```'
+WRONG = 'Thought: I think it is this.\n```python\nfinal_answer("1 + 2 + 3 + 4")\n```'
+
+
+@pytest.fixture
+def questions(tmp_path) -> Path:
+    file = tmp_path / "questions.jsonl"
+    rows = [{"id": "a", "question": "Make 24 from 1 2 3 4.", "gold": [1, 2, 3, 4]},
+            {"id": "b", "question": "Make 24 from 1 2 3 4 again.", "gold": [1, 2, 3, 4]}]
+    file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return file
+
+
+def test_teacher_gets_the_brief_and_each_trajectory_is_judged(questions, tmp_path, home):
+    teaching = load_teaching(str(questions), "train", "game24", None, seed=0)
+    teacher = ScriptedModel([SOLVING, ANSWER, WRONG])
+    out = tmp_path / "traj.jsonl"
+    done = teach(teaching, teacher, Settings(), out)
+    assert [(t.id, t.correct, t.reason) for t in done] == [
+        ("a", True, "uses each number once and equals 24"),
+        ("b", False, "equals 10, not 24"),
+    ]
+    first = done[0]
+    assert first.question == "Make 24 from 1 2 3 4."  # without the reminder the teacher was shown
+    assert first.trace.steps[0].code.startswith("import itertools") and first.teacher == "scripted"
+    assert TEACHER_BRIEF in teacher.prompts[0] and TASK_REMINDER.strip() in teacher.prompts[0]
+    assert read_jsonl(out, Trajectory) == done
+
+
+def test_the_students_prompt_has_no_brief():
+    with Sandbox() as sandbox:
+        assert TEACHER_BRIEF not in Agent(ScriptedModel([]), sandbox).system
+        assert Agent(ScriptedModel([]), sandbox, instructions=TEACHER_BRIEF).system.count(TEACHER_BRIEF) == 1
+
+
+def test_teaching_resumes_where_it_stopped(questions, tmp_path, home):
+    teaching = load_teaching(str(questions), "train", "game24", None, seed=0)
+    out = tmp_path / "traj.jsonl"
+    teach(teaching.model_copy(update={"items": teaching.items[:1]}), ScriptedModel([SOLVING, ANSWER]), Settings(), out)
+    second = ScriptedModel([WRONG])
+    done = teach(teaching, second, Settings(), out)
+    assert len(done) == 2 and len(second.prompts) == 1
+
+
+def test_game24_training_rows_never_include_a_test_row():
+    train = game24_train()
+    ranks = {int(item.id.removeprefix("rank-")) for item in train.items}
+    assert len(ranks) == 1362 - 100 and not ranks & set(GAME24_TEST_RANKS)
+    sample = load_teaching("game24", "train", None, 5, seed=0)
+    assert len(sample.items) == 5 and sample.checker == "game24"
+    with pytest.raises(DistillError, match="no training split"):
+        load_teaching("asdiv", "train", None, 5, seed=0)
+
+
+class _Stub(BaseHTTPRequestHandler):
+    """Answers /v1/chat/completions from a script, and keeps every request body."""
+
+    replies: list[str] = []
+    bodies: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).bodies.append({"path": self.path, **body})
+        text = type(self).replies.pop(0) if type(self).replies else "Thought: done.\n```python\nfinal_answer(0)\n```"
+        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": 100, "completion_tokens": 20}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stub() -> Iterator[str]:
+    _Stub.replies, _Stub.bodies = [], []
+    server = HTTPServer(("127.0.0.1", 0), _Stub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_teach_command_with_an_openai_compatible_teacher(stub, questions, tmp_path, home):
+    _Stub.replies = [SOLVING + "\nObservation: invented", ANSWER, WRONG]
+    out = tmp_path / "traj.jsonl"
+    result = CliRunner().invoke(cli, ["teach", str(questions), "--teacher-url", stub, "--teacher", "big-coder",
+                                      "--checker", "game24", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"questions": 2, "succeeded": 1, "correct": 1, "with_functions": 1,
+                                         "output": str(out)}
+    first = _Stub.bodies[0]
+    assert first["path"] == "/v1/chat/completions" and first["model"] == "big-coder"
+    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    assert TEACHER_BRIEF in first["messages"][0]["content"]
+    assert "\nObservation:" in first["stop"]
+    trajectories = read_jsonl(out, Trajectory)
+    assert trajectories[0].teacher == "big-coder"
+    assert "invented" not in trajectories[0].trace.steps[0].raw  # cut where a local model would have stopped
+
+
+def test_remote_model_strips_the_requested_reply_start_and_reports_failures(stub):
+    _Stub.replies = ["Thought: yes\n```python\nx = 1\n```\nmore text"]
+    model = RemoteChatModel(stub, "m")
+    prompt = model.render([ChatMessage(role="user", content="hi")], continue_assistant="Thought: ")
+    items = list(model.stream(prompt, max_tokens=10, temperature=0, top_p=1, seed=0, stop=[model.end_of_turn],
+                              until=lambda text: text.rstrip().endswith("```")))
+    generation = items[-1]
+    assert isinstance(generation, Generation) and generation.text == "yes\n```python\nx = 1\n```\n"
+    assert "stop" not in _Stub.bodies[0]
+    with pytest.raises(TeacherUnavailable, match="cannot reach"):
+        list(RemoteChatModel("http://127.0.0.1:9/v1", "m", timeout_s=2).stream(
+            prompt, max_tokens=1, temperature=0, top_p=1, seed=0, stop=[]))
+
+
+def test_cut_until():
+    assert cut_until("a\nb\nc", lambda t: "b" in t) == "a\nb\n"
+    assert cut_until("abc", None) == "abc"
