@@ -238,7 +238,7 @@ def distill(
     from runtime.cli.teach import open_teacher
     from runtime.distill.cluster import ClusterOptions
     from runtime.distill.emit import BoxMeta
-    from runtime.distill.pipeline import DistillOptions, Distiller
+    from runtime.distill.pipeline import Distiller, DistillOptions
 
     settings = Settings()
     try:

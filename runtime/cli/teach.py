@@ -24,11 +24,15 @@ if TYPE_CHECKING:
 API_KEY_ENV = "RUNTIME_TEACHER_API_KEY"
 
 teacher_option = click.option(
-    "--teacher", "-t", "teacher", metavar="NAME|PATH",
+    "--teacher",
+    "-t",
+    "teacher",
+    metavar="NAME|PATH",
     help="Teacher model: a registry name or .gguf path; with --teacher-url, the model name the endpoint serves.",
 )
 teacher_url_option = click.option(
-    "--teacher-url", metavar="URL",
+    "--teacher-url",
+    metavar="URL",
     help=f"An OpenAI-compatible endpoint (http://host:port/v1) instead of a local model; a key is read from {API_KEY_ENV}.",
 )
 
@@ -48,11 +52,21 @@ def open_teacher(settings: Settings, name: str | None, url: str | None, quiet: b
 @click.argument("source", metavar="SUITE|QUESTIONS.jsonl")
 @teacher_option
 @teacher_url_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Trajectories JSONL; an existing file is resumed.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Trajectories JSONL; an existing file is resumed.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Questions to run (a seeded sample).")
-@click.option("--split", type=click.Choice(["train", "test"]), default="train", show_default=True,
-              help="Which rows of a suite (only game24 has a training split).")
+@click.option(
+    "--split",
+    type=click.Choice(["train", "test"]),
+    default="train",
+    show_default=True,
+    help="Which rows of a suite (only game24 has a training split).",
+)
 @click.option("--checker", type=click.Choice(list(CHECKERS)), help="Judge a QUESTIONS.jsonl file's `gold` answers.")
 @click.option("--seed", type=int, help="Seed for the sample (default: RUNTIME_SEED or 0).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -83,8 +97,10 @@ def teach(
     def progress(trajectory: Trajectory, done: int, total: int) -> None:
         if not quiet:
             verdict = "correct" if trajectory.correct else trajectory.reason
-            info(f"[{done}/{total}] {trajectory.id}: {verdict} "
-                 f"({len(trajectory.trace.steps)} steps, {trajectory.trace.wall_s:.0f} s)")
+            info(
+                f"[{done}/{total}] {trajectory.id}: {verdict} "
+                f"({len(trajectory.trace.steps)} steps, {trajectory.trace.wall_s:.0f} s)"
+            )
 
     trajectories = run_teaching(teaching, model, settings, output, on_record=progress)
     counts = summary(trajectories)

@@ -23,7 +23,7 @@ PROMPT_VERSION = 1
 MAX_TOKENS = 1024
 SHOWN_CASES = 3
 
-_FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.S)
+_FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 TOOL_RULES = """- its name is a clear snake_case phrase that says what it does;
 - every parameter and the return value have type hints built from int, float, str, bool, None,
@@ -174,10 +174,12 @@ def annotate(candidate: Candidate, note: str = "") -> DistilledTool:
     first = candidate.cases[0]
     summary = (ast.get_docstring(node) or "").strip().split("\n\n")[0] or (
         f"{candidate.name.replace('_', ' ').capitalize()}: a helper the teacher wrote for tasks like "
-        f"\"{' '.join(candidate.task.split())[:160]}\""
+        f'"{" ".join(candidate.task.split())[:160]}"'
     )
     args = ", ".join(json.dumps(first.inputs[p]) for p in params_of(node) if p in first.inputs)
-    lines = [f"        {p}: For example {json.dumps(first.inputs[p])[:60]}." for p in params_of(node) if p in first.inputs]
+    lines = [
+        f"        {p}: For example {json.dumps(first.inputs[p])[:60]}." for p in params_of(node) if p in first.inputs
+    ]
     example = f"{candidate.name}({args}) gives {json.dumps(first.output)[:200]}."
     doc = f"{summary}\n\n    {example}\n\n    Args:\n" + "\n".join(lines) + "\n    "
     body = node.body[1:] if ast.get_docstring(node) is not None else node.body

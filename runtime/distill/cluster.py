@@ -95,8 +95,9 @@ def agreement_matrix(tools: list[DistilledTool], policy: SandboxPolicy) -> tuple
     return shared, agreed
 
 
-def links(tools: list[DistilledTool], cosine: np.ndarray, shared: np.ndarray, agreed: np.ndarray,
-          options: ClusterOptions) -> dict[tuple[int, int], Link]:
+def links(
+    tools: list[DistilledTool], cosine: np.ndarray, shared: np.ndarray, agreed: np.ndarray, options: ClusterOptions
+) -> dict[tuple[int, int], Link]:
     """Every pair's evidence and score: the cosine, averaged with the agreement where there is some."""
     pairs = {}
     for i, j in itertools.combinations(range(len(tools)), 2):
@@ -106,8 +107,13 @@ def links(tools: list[DistilledTool], cosine: np.ndarray, shared: np.ndarray, ag
         score = cos if agreement is None else (cos + agreement) / 2
         vetoed = agreement is not None and agreement < options.min_agreement
         pairs[(i, j)] = Link(
-            a=tools[i].key, b=tools[j].key, cosine=round(cos, 4), shared=both_shared, agreed=both_agreed,
-            score=round(score, 4), linked=score >= options.threshold and not vetoed,
+            a=tools[i].key,
+            b=tools[j].key,
+            cosine=round(cos, 4),
+            shared=both_shared,
+            agreed=both_agreed,
+            score=round(score, 4),
+            linked=score >= options.threshold and not vetoed,
         )
     return pairs
 
@@ -140,7 +146,9 @@ def cluster_key(tools: list[DistilledTool], options: ClusterOptions) -> str:
     return digest("cluster", sorted(t.key for t in tools), options.model_dump())
 
 
-def cluster(tools: list[DistilledTool], embedder: Embedder, policy: SandboxPolicy, options: ClusterOptions) -> list[Cluster]:
+def cluster(
+    tools: list[DistilledTool], embedder: Embedder, policy: SandboxPolicy, options: ClusterOptions
+) -> list[Cluster]:
     """The tools in groups (singletons included), largest first, each with the links inside it."""
     if not tools:
         return []

@@ -76,8 +76,13 @@ def merge(members: list[DistilledTool], reply: str, policy: SandboxPolicy) -> Di
     node = tool_def(tree)
     check_form(node)
     draft = DistilledTool(
-        key="", name=node.name, params=params_of(node), code=ast.unparse(tree) + "\n", cases=[],
-        how="merged", sources=[m.name for m in members],
+        key="",
+        name=node.name,
+        params=params_of(node),
+        code=ast.unparse(tree) + "\n",
+        cases=[],
+        how="merged",
+        sources=[m.name for m in members],
     )
     cases = cluster_cases(members, draft.params, required_params(draft))
     if cases is None:

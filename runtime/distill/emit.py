@@ -52,9 +52,7 @@ def module_source(tool: DistilledTool, box: str) -> str:
 
 
 def box_files(tools: list[DistilledTool], box: str) -> dict[str, bytes]:
-    examples = {
-        t.name: [{"args": c.inputs, "expect": c.output} for c in t.cases[:MAX_EXAMPLES]] for t in tools
-    }
+    examples = {t.name: [{"args": c.inputs, "expect": c.output} for c in t.cases[:MAX_EXAMPLES]] for t in tools}
     files = {f"{t.name}.py": module_source(t, box).encode() for t in tools}
     files["examples.json"] = (json.dumps(examples, indent=2, ensure_ascii=False) + "\n").encode()
     return files
@@ -116,8 +114,15 @@ def emit(tools: list[DistilledTool], folder: Path, meta: BoxMeta, timeout_s: flo
         if problem is None:
             kept.append(tool)
         examples = min(len(tool.cases), MAX_EXAMPLES)
-        report.append(Emitted(name=tool.name, module=f"{tool.name}.py" if problem is None else None,
-                              examples=examples if problem is None else 0, kept=problem is None, reason=problem or ""))
+        report.append(
+            Emitted(
+                name=tool.name,
+                module=f"{tool.name}.py" if problem is None else None,
+                examples=examples if problem is None else 0,
+                kept=problem is None,
+                reason=problem or "",
+            )
+        )
     if kept:
         write_bundle(folder, kept, meta)
         problem = serve_check(kept, timeout_s, meta.name)

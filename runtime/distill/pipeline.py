@@ -152,7 +152,9 @@ class Distiller:
         if known and all(c.key == key for c in known):
             return known
         if len(tools) < 2:
-            clusters = [Cluster(key=key, id=1, members=[t.key for t in tools], names=[t.name for t in tools])] if tools else []
+            clusters = (
+                [Cluster(key=key, id=1, members=[t.key for t in tools], names=[t.name for t in tools])] if tools else []
+            )
         else:
             clusters = cluster(tools, self._embedder(), self.policy, self.options.cluster)
         write_jsonl(file, clusters)
@@ -201,8 +203,16 @@ class Distiller:
         self.say(f"emit: {len(merged)} tools from {len(clusters)} clusters")
         emitted, box = self.emit(merged)
         return DistillReport(
-            out=self.out, trajectories=len(trajectories), succeeded=succeeded, candidates=candidates,
-            checked=checked, tools=tools, clusters=clusters, consolidated=merged, emitted=emitted, box=box,
+            out=self.out,
+            trajectories=len(trajectories),
+            succeeded=succeeded,
+            candidates=candidates,
+            checked=checked,
+            tools=tools,
+            clusters=clusters,
+            consolidated=merged,
+            emitted=emitted,
+            box=box,
         )
 
     def plan(self, trajectories_file: Path) -> DistillPlan:
@@ -215,8 +225,12 @@ class Distiller:
         cached = {t.key for t in read_jsonl(self._file("abstract"), DistilledTool)}
         hits = sum(abstract_key(c, teacher) in cached for c in valid)
         return DistillPlan(
-            out=self.out, trajectories=len(trajectories), succeeded=sum(t.succeeded for t in trajectories),
-            candidates=candidates, checked=checked, rewrites_cached=hits,
-            rewrites_needed=(len(valid) - hits) if teacher else 0, box=self.out / "box",
+            out=self.out,
+            trajectories=len(trajectories),
+            succeeded=sum(t.succeeded for t in trajectories),
+            candidates=candidates,
+            checked=checked,
+            rewrites_cached=hits,
+            rewrites_needed=(len(valid) - hits) if teacher else 0,
+            box=self.out / "box",
         )
-

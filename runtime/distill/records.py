@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from runtime.agent.events import RunTrace
 from runtime.errors import RuntimeUserError
 
-
 T = TypeVar("T", bound=BaseModel)
 
 

@@ -94,7 +94,7 @@ class RemoteChatModel:
         except (KeyError, IndexError, TypeError):
             raise TeacherUnavailable(f"{self.url} answered without a chat completion: {str(reply)[:200]}") from None
         if prefix and text.startswith(prefix.strip()):
-            text = text[len(prefix.strip()):].lstrip(" ")
+            text = text[len(prefix.strip()) :].lstrip(" ")
         text = cut_until(text, until)
         usage = reply.get("usage") or {}
         yield text

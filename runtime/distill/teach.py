@@ -61,6 +61,7 @@ final_answer(12)
 TASK_REMINDER = "\n(Teacher: first write a general function that finds the answer, then call it.)"
 """Repeated in the user turn: small teachers follow a nearby instruction far more often."""
 
+
 class QuestionRow(BaseModel):
     """One line of a QUESTIONS.jsonl file; `gold` is only used with a checker."""
 
@@ -100,7 +101,7 @@ def read_questions(file: Path) -> list[SuiteItem]:
         try:
             row = QuestionRow.model_validate_json(line)
         except ValidationError as exc:
-            raise DistillError(f"{file}:{number}: expected {{\"question\": ...}}: {exc.errors()[0]['msg']}") from None
+            raise DistillError(f'{file}:{number}: expected {{"question": ...}}: {exc.errors()[0]["msg"]}') from None
         items.append(SuiteItem(id=row.id or f"q{number}", question=row.question, gold=row.gold))
     return items
 
@@ -130,8 +131,13 @@ def teach_one(model: Model, settings: Settings, item: SuiteItem, checker: Checke
                 if isinstance(event, ev.RunFinished):
                     trace = event.trace
     except RuntimeUserError as exc:  # e.g. the context filled up: this question fails, teaching goes on
-        trace = RunTrace(question=item.question, model=model.name, status="error", error=str(exc),
-                         wall_s=time.perf_counter() - started)
+        trace = RunTrace(
+            question=item.question,
+            model=model.name,
+            status="error",
+            error=str(exc),
+            wall_s=time.perf_counter() - started,
+        )
     assert trace is not None
     trace = trace.model_copy(update={"question": item.question})
     verdict = check(checker, item.gold, trace.answer) if checker and trace.status == "answered" else None

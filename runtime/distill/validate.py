@@ -77,14 +77,19 @@ def check_cases(runner: FunctionRunner, name: str, cases: list[Case]) -> tuple[i
     """How many cases reproduce, and why the others did not (a few reasons)."""
     if runner.load_error:
         return 0, [f"does not load: {runner.load_error}"]
-    passed, reasons = 0, []
+    passed = 0
+    reasons: list[str] = []
     for case in cases:
         got = runner.call(name, case.inputs)
         if got.ok and same_json(got.output, case.output):
             passed += 1
         elif len(reasons) < MAX_REASONS:
             args = json.dumps(case.inputs)[:120]
-            what = got.error if not got.ok else f"gave {json.dumps(got.output)[:120]}, recorded {json.dumps(case.output)[:120]}"
+            what = (
+                got.error
+                if not got.ok
+                else f"gave {json.dumps(got.output)[:120]}, recorded {json.dumps(case.output)[:120]}"
+            )
             reasons.append(f"{name}(**{args}): {what}")
     return passed, reasons
 
@@ -92,9 +97,17 @@ def check_cases(runner: FunctionRunner, name: str, cases: list[Case]) -> tuple[i
 def validate(candidate: Candidate, policy: SandboxPolicy) -> Checked:
     """Keep a candidate only when every recorded case reproduces in a fresh sandbox."""
     if not candidate.cases:
-        return Checked(key=candidate.key, name=candidate.name, ok=False, passed=0, failed=0,
-                       reasons=["never called by the teacher's own code with JSON-able inputs and output"])
+        return Checked(
+            key=candidate.key,
+            name=candidate.name,
+            ok=False,
+            passed=0,
+            failed=0,
+            reasons=["never called by the teacher's own code with JSON-able inputs and output"],
+        )
     with open_runner(candidate.code, policy) as runner:
         passed, reasons = check_cases(runner, candidate.name, candidate.cases)
     failed = len(candidate.cases) - passed
-    return Checked(key=candidate.key, name=candidate.name, ok=failed == 0, passed=passed, failed=failed, reasons=reasons)
+    return Checked(
+        key=candidate.key, name=candidate.name, ok=failed == 0, passed=passed, failed=failed, reasons=reasons
+    )

@@ -69,7 +69,9 @@ def test_a_faithful_rewrite_becomes_the_tool_with_constants_as_defaulted_paramet
     assert [c.inputs for c in tool.cases] == [{"numbers": [1, 2, 3, 4]}, {"numbers": [4, 7, 8, 8]}]
     assert "print(" not in tool.code  # box tools run in the runtime's process: no stray output
     prompt = teacher.prompts[0]
-    assert "def solve_24(numbers):" in prompt and 'solve_24(numbers=[1, 2, 3, 4]) returned "((1 + 2) + 3) * 4"' in prompt
+    assert (
+        "def solve_24(numbers):" in prompt and 'solve_24(numbers=[1, 2, 3, 4]) returned "((1 + 2) + 3) * 4"' in prompt
+    )
     assert "itertools" in prompt  # the allowed modules are listed
 
 
@@ -121,8 +123,9 @@ def test_without_a_teacher_the_original_is_typed_from_its_cases_and_documented(s
 def test_an_undocumented_function_gets_a_summary_from_its_task():
     from tests.unit.test_distill_extract import trajectory
 
-    [candidate] = extract([trajectory("def digit_sum(n):\n    return sum(int(d) for d in str(n))\nprint(digit_sum(2 ** 10))")],
-                          POLICY)
+    [candidate] = extract(
+        [trajectory("def digit_sum(n):\n    return sum(int(d) for d in str(n))\nprint(digit_sum(2 ** 10))")], POLICY
+    )
     doc = ast.get_docstring(ast.parse(annotate(candidate).code).body[0])
     assert doc.startswith('Digit sum: a helper the teacher wrote for tasks like "question t1"')
 

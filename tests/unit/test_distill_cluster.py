@@ -18,22 +18,55 @@ MODULES = list(POLICY.allowed_modules)
 def tool(name: str, params: str, body: str, doc: str, cases: list[tuple[dict, object]]) -> DistilledTool:
     code = f'def {name}({params}) -> int:\n    """{doc}\n\n    Args:\n        x: input.\n    """\n    {body}\n'
     names = [p.split(":")[0].strip() for p in params.split(",")]
-    return DistilledTool(key=name, name=name, params=names, code=code, how="annotated", sources=[name],
-                         cases=[Case(inputs=i, output=o) for i, o in cases])
+    return DistilledTool(
+        key=name,
+        name=name,
+        params=names,
+        code=code,
+        how="annotated",
+        sources=[name],
+        cases=[Case(inputs=i, output=o) for i, o in cases],
+    )
 
 
-SQUARES = tool("sum_of_squares", "values: list[int]", "return sum(v * v for v in values)",
-               "Add up the squares of the values.", [({"values": [1, 2]}, 5), ({"values": [3]}, 9)])
-SQUARE_TOTAL = tool("square_total", "nums: list[int]", "return sum([n ** 2 for n in nums])",
-                    "Total of each number multiplied by itself.", [({"nums": [2, 2]}, 8)])
-DIVISORS = tool("count_divisors", "n: int", "return sum(1 for d in range(1, n + 1) if n % d == 0)",
-                "Number of positive divisors of n.", [({"n": 12}, 6), ({"n": 7}, 2)])
-DIGITS = tool("digit_sum", "n: int", "return sum(int(c) for c in str(n))",
-              "Sum of the decimal digits of n.", [({"n": 123}, 6), ({"n": 99}, 18)])
-WORDS = tool("count_words", "text: str", "return len(text.split())",
-             "Number of words in a text.", [({"text": "a b c"}, 3)])
-REPEAT = tool("count_repeated_words", "text: str, times: int", "return len(text.split()) * times",
-              "Number of words in a text repeated some times.", [({"text": "a b", "times": 2}, 4)])
+SQUARES = tool(
+    "sum_of_squares",
+    "values: list[int]",
+    "return sum(v * v for v in values)",
+    "Add up the squares of the values.",
+    [({"values": [1, 2]}, 5), ({"values": [3]}, 9)],
+)
+SQUARE_TOTAL = tool(
+    "square_total",
+    "nums: list[int]",
+    "return sum([n ** 2 for n in nums])",
+    "Total of each number multiplied by itself.",
+    [({"nums": [2, 2]}, 8)],
+)
+DIVISORS = tool(
+    "count_divisors",
+    "n: int",
+    "return sum(1 for d in range(1, n + 1) if n % d == 0)",
+    "Number of positive divisors of n.",
+    [({"n": 12}, 6), ({"n": 7}, 2)],
+)
+DIGITS = tool(
+    "digit_sum",
+    "n: int",
+    "return sum(int(c) for c in str(n))",
+    "Sum of the decimal digits of n.",
+    [({"n": 123}, 6), ({"n": 99}, 18)],
+)
+WORDS = tool(
+    "count_words", "text: str", "return len(text.split())", "Number of words in a text.", [({"text": "a b c"}, 3)]
+)
+REPEAT = tool(
+    "count_repeated_words",
+    "text: str, times: int",
+    "return len(text.split()) * times",
+    "Number of words in a text repeated some times.",
+    [({"text": "a b", "times": 2}, 4)],
+)
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +135,13 @@ def test_the_teachers_merge_must_pass_every_members_cases():
 
 
 def test_a_failing_merge_falls_back_to_the_member_that_passes_most_cases():
-    wider = tool("sum_squares_from", "values: list[int], start: int = 0", "return start + sum(v * v for v in values)",
-                 "Squares added to a start value.", [({"values": [1, 1], "start": 1}, 3)])
+    wider = tool(
+        "sum_squares_from",
+        "values: list[int], start: int = 0",
+        "return start + sum(v * v for v in values)",
+        "Squares added to a start value.",
+        [({"values": [1, 1], "start": 1}, 3)],
+    )
     members = [SQUARES, wider]
     broken = MERGED.replace("v ** power", "v ** power + 1")
     best = consolidate(group_of(*members), members, ScriptedModel([broken]), MODULES, POLICY)

@@ -12,7 +12,7 @@ from runtime.boxes.bundle import open_bundle
 from runtime.cli.main import cli
 from runtime.distill.cluster import ClusterOptions
 from runtime.distill.emit import BoxMeta, emit
-from runtime.distill.pipeline import DistillOptions, Distiller
+from runtime.distill.pipeline import Distiller, DistillOptions
 from runtime.distill.records import Case, DistilledTool
 from runtime.retrieval.embedder import E5Embedder
 from tests.fakes import ScriptedModel
@@ -24,8 +24,15 @@ TRAJECTORIES = DATA / "trajectories.jsonl"
 
 def typed(name: str, body: str, returns: str = "int", cases: list[tuple[dict, object]] | None = None) -> DistilledTool:
     code = f'def {name}(n: int) -> {returns}:\n    """Does {name}.\n\n    Args:\n        n: A number.\n    """\n    {body}\n'
-    return DistilledTool(key=name, name=name, params=["n"], code=code, how="annotated", sources=[name],
-                         cases=[Case(inputs=i, output=o) for i, o in (cases or [({"n": 2}, 4)])])
+    return DistilledTool(
+        key=name,
+        name=name,
+        params=["n"],
+        code=code,
+        how="annotated",
+        sources=[name],
+        cases=[Case(inputs=i, output=o) for i, o in (cases or [({"n": 2}, 4)])],
+    )
 
 
 def test_emit_writes_a_sealed_box_and_leaves_out_tools_fastmcp_would_serve_differently(tmp_path):
@@ -41,7 +48,10 @@ def test_emit_writes_a_sealed_box_and_leaves_out_tools_fastmcp_would_serve_diffe
 
 
 def test_tools_with_the_same_name_are_told_apart(tmp_path):
-    first, second = typed("step", "return n + 1", cases=[({"n": 1}, 2)]), typed("step", "return n - 1", cases=[({"n": 1}, 0)])
+    first, second = (
+        typed("step", "return n + 1", cases=[({"n": 1}, 2)]),
+        typed("step", "return n - 1", cases=[({"n": 1}, 0)]),
+    )
     report = emit([first, second.model_copy(update={"key": "other"})], tmp_path / "box", BoxMeta())
     assert [e.name for e in report if e.kept] == ["step", "step_2"]
     assert "def step_2(n: int)" in open_bundle(tmp_path / "box").module_source("step_2.py")

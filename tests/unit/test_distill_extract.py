@@ -22,8 +22,10 @@ TIMINGS = StepTimings(prompt_tokens=10, cached_tokens=0, completion_tokens=10, p
 
 
 def trajectory(*codes: str, correct: bool | None = True, id: str = "t1") -> Trajectory:
-    steps = [StepRecord(step=n, raw=f"Thought: x\n```python\n{c}\n```", code=c, ok=True, timings=TIMINGS)
-             for n, c in enumerate(codes, start=1)]
+    steps = [
+        StepRecord(step=n, raw=f"Thought: x\n```python\n{c}\n```", code=c, ok=True, timings=TIMINGS)
+        for n, c in enumerate(codes, start=1)
+    ]
     trace = RunTrace(question=f"question {id}", model="teacher", status="answered", answer=1, steps=steps)
     return Trajectory(id=id, question=f"question {id}", correct=correct, trace=trace)
 

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -50,8 +51,10 @@ WRONG = 'Thought: I think it is this.\n```python\nfinal_answer("1 + 2 + 3 + 4")\
 @pytest.fixture
 def questions(tmp_path) -> Path:
     file = tmp_path / "questions.jsonl"
-    rows = [{"id": "a", "question": "Make 24 from 1 2 3 4.", "gold": [1, 2, 3, 4]},
-            {"id": "b", "question": "Make 24 from 1 2 3 4 again.", "gold": [1, 2, 3, 4]}]
+    rows = [
+        {"id": "a", "question": "Make 24 from 1 2 3 4.", "gold": [1, 2, 3, 4]},
+        {"id": "b", "question": "Make 24 from 1 2 3 4 again.", "gold": [1, 2, 3, 4]},
+    ]
     file.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return file
 
@@ -100,15 +103,19 @@ def test_game24_training_rows_never_include_a_test_row():
 class _Stub(BaseHTTPRequestHandler):
     """Answers /v1/chat/completions from a script, and keeps every request body."""
 
-    replies: list[str] = []
-    bodies: list[dict] = []
+    replies: ClassVar[list[str]] = []
+    bodies: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).bodies.append({"path": self.path, **body})
         text = type(self).replies.pop(0) if type(self).replies else "Thought: done.\n```python\nfinal_answer(0)\n```"
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                           "usage": {"prompt_tokens": 100, "completion_tokens": 20}}).encode()
+        data = json.dumps(
+            {
+                "choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20},
+            }
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -133,11 +140,30 @@ def stub() -> Iterator[str]:
 def test_teach_command_with_an_openai_compatible_teacher(stub, questions, tmp_path, home):
     _Stub.replies = [SOLVING + "\nObservation: invented", ANSWER, WRONG]
     out = tmp_path / "traj.jsonl"
-    result = CliRunner().invoke(cli, ["teach", str(questions), "--teacher-url", stub, "--teacher", "big-coder",
-                                      "--checker", "game24", "-o", str(out), "--json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "teach",
+            str(questions),
+            "--teacher-url",
+            stub,
+            "--teacher",
+            "big-coder",
+            "--checker",
+            "game24",
+            "-o",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"questions": 2, "succeeded": 1, "correct": 1, "with_functions": 1,
-                                         "output": str(out)}
+    assert json.loads(result.stdout) == {
+        "questions": 2,
+        "succeeded": 1,
+        "correct": 1,
+        "with_functions": 1,
+        "output": str(out),
+    }
     first = _Stub.bodies[0]
     assert first["path"] == "/v1/chat/completions" and first["model"] == "big-coder"
     assert [m["role"] for m in first["messages"]] == ["system", "user"]
@@ -152,14 +178,26 @@ def test_remote_model_strips_the_requested_reply_start_and_reports_failures(stub
     _Stub.replies = ["Thought: yes\n```python\nx = 1\n```\nmore text"]
     model = RemoteChatModel(stub, "m")
     prompt = model.render([ChatMessage(role="user", content="hi")], continue_assistant="Thought: ")
-    items = list(model.stream(prompt, max_tokens=10, temperature=0, top_p=1, seed=0, stop=[model.end_of_turn],
-                              until=lambda text: text.rstrip().endswith("```")))
+    items = list(
+        model.stream(
+            prompt,
+            max_tokens=10,
+            temperature=0,
+            top_p=1,
+            seed=0,
+            stop=[model.end_of_turn],
+            until=lambda text: text.rstrip().endswith("```"),
+        )
+    )
     generation = items[-1]
     assert isinstance(generation, Generation) and generation.text == "yes\n```python\nx = 1\n```\n"
     assert "stop" not in _Stub.bodies[0]
     with pytest.raises(TeacherUnavailable, match="cannot reach"):
-        list(RemoteChatModel("http://127.0.0.1:9/v1", "m", timeout_s=2).stream(
-            prompt, max_tokens=1, temperature=0, top_p=1, seed=0, stop=[]))
+        list(
+            RemoteChatModel("http://127.0.0.1:9/v1", "m", timeout_s=2).stream(
+                prompt, max_tokens=1, temperature=0, top_p=1, seed=0, stop=[]
+            )
+        )
 
 
 def test_cut_until():
