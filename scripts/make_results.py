@@ -1,7 +1,7 @@
 """Generate docs/results.md from eval run folders, so no number in it is typed by hand.
 
-    python scripts/make_results.py                       # every run under $RUNTIME_HOME/eval
-    python scripts/make_results.py RUN_DIR... --out docs/results.md
+python scripts/make_results.py                       # every run under $RUNTIME_HOME/eval
+python scripts/make_results.py RUN_DIR... --out docs/results.md
 """
 
 from __future__ import annotations

@@ -17,7 +17,17 @@ import click
 from runtime.cli._output import ByteProgress, info
 from runtime.config import Settings
 from runtime.eval import report as report_mod
-from runtime.eval.runner import MODES, EvalRequest, Mode, LlamaLoader, QuestionRecord, RunConfig, RunProgress, Summary, run_eval
+from runtime.eval.runner import (
+    MODES,
+    EvalRequest,
+    LlamaLoader,
+    Mode,
+    QuestionRecord,
+    RunConfig,
+    RunProgress,
+    Summary,
+    run_eval,
+)
 from runtime.eval.suites import LOADERS, load_suite
 
 
@@ -74,9 +84,22 @@ def _suite_command(name: str) -> click.Command:
     @click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or .gguf path.")
     @click.option("--sag", type=click.IntRange(min=1), help="Self-consistent action generation with N candidates.")
     @click.option("--first-thought", is_flag=True, help="Agent modes: write the first thought before acting.")
-    @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel processes, one model each.")
-    @click.option("--ray", "ray_address", metavar="auto|ADDRESS", help="Run on a Ray cluster (the cluster extra); --workers = actors.")
-    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default: under RUNTIME_HOME/eval).")
+    @click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=1,
+        show_default=True,
+        help="Parallel processes, one model each.",
+    )
+    @click.option(
+        "--ray",
+        "ray_address",
+        metavar="auto|ADDRESS",
+        help="Run on a Ray cluster (the cluster extra); --workers = actors.",
+    )
+    @click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default: under RUNTIME_HOME/eval)."
+    )
     @click.option("--seed", type=int, help="Seed for the sample and for sampling (default: RUNTIME_SEED or 0).")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
     @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
@@ -107,6 +130,7 @@ def _suite_command(name: str) -> click.Command:
             first_thought=first_thought,
             temperature=settings.temperature,
             max_steps=settings.max_steps,
+            grammar=settings.grammar,
         )
         folder = out or settings.home / "eval" / config.folder_name()
         request = EvalRequest(config=config, limit=limit, workers=workers, out=folder, ray=ray_address)
@@ -122,7 +146,9 @@ def _suite_command(name: str) -> click.Command:
         )
         click.echo(summary.model_dump_json(indent=2) if as_json else summary_text(summary, folder))
 
-    command.help = f"{inspect.getdoc(LOADERS[name])}\n\nRuns the {name} suite through --mode and records every question."
+    command.help = (
+        f"{inspect.getdoc(LOADERS[name])}\n\nRuns the {name} suite through --mode and records every question."
+    )
     return command
 
 

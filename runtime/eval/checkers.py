@@ -97,7 +97,9 @@ def check_game24(numbers: list[int], answer: Any) -> Verdict:
     except _Rejected as exc:
         return Verdict(correct=False, read_as=expression, reason=str(exc))
     if sorted(used) != sorted(numbers):
-        return Verdict(correct=False, read_as=expression, reason=f"uses {sorted(used)}, not each of {sorted(numbers)} once")
+        return Verdict(
+            correct=False, read_as=expression, reason=f"uses {sorted(used)}, not each of {sorted(numbers)} once"
+        )
     if value != 24:
         return Verdict(correct=False, read_as=expression, reason=f"equals {value}, not 24")
     return Verdict(correct=True, read_as=expression, reason="uses each number once and equals 24")
@@ -174,6 +176,7 @@ def check_asdiv(gold: str, answer: Any) -> Verdict:
 
 
 # ---------------------------------------------------------------- nq
+
 
 def check_nq(golds: list[str], answer: Any) -> Verdict:
     candidates = [answer_text(a) for a in answer] if isinstance(answer, list) else [answer_text(answer)]

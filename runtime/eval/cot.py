@@ -21,7 +21,9 @@ COT_INSTRUCTION = (
 )
 NO_ANSWER_LINE = "the reply has no 'Answer: ...' line (nor a \\boxed{...} answer)"
 
-_ANSWER_LINE = re.compile(r"^[\s*#>_-]*(?:final\s+)?answer\s*[*_]*\s*[:：]\s*[*_]*\s*(?P<answer>.*?)[ \t*_]*$", re.I | re.M)
+_ANSWER_LINE = re.compile(
+    r"^[\s*#>_-]*(?:final\s+)?answer\s*[*_]*\s*[:：]\s*[*_]*\s*(?P<answer>.*?)[ \t*_]*$", re.I | re.M
+)
 _BOXED = re.compile(r"\\boxed\{(?P<answer>(?:[^{}]|\{[^{}]*\})*)\}")
 
 
@@ -53,7 +55,10 @@ class CotSolver:
 
     def solve(self, question: str) -> RunTrace:
         started = time.perf_counter()
-        messages = [ChatMessage(role="system", content=COT_SYSTEM), ChatMessage(role="user", content=f"{question}\n\n{COT_INSTRUCTION}")]
+        messages = [
+            ChatMessage(role="system", content=COT_SYSTEM),
+            ChatMessage(role="user", content=f"{question}\n\n{COT_INSTRUCTION}"),
+        ]
         generation: Generation | None = None
         for item in self.model.stream(
             self.model.render(messages),

@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from runtime import assembly
+from runtime.agent import AgentOptions
 from runtime.agent import events as ev
 from runtime.agent.events import RunTrace
 from runtime.config import Settings
@@ -37,7 +38,7 @@ from runtime.eval.suites import CheckerName, DataSource, Suite, SuiteItem
 from runtime.model.base import Model
 from runtime.model.store import Progress as ByteProgress
 from runtime.model.store import resolve
-from runtime.tools import Toolset
+from runtime.tools import Toolset, ToolSpec
 
 Mode = Literal["cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval"]
 MODES: tuple[Mode, ...] = ("cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval")
@@ -72,6 +73,7 @@ class RunConfig(BaseModel):
     first_thought: bool = False
     temperature: float
     max_steps: int
+    grammar: bool = Field(default=True, description="Agent steps constrained to the Thought + code format.")
 
     def folder_name(self) -> str:
         model = re.sub(r"[^A-Za-z0-9._-]", "_", Path(self.model).stem if self.model.endswith(".gguf") else self.model)
@@ -216,6 +218,7 @@ def summarize(config: RunConfig, limit: int | None, planned: int, records: list[
 
 # ---------------------------------------------------------------- the run folder
 
+
 class RunStore:
     """The run folder. Holds an exclusive lock while open so two runs never interleave lines."""
 
@@ -300,21 +303,32 @@ def read_config(folder: Path) -> RunConfig:
 
 # ---------------------------------------------------------------- solving
 
+
+class ModeTools(BaseModel):
+    """A mode's tools: the Toolset the sandbox answers calls from, and what each prompt lists."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    toolset: Toolset | None = None
+    pick: Callable[[str], list[ToolSpec]] = lambda _question: []
+
+
 class AgentSolver:
     """The CodeAct agent with a fresh sandbox per question, so no variable leaks between questions."""
 
-    def __init__(self, model: Model, settings: Settings, toolset: Toolset | None, seed: int) -> None:
+    def __init__(self, model: Model, settings: Settings, tools: ModeTools, options: AgentOptions) -> None:
         self.model = model
         self.settings = settings
-        self.toolset = toolset
-        self.options = assembly.agent_options(settings, seed=seed)
+        self.tools = tools
+        self.options = options
 
     def solve(self, question: str) -> RunTrace:
         started = time.perf_counter()
         steps: list[ev.StepRecord] = []
         try:
-            with assembly.open_sandbox(self.settings, self.toolset) as sandbox:
-                agent = assembly.make_agent(self.model, sandbox, self.toolset, self.options)  # type: ignore[arg-type]
+            with assembly.open_sandbox(self.settings, self.tools.toolset) as sandbox:
+                specs = self.tools.pick(question)
+                agent = assembly.make_agent(self.model, sandbox, specs, self.options)  # type: ignore[arg-type]
                 for event in agent.run(question):
                     if isinstance(event, ev.StepFinished):
                         steps.append(event.record)
@@ -322,8 +336,12 @@ class AgentSolver:
                         return event.trace
         except RuntimeUserError as exc:  # e.g. the context filled up: the question fails, the run goes on
             return RunTrace(
-                question=question, model=self.model.name, status="error", steps=steps,
-                wall_s=time.perf_counter() - started, error=str(exc),
+                question=question,
+                model=self.model.name,
+                status="error",
+                steps=steps,
+                wall_s=time.perf_counter() - started,
+                error=str(exc),
             )
         raise AssertionError("the agent ended without RunFinished")
 
@@ -341,33 +359,43 @@ def check_mode(mode: Mode, sag: int | None, first_thought: bool) -> None:
         raise ModeNotAvailable(f"mode {mode} is not available yet: {needs} is missing")
 
 
-def _toolset(mode: Mode, settings: Settings) -> Toolset | None:
-    """The mode's tools, imported only when used (chromadb alone takes a second to import)."""
+def mode_tools(mode: Mode, settings: Settings) -> ModeTools:
+    """The tools as `runtime solve` assembles them, limited to what the mode measures."""
     if mode == "agent+box":
-        from runtime.boxes import load_toolset
-
-        return load_toolset(settings, None)
+        toolset, selector = assembly.load_tools(settings, None), assembly.tool_selector(settings)
+        return ModeTools(
+            toolset=toolset, pick=lambda question: assembly.pick_tools(settings, toolset, question, selector)
+        )
     if mode == "agent+retrieval":
         from runtime.retrieval.errors import CollectionNotFound
-        from runtime.retrieval.tool import retrieval_tool
         from runtime.retrieval.wiki import WIKI_COLLECTION
 
+        toolset = Toolset()
         try:
-            return Toolset([retrieval_tool(settings, WIKI_COLLECTION)])
+            spec = assembly.add_retrieval(settings, toolset, WIKI_COLLECTION)
         except CollectionNotFound:
-            raise ModeNotAvailable("mode agent+retrieval searches the wiki index: run `runtime index add-wiki` first") from None
-    return None
+            raise ModeNotAvailable(
+                "mode agent+retrieval searches the wiki index: run `runtime index add-wiki` first"
+            ) from None
+        return ModeTools(toolset=toolset, pick=lambda _question: [spec] if spec else [])
+    return ModeTools()
 
 
 def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> Solver:
     """Tools first, so a missing box or index fails before the slow model load."""
     if config.mode == "cot":
         options = CotOptions(
-            max_tokens=settings.max_tokens_per_step, temperature=settings.temperature, top_p=settings.top_p, seed=config.seed
+            max_tokens=settings.max_tokens_per_step,
+            temperature=config.temperature,
+            top_p=settings.top_p,
+            seed=config.seed,
         )
         return CotSolver(loader(settings), options)
-    toolset = _toolset(config.mode, settings)
-    return AgentSolver(loader(settings), settings, toolset, config.seed)
+    tools = mode_tools(config.mode, settings)
+    agent_options = assembly.agent_options(
+        settings, seed=config.seed, temperature=config.temperature, max_steps=config.max_steps, grammar=config.grammar
+    )
+    return AgentSolver(loader(settings), settings, tools, agent_options)
 
 
 def solve_item(solver: Solver, checker: CheckerName, item: SuiteItem) -> QuestionRecord:
@@ -397,7 +425,9 @@ def _worker(config: RunConfig, loader: ModelLoader, settings: Settings, tasks: A
         results.put(WorkerFailure(message=detail))
 
 
-def _in_process(config: RunConfig, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]) -> Iterator[QuestionRecord]:
+def _in_process(
+    config: RunConfig, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]
+) -> Iterator[QuestionRecord]:
     solver = open_solver(config, loader, settings)
     for item in todo:
         yield solve_item(solver, config.checker, item)
@@ -415,7 +445,8 @@ def _in_workers(
     for _ in range(count):
         tasks.put(None)
     processes = [
-        context.Process(target=_worker, args=(config, loader, settings, tasks, results), daemon=True) for _ in range(count)
+        context.Process(target=_worker, args=(config, loader, settings, tasks, results), daemon=True)
+        for _ in range(count)
     ]
     for process in processes:
         process.start()
@@ -461,7 +492,9 @@ class EvalRequest(BaseModel):
     ray: str | None = Field(default=None, description="Ray address ('auto' or host:port); None runs locally.")
 
 
-def _records(request: EvalRequest, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]) -> Iterator[QuestionRecord]:
+def _records(
+    request: EvalRequest, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]
+) -> Iterator[QuestionRecord]:
     """Where the questions run: Ray actors, this process, or spawned local workers."""
     if request.ray:
         from runtime.eval.cluster import ray_records
@@ -501,7 +534,9 @@ def run_eval(
                     for record in stream:
                         store.append(record)
                         records.append(record)
-                        progress = RunProgress(done=progress.done + 1, total=progress.total, correct=progress.correct + record.correct)
+                        progress = RunProgress(
+                            done=progress.done + 1, total=progress.total, correct=progress.correct + record.correct
+                        )
                         on_record(record, progress)
         finally:
             summary = summarize(request.config, request.limit, len(sample), records)

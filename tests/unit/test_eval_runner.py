@@ -7,6 +7,7 @@ import pytest
 from pydantic import BaseModel
 
 from runtime.config import Settings
+from runtime.eval.checkers import gold_numbers
 from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, extract_answer
 from runtime.eval.runner import (
     EvalRequest,
@@ -21,7 +22,6 @@ from runtime.eval.runner import (
     wilson,
     worker_settings,
 )
-from runtime.eval.checkers import gold_numbers
 from runtime.eval.suites import Suite, load_suite
 from runtime.model.base import ContextFull
 from tests.fakes import ScriptedModel
@@ -93,8 +93,16 @@ def settings(tmp_path):
 
 def config(suite: Suite, mode="agent", seed=0, max_steps=3, **extra) -> RunConfig:
     return RunConfig(
-        suite=suite.name, split=suite.split, sources=suite.sources, checker=suite.checker, mode=mode,
-        model="scripted", seed=seed, temperature=0.0, max_steps=max_steps, **extra,
+        suite=suite.name,
+        split=suite.split,
+        sources=suite.sources,
+        checker=suite.checker,
+        mode=mode,
+        model="scripted",
+        seed=seed,
+        temperature=0.0,
+        max_steps=max_steps,
+        **extra,
     )
 
 
@@ -117,7 +125,9 @@ def test_records_and_summary_count_each_kind_of_failure(suite, settings, tmp_pat
         items[5].question: [act("print('a')"), CONTEXT_FULL],
     }
     out = tmp_path / "run"
-    summary = run_eval(EvalRequest(config=config(suite), limit=6, out=out), suite, FakeLoader(replies=scripts), settings)
+    summary = run_eval(
+        EvalRequest(config=config(suite), limit=6, out=out), suite, FakeLoader(replies=scripts), settings
+    )
 
     records = {r.id: r for r in read_records(out / "records.jsonl")}
     assert list(records) == [item.id for item in items]
@@ -160,7 +170,9 @@ def test_cot_prompt_and_answer_line_extraction():
     model = ScriptedModel(["Answer: 1"])
     trace = CotSolver(model, CotOptions()).solve("How many?")
     assert trace.status == "answered" and trace.answer == "1"
-    assert COT_SYSTEM in model.prompts[0] and model.prompts[0].index("How many?") < model.prompts[0].index(COT_INSTRUCTION)
+    assert COT_SYSTEM in model.prompts[0] and model.prompts[0].index("How many?") < model.prompts[0].index(
+        COT_INSTRUCTION
+    )
     assert extract_answer("Step 1...\nAnswer: 12 apples") == "12 apples"
     assert extract_answer("So 32 / 4 = 8.\nLexie places \\boxed{8} paintings.") == "8"
     assert extract_answer("\\boxed{1}\nAnswer: 2") == "2"  # the asked-for line wins
@@ -179,7 +191,7 @@ def test_rerun_resumes_and_a_larger_limit_runs_only_the_new_questions(suite, set
     assert log.read_text().splitlines() == first  # nothing asked twice
     assert again.n == 3 and again.correct == 3
     bigger = run_eval(EvalRequest(config=config(suite), limit=5, out=out), suite, loader, settings)
-    asked = log.read_text().splitlines()[len(first):]
+    asked = log.read_text().splitlines()[len(first) :]
     assert set(asked) == {item.question for item in suite.sample(5, seed=0)[3:]}
     assert bigger.n == 5 and bigger.planned == 5
     ids = [r.id for r in read_records(out / "records.jsonl")]
@@ -197,7 +209,10 @@ def test_a_crash_mid_run_loses_only_the_question_in_progress(suite, settings, tm
 
     log = tmp_path / "asked.txt"
     done = run_eval(
-        EvalRequest(config=config(suite), limit=5, out=out), suite, FakeLoader(replies=right(suite.items), log=str(log)), settings
+        EvalRequest(config=config(suite), limit=5, out=out),
+        suite,
+        FakeLoader(replies=right(suite.items), log=str(log)),
+        settings,
     )
     assert log.read_text().splitlines() == [i.question for i in items[2:]]
     assert done.n == 5 and done.correct == 5

@@ -37,7 +37,9 @@ def test_asdiv_has_2305_questions_with_passage_and_question_joined():
     assert len(suite.items) == 2305
     first = suite.items[0]
     assert first.id == "asdiv-1"
-    assert first.question == "Seven red apples and two green apples are in the basket. How many apples are in the basket?"
+    assert (
+        first.question == "Seven red apples and two green apples are in the basket. How many apples are in the basket?"
+    )
     assert first.gold == "9 apples"
     assert data_file(ASDIV).name == "test.jsonl"
 
