@@ -137,7 +137,7 @@ def gold_numbers(gold: str) -> list[tuple[Fraction, int]] | None:
 
 def _same_number(predicted: Fraction, gold: Fraction, decimals: int) -> bool:
     """Exact, or equal up to float noise, or rounded to the gold's 2+ written decimals (gold '3.333')."""
-    if predicted == gold or abs(predicted - gold) <= Fraction(1, 10**6) * max(1, abs(gold)):
+    if predicted == gold or abs(predicted - gold) <= Fraction(1, 10**6) * max(Fraction(1), abs(gold)):
         return True
     return decimals >= 2 and round(predicted, decimals) == gold
 

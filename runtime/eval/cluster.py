@@ -7,7 +7,7 @@ packages installed, as on the machine running `runtime eval`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
@@ -32,7 +32,7 @@ class EvalActor:
 
 def ray_records(
     config: RunConfig, loader: ModelLoader, settings: Settings, todo: list[SuiteItem], actors: int, address: str
-) -> Iterator[QuestionRecord]:
+) -> Generator[QuestionRecord, None, None]:
     """Records in the order they finish; each actor reserves `settings.threads` CPUs for llama.cpp."""
     try:
         import ray

@@ -19,7 +19,7 @@ import re
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -427,7 +427,7 @@ def _worker(config: RunConfig, loader: ModelLoader, settings: Settings, tasks: A
 
 def _in_process(
     config: RunConfig, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]
-) -> Iterator[QuestionRecord]:
+) -> Generator[QuestionRecord, None, None]:
     solver = open_solver(config, loader, settings)
     for item in todo:
         yield solve_item(solver, config.checker, item)
@@ -435,7 +435,7 @@ def _in_process(
 
 def _in_workers(
     config: RunConfig, loader: ModelLoader, settings: Settings, todo: list[SuiteItem], workers: int
-) -> Iterator[QuestionRecord]:
+) -> Generator[QuestionRecord, None, None]:
     """Fan questions out to spawned workers (llama.cpp state must not be forked) and stream records back."""
     context = multiprocessing.get_context("spawn")
     tasks, results = context.Queue(), context.Queue()
@@ -494,7 +494,7 @@ class EvalRequest(BaseModel):
 
 def _records(
     request: EvalRequest, loader: ModelLoader, settings: Settings, todo: list[SuiteItem]
-) -> Iterator[QuestionRecord]:
+) -> Generator[QuestionRecord, None, None]:
     """Where the questions run: Ray actors, this process, or spawned local workers."""
     if request.ray:
         from runtime.eval.cluster import ray_records
