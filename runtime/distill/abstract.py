@@ -227,7 +227,8 @@ def rewrite(candidate: Candidate, reply: str) -> DistilledTool:
 
 
 def abstract_key(candidate: Candidate, teacher: str | None) -> str:
-    return digest("abstract", PROMPT_VERSION, candidate.key, teacher)
+    """Everything the rewrite depends on: the prompt, the code, its cases and task, the teacher."""
+    return digest("abstract", PROMPT_VERSION, candidate.model_dump(exclude={"origins"}), teacher)
 
 
 def abstract(candidate: Candidate, teacher: Model | None, modules: list[str], policy: SandboxPolicy) -> DistilledTool:

@@ -32,7 +32,7 @@ from runtime.distill.records import (
     read_jsonl,
     write_jsonl,
 )
-from runtime.distill.validate import validate
+from runtime.distill.validate import validate, validate_key
 from runtime.model.base import Model
 from runtime.sandbox import SandboxPolicy
 
@@ -122,10 +122,7 @@ class Distiller:
 
     def validate(self, candidates: list[Candidate], write: bool = True) -> list[Checked]:
         known = {c.key: c for c in read_jsonl(self._file("validate"), Checked)}
-        checked = []
-        for candidate in candidates:
-            result = known.get(candidate.key) or validate(candidate, self.policy)
-            checked.append(result)
+        checked = [known.get(validate_key(c)) or validate(c, self.policy) for c in candidates]
         if write:
             write_jsonl(self._file("validate"), checked)
         return checked

@@ -43,19 +43,24 @@ hard-coded in its body), returning its result, with a one-line docstring; then c
 task's values and print what it returns. Reuse it in later steps.
 
 Example:
-Task: Which of 12, 15 and 21 has the most divisors?
-Thought: I will write a general function that counts divisors and apply it to each number.
+Task: Which two of the numbers 3, 8, 11 and 15 add up to 19?
+Thought: I will write a general function that searches the pairs, then call it.
 ```python
-def count_divisors(n):
-    """Number of positive divisors of n."""
-    return sum(1 for d in range(1, n + 1) if n % d == 0)
+import itertools
 
-print({n: count_divisors(n) for n in [12, 15, 21]})
+def find_pair_with_sum(numbers, target):
+    """The first two numbers whose sum is the target, or None."""
+    for a, b in itertools.combinations(numbers, 2):
+        if a + b == target:
+            return [a, b]
+    return None
+
+print(find_pair_with_sum([3, 8, 11, 15], 19))
 ```
-Observation: {12: 6, 15: 4, 21: 4}
-Thought: 12 has the most divisors.
+Observation: [8, 11]
+Thought: 8 and 11 add up to 19.
 ```python
-final_answer(12)
+final_answer("8 + 11")
 ```'''
 
 TASK_REMINDER = "\n(Teacher: first write a general function that finds the answer, then call it.)"

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from runtime.distill.records import Candidate, Case, Checked
+from runtime.distill.records import Candidate, Case, Checked, digest
 from runtime.sandbox import Sandbox, SandboxPolicy
 
 MAX_REASONS = 3
@@ -94,11 +94,17 @@ def check_cases(runner: FunctionRunner, name: str, cases: list[Case]) -> tuple[i
     return passed, reasons
 
 
+def validate_key(candidate: Candidate) -> str:
+    """Code and cases: more trajectories can bring the same function new cases to pass."""
+    return digest("validate", candidate.key, [c.model_dump() for c in candidate.cases])
+
+
 def validate(candidate: Candidate, policy: SandboxPolicy) -> Checked:
     """Keep a candidate only when every recorded case reproduces in a fresh sandbox."""
+    key = validate_key(candidate)
     if not candidate.cases:
         return Checked(
-            key=candidate.key,
+            key=key,
             name=candidate.name,
             ok=False,
             passed=0,
@@ -108,6 +114,4 @@ def validate(candidate: Candidate, policy: SandboxPolicy) -> Checked:
     with open_runner(candidate.code, policy) as runner:
         passed, reasons = check_cases(runner, candidate.name, candidate.cases)
     failed = len(candidate.cases) - passed
-    return Checked(
-        key=candidate.key, name=candidate.name, ok=failed == 0, passed=passed, failed=failed, reasons=reasons
-    )
+    return Checked(key=key, name=candidate.name, ok=failed == 0, passed=passed, failed=failed, reasons=reasons)
