@@ -31,6 +31,10 @@ def agent_options(settings: Settings, **overrides: object) -> AgentOptions:
         "top_p": settings.top_p,
         "seed": settings.seed,
         "grammar": settings.grammar,
+        "sag": settings.sag,
+        "sag_temperature": settings.sag_temperature,
+        "sag_top_p": settings.sag_top_p,
+        "first_thought": settings.first_thought,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return AgentOptions.model_validate(values)

@@ -9,6 +9,8 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from runtime.model.base import MAX_CANDIDATES
+
 
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("runtime", appauthor=False))
@@ -31,6 +33,10 @@ class Settings(BaseSettings):
     action_timeout_s: float = 10.0
     max_prompt_tools: int = Field(default=12, description="Tools listed in the prompt; more are picked by relevance.")
     grammar: bool = Field(default=True, description="Constrain each step to the Thought + code format.")
+    sag: int = Field(default=1, ge=1, le=MAX_CANDIDATES, description="Candidate actions per step, voted on by observation; 1 = off.")
+    sag_temperature: float = Field(default=0.4, ge=0, description="Sampling temperature of the candidates.")
+    sag_top_p: float = Field(default=0.8, gt=0, le=1, description="Nucleus sampling of the candidates.")
+    first_thought: bool = Field(default=False, description="Start the first Thought with a chain-of-thought plan.")
 
     @property
     def models_dir(self) -> Path:

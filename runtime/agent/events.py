@@ -26,6 +26,15 @@ class PrefixReady(BaseModel):
     computed_tokens: int = 0
 
 
+class FirstThought(BaseModel):
+    """The plan a chain-of-thought answer opens with; the agent's first Thought starts with it."""
+
+    kind: Literal["first_thought"] = "first_thought"
+    text: str
+    completion_tokens: int
+    seconds: float
+
+
 class StepStarted(BaseModel):
     kind: Literal["step_started"] = "step_started"
     step: int
@@ -62,6 +71,51 @@ class ObservationEvent(BaseModel):
     duration_s: float
 
 
+class Candidate(BaseModel):
+    """One sampled action of a self-consistent step, and what running it gave."""
+
+    index: int = Field(description="Order in which it finished decoding.")
+    raw: str
+    code: str | None = None
+    observation: str
+    ok: bool
+    error_kind: str | None = None
+    final: bool = False
+    answer: Any = None
+    group: int | None = Field(default=None, description="Its group in Vote.groups; None when it failed.")
+    mean_logprob: float
+    completion_tokens: int
+
+
+class VoteGroup(BaseModel):
+    """Candidates whose observations agree; `observation` is that of the group's best candidate."""
+
+    size: int
+    observation: str
+    members: list[int]
+
+
+class Vote(BaseModel):
+    """Self-consistent action generation: the candidates of one step, grouped by what they observed.
+
+    `groups` come largest first (ties: the better mean log-probability), so the winner's is
+    first; they are empty when every candidate failed, and `winner` is then the candidate with
+    the most common error. Candidates still decoding when one group held a majority are
+    `abandoned`: no later candidate could have changed the outcome.
+    """
+
+    kind: Literal["vote"] = "vote"
+    step: int
+    requested: int
+    candidates: list[Candidate]
+    groups: list[VoteGroup]
+    winner: int
+    executions: int = Field(description="Distinct code actions run (identical code runs once).")
+    abandoned: int = 0
+    tool_calls: int = Field(default=0, description="Calls answered by the tools; repeats were served from the step's cache.")
+    cached_tool_calls: int = 0
+
+
 class StepTimings(BaseModel):
     prompt_tokens: int
     cached_tokens: int
@@ -84,6 +138,7 @@ class StepRecord(BaseModel):
     final: bool = False
     answer: Any = None
     timings: StepTimings
+    vote: Vote | None = None
 
 
 class StepFinished(BaseModel):
@@ -106,6 +161,7 @@ class RunTrace(BaseModel):
     answer: Any = None
     steps: list[StepRecord] = []
     prefix: PrefixReady | None = None
+    first_thought: str | None = None
     wall_s: float = 0.0
     error: str | None = None
 
@@ -120,7 +176,7 @@ class RunFinished(BaseModel):
 
 
 Event = Annotated[
-    RunStarted | PrefixReady | StepStarted | TextDelta | ActionParsed | ParseFailed
-    | ObservationEvent | StepFinished | FinalAnswer | RunFinished,
+    RunStarted | PrefixReady | FirstThought | StepStarted | TextDelta | ActionParsed | ParseFailed
+    | ObservationEvent | Vote | StepFinished | FinalAnswer | RunFinished,
     Field(discriminator="kind"),
 ]

@@ -6,15 +6,30 @@ The agent owns no I/O: it takes a Model, a Sandbox and a Toolset and yields type
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from runtime.agent import events as ev
+from runtime.agent.first_thought import first_thought
 from runtime.agent.grammar import step_grammar
-from runtime.agent.parse import OBSERVATION, THOUGHT, ParseError, has_complete_block, parse_step
-from runtime.agent.prompt import observation_message, static_prompt, task_message, tools_section
-from runtime.model.base import ChatMessage, Generation, Model
+from runtime.agent.parse import (
+    FORMAT_HELP,
+    OBSERVATION,
+    THOUGHT,
+    ParsedStep,
+    ParseError,
+    has_complete_block,
+    parse_step,
+)
+from runtime.agent.prompt import (
+    observation_message,
+    static_prompt,
+    task_message,
+    tools_section,
+)
+from runtime.agent.sag import CandidateSampling, run_candidates, settle, tally
+from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolSpec
 
@@ -29,6 +44,10 @@ class AgentOptions(BaseModel):
     top_p: float = 0.95
     seed: int = 0
     grammar: bool = True
+    sag: int = Field(default=1, ge=1, le=MAX_CANDIDATES, description="Candidate actions per step; 1 = off.")
+    sag_temperature: float = 0.4
+    sag_top_p: float = 0.8
+    first_thought: bool = False
 
 
 def render_observation(result: ExecResult) -> str:
@@ -66,6 +85,7 @@ class Agent:
         self._static = static_prompt(list(sandbox.policy.allowed_modules)) + extra
         self.system = self._static + tools_section(self.tools)
         self._grammar = step_grammar() if self.options.grammar else None
+        self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
     def prefix_checkpoints(self) -> list[str]:
         """Cacheable prompt prefixes: the static instructions, then those plus this run's tools."""
@@ -81,6 +101,11 @@ class Agent:
         started = time.perf_counter()
         trace = ev.RunTrace(question=question, model=self.model.name, status="step_limit")
         yield ev.RunStarted(question=question, model=self.model.name, tools=[t.name for t in self.tools])
+        plan = ""
+        if self.options.first_thought:  # before the prefix: the plan's own prompt evicts it from the KV cache
+            thought = first_thought(self.model, question, self.options.seed)
+            trace.first_thought = plan = thought.text
+            yield thought
         prefix = self.model.warm_prefix(self.prefix_checkpoints())
         trace.prefix = ev.PrefixReady(**prefix.model_dump())
         yield trace.prefix
@@ -90,7 +115,9 @@ class Agent:
         ]
         for step in range(1, self.options.max_steps + 1):
             yield ev.StepStarted(step=step)
-            record = yield from self._step(step, messages)
+            opening = f"{THOUGHT} {plan}" if step == 1 and plan else f"{THOUGHT} "
+            step_fn = self._vote_step if self.options.sag > 1 else self._step
+            record = yield from step_fn(step, messages, opening)
             trace.steps.append(record)
             yield ev.StepFinished(record=record)
             if record.final:
@@ -102,8 +129,8 @@ class Agent:
         trace.wall_s = time.perf_counter() - started
         yield ev.RunFinished(trace=trace)
 
-    def _generate(self, step: int, messages: list[ChatMessage]) -> Iterator[ev.Event | Generation]:
-        prompt = self.model.render(messages, continue_assistant=f"{THOUGHT} ")
+    def _generate(self, step: int, messages: list[ChatMessage], opening: str) -> Iterator[ev.Event | Generation]:
+        prompt = self.model.render(messages, continue_assistant=opening)
         yield from (
             item if isinstance(item, Generation) else ev.TextDelta(step=step, text=item)
             for item in self.model.stream(
@@ -112,22 +139,22 @@ class Agent:
                 temperature=self.options.temperature,
                 top_p=self.options.top_p,
                 seed=self.options.seed + step,
-                stop=[f"\n{OBSERVATION}", self.model.end_of_turn],
+                stop=self._stop,
                 until=has_complete_block,
                 grammar=self._grammar,
             )
         )
 
-    def _step(self, step: int, messages: list[ChatMessage]) -> Iterator[ev.Event]:
+    def _step(self, step: int, messages: list[ChatMessage], opening: str) -> Generator[ev.Event, None, ev.StepRecord]:
         """One Thought → code → Observation cycle; returns its StepRecord (via StopIteration)."""
         generation: Generation | None = None
-        for item in self._generate(step, messages):
+        for item in self._generate(step, messages, opening):
             if isinstance(item, Generation):
                 generation = item
             else:
                 yield item
         assert generation is not None
-        raw = f"{THOUGHT} {generation.text}".rstrip()
+        raw = f"{opening}{generation.text}".rstrip()
         timings = ev.StepTimings(
             prompt_tokens=generation.prompt_tokens,
             cached_tokens=generation.cached_tokens,
@@ -142,6 +169,53 @@ class Agent:
             return ev.StepRecord(step=step, raw=raw, observation=str(exc), error_kind="parse", timings=timings)
         yield ev.ActionParsed(step=step, thought=parsed.thought, code=parsed.code)
         result = self.sandbox.run(parsed.code)
+        return (yield from self._observed(step, raw, parsed, result, timings))
+
+    def _vote_step(
+        self, step: int, messages: list[ChatMessage], opening: str
+    ) -> Generator[ev.Event, None, ev.StepRecord]:
+        """A step with self-consistent action generation: N candidates, run in forks, the majority's kept."""
+        prompt = self.model.render(messages, continue_assistant=opening)
+        sampling = CandidateSampling(
+            n=self.options.sag,
+            max_tokens=self.options.max_tokens_per_step,
+            temperature=self.options.sag_temperature,
+            top_p=self.options.sag_top_p,
+            seed=self.options.seed + step,
+            stop=self._stop,
+            grammar=self._grammar,
+        )
+        found = run_candidates(self.model, self.sandbox, prompt, opening, sampling)
+        vote = tally(found, step, render_observation)
+        winner = found.outcomes[vote.winner]
+        settle(self.sandbox, found, winner)
+        yield vote
+        generation = winner.generation
+        timings = ev.StepTimings(
+            prompt_tokens=generation.prompt_tokens,
+            cached_tokens=generation.cached_tokens,
+            completion_tokens=generation.completion_tokens,
+            prefill_s=generation.prefill_s,
+            decode_s=max(o.generation.decode_s for o in found.outcomes),
+        )
+        if winner.parsed is None or (result := winner.result) is None:
+            yield ev.ParseFailed(step=step, text=winner.raw, message=FORMAT_HELP)
+            return ev.StepRecord(
+                step=step, raw=winner.raw, observation=FORMAT_HELP, error_kind="parse", timings=timings, vote=vote
+            )
+        yield ev.ActionParsed(step=step, thought=winner.parsed.thought, code=winner.parsed.code)
+        return (yield from self._observed(step, winner.raw, winner.parsed, result, timings, vote))
+
+    def _observed(
+        self,
+        step: int,
+        raw: str,
+        parsed: ParsedStep,
+        result: ExecResult,
+        timings: ev.StepTimings,
+        vote: ev.Vote | None = None,
+    ) -> Generator[ev.Event, None, ev.StepRecord]:
+        """Report what the action gave; returns the step's record."""
         timings.action_s = result.duration_s
         observation = render_observation(result)
         yield ev.ObservationEvent(
@@ -158,4 +232,5 @@ class Agent:
             final=result.final,
             answer=result.answer,
             timings=timings,
+            vote=vote,
         )

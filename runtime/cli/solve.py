@@ -12,8 +12,28 @@ from runtime import assembly
 from runtime.agent import events as ev
 from runtime.cli._output import ByteProgress, info
 from runtime.config import Settings
+from runtime.model.base import MAX_CANDIDATES
 
 EXIT_NO_ANSWER = 3
+_SHOWN_CHARS = 80
+
+
+def vote_lines(vote: ev.Vote) -> list[str]:
+    """The vote in a few lines: each group's size and observation, then what did not take part."""
+    n = vote.requested
+    lines = [f"{g.size}/{n} agree: {_one_line(g.observation)}" for g in vote.groups]
+    failed = sum(1 for c in vote.candidates if c.group is None)
+    if failed:
+        common = "" if vote.groups else f"; most common: {_one_line(vote.candidates[vote.winner].observation)}"
+        lines.append(f"{failed}/{n} failed{common}")
+    if vote.abandoned:
+        lines.append(f"{vote.abandoned}/{n} not finished (the majority was already clear)")
+    return lines
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
 
 
 class StepPrinter:
@@ -22,6 +42,7 @@ class StepPrinter:
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self._streaming = False
+        self._streamed = False  # this step's text was shown as it was generated
 
     def _out(self, text: str, nl: bool = True, **style: object) -> None:
         if not self.quiet:
@@ -33,16 +54,24 @@ class StepPrinter:
                 self._out(f"prompt prefix: {c} of {n} tokens processed in {s:.1f} s (saved for next time)", dim=True)
             case ev.PrefixReady(source="disk", tokens=n, seconds=s):
                 self._out(f"prompt prefix: {n} tokens loaded from cache in {s:.2f} s", dim=True)
+            case ev.FirstThought(text=text, seconds=s):
+                self._out(f"first thought ({s:.1f} s): {text}", dim=True)
             case ev.StepStarted(step=step):
+                self._streamed = False
                 self._out(f"\n── step {step} ──", bold=True)
             case ev.TextDelta(text=text):
-                self._streaming = True
+                self._streaming = self._streamed = True
                 self._out(text, nl=False)
+            case ev.Vote() as vote:
+                for line in vote_lines(vote):
+                    self._out(line, fg="cyan")
             case ev.ParseFailed(message=message):
                 self._end_stream()
                 self._out(f"(no code: {message})", fg="yellow")
-            case ev.ActionParsed():
+            case ev.ActionParsed(thought=thought, code=code):
                 self._end_stream()
+                if not self._streamed:  # a voted step: show the winner
+                    self._out(f"Thought: {thought}\n```python\n{code}\n```")
             case ev.ObservationEvent(text=text, ok=ok):
                 self._out(f"Observation: {text}", fg=None if ok else "red", dim=ok)
             case ev.StepFinished(record=record):
@@ -70,6 +99,11 @@ class StepPrinter:
 @click.option("--seed", type=int, help="Sampling seed.")
 @click.option("--threads", type=click.IntRange(1, 256), help="CPU threads for llama.cpp.")
 @click.option("--grammar/--no-grammar", default=None, help="Constrain each step to the Thought + code format (default on).")
+@click.option("--sag", type=click.IntRange(1, MAX_CANDIDATES), metavar="N",
+              help="Sample N candidate actions per step, run each, keep one the majority agrees with (1 = off).")
+@click.option("--sag-temperature", type=click.FloatRange(0, 2), help="Sampling temperature of the candidates.")
+@click.option("--first-thought/--no-first-thought", default=None,
+              help="Start the first Thought with the plan of a chain-of-thought answer.")
 @click.option("--box", "boxes", multiple=True, metavar="NAME", help="Use only this box's tools (repeatable).")
 @click.option("--no-boxes", is_flag=True, help="No box tools at all.")
 @click.option("--collection", metavar="NAME", help="Let the agent retrieve from this index collection "
@@ -85,6 +119,9 @@ def solve(
     seed: int | None,
     threads: int | None,
     grammar: bool | None,
+    sag: int | None,
+    sag_temperature: float | None,
+    first_thought: bool | None,
     boxes: tuple[str, ...],
     no_boxes: bool,
     collection: str | None,
@@ -102,7 +139,14 @@ def solve(
     if not quiet:
         info(f"model ready in {time.perf_counter() - started:.1f} s")
     options = assembly.agent_options(
-        settings, max_steps=max_steps, temperature=temperature, seed=seed, grammar=grammar
+        settings,
+        max_steps=max_steps,
+        temperature=temperature,
+        seed=seed,
+        grammar=grammar,
+        sag=sag,
+        sag_temperature=sag_temperature,
+        first_thought=first_thought,
     )
     if no_boxes and boxes:
         raise click.UsageError("--box and --no-boxes contradict each other")

@@ -5,7 +5,9 @@ Prompt processing dominates on a CPU, so two caches matter:
   tokens after the longest common prefix, so each agent step pays only for its new tokens;
 - across processes, the KV state of the fixed prompt prefix (system prompt, tools, example) is
   saved to disk keyed by (model sha256, context size, prefix tokens) and loaded instead of
-  recomputed.
+  recomputed;
+- after `sample_n`, the candidates' sequences are kept, and the next prompt takes over the KV of
+  the one it continues (the winner), so the winner's tokens are not evaluated again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import ctypes
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -24,10 +26,22 @@ import numpy as np
 
 from runtime.config import Settings
 from runtime.errors import ModelLoadError
-from runtime.model.base import ChatMessage, ContextFull, Generation, PrefixInfo
+from runtime.model.base import (
+    MAX_CANDIDATES,
+    ChatMessage,
+    ContextFull,
+    Generation,
+    PrefixInfo,
+)
+from runtime.model.batch import (
+    Branches,
+    Limits,
+    TreeDecoder,
+    allow_sequences,
+    candidate_seed,
+)
 from runtime.model.registry import ModelManifest
 from runtime.model.sampler import GrammarState, SamplingParams, TokenSampler
-
 
 _MAX_PREFIX_STATES = 24
 
@@ -74,6 +88,7 @@ class LlamaModel:
                     seed=settings.seed,
                     verbose=False,
                 )
+                allow_sequences(self.llm, MAX_CANDIDATES + 1)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(f"llama.cpp could not load {path}: {exc}") from exc
         self.load_s = time.perf_counter() - started
@@ -88,6 +103,7 @@ class LlamaModel:
             bos_token=model.token_get_text(bos) if bos != -1 else "",
         )
         self.end_of_turn = self._formatter.eos_token
+        self._branches = Branches(self.llm, MAX_CANDIDATES)
         self._vocab = llama_cpp.llama_model_get_vocab(model.model)
         self._n_vocab = self.llm.n_vocab()
         self._control = np.array(
@@ -130,6 +146,7 @@ class LlamaModel:
         new tool selection costs only its own tokens, and a repeated one costs nothing.
         """
         started = time.perf_counter()
+        self.drop_branches()  # a saved state must hold the prefix only
         token_lists = [self.tokenize(text) for text in checkpoints]
         full = token_lists[-1]
         if self._cached_prefix(full + [0]) >= len(full):
@@ -152,13 +169,13 @@ class LlamaModel:
             tokens=len(full),
             source="computed" if computed else "disk",
             seconds=time.perf_counter() - started,
-            computed_tokens=computed,
+            computed_tokens=min(computed, len(full)),
         )
 
     def _state_file(self, tokens: list[int]) -> Path:
         key = hashlib.sha256()
         key.update(self.manifest.sha256.encode())
-        key.update(f"|{self.n_ctx}|{self._llama_cpp.__version__}|".encode())
+        key.update(f"|{self.n_ctx}|{self._llama_cpp.__version__}|seq{MAX_CANDIDATES + 1}|".encode())
         key.update(",".join(map(str, tokens)).encode())
         return self.settings.cache_dir / "prefix" / f"{key.hexdigest()[:32]}.state"
 
@@ -206,22 +223,10 @@ class LlamaModel:
         until it is known not to, so a consumer never sees part of a stop string.
         """
         tokens = self.tokenize(prompt)
-        cached = self._cached_prefix(tokens)
-        room = self.n_ctx - len(tokens)
-        if room < 16:
-            raise ContextFull(
-                f"the conversation ({len(tokens)} tokens) no longer fits the context ({self.n_ctx}); "
-                "raise RUNTIME_N_CTX or lower the step limit"
-            )
         started = time.perf_counter()
-        self.llm.n_tokens = cached
-        self.llm.eval(tokens[cached:])
+        cached, room = self._prefill(tokens)
         prefilled = time.perf_counter()
-        sampler = TokenSampler(
-            SamplingParams(temperature=temperature, top_p=top_p, seed=seed),
-            GrammarState(self._vocab, grammar) if grammar else None,
-            banned=self._control,
-        )
+        sampler = self._sampler(temperature, top_p, seed, grammar)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         text, shown, logprobs = "", 0, []
         finish: Literal["stop", "length", "callback"] = "length"
@@ -256,6 +261,73 @@ class LlamaModel:
             decode_s=ended - prefilled,
             finish=finish,
             mean_logprob=sum(logprobs) / len(logprobs) if logprobs else 0.0,
+        )
+
+    def sample_n(
+        self,
+        prompt: str,
+        n: int,
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int,
+        stop: list[str],
+        until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
+        stop_early: Callable[[], bool] | None = None,
+    ) -> Generator[Generation, None, None]:
+        """`n` samples of the continuation of `prompt`, each yielded as soon as it ends.
+
+        The prompt is evaluated once and the candidates decoded together as a tree of sequences
+        (see runtime.model.batch); each has its own seed and grammar state, so each is a valid
+        sample on its own. `stop_early()` returning True ends sampling early: candidates still
+        running are not yielded.
+        """
+        if not 1 <= n <= MAX_CANDIDATES:
+            raise ValueError(f"n must be between 1 and {MAX_CANDIDATES}, not {n}")
+        tokens = self.tokenize(prompt)
+        started = time.perf_counter()
+        cached, room = self._prefill(tokens)
+        prefill_s = time.perf_counter() - started
+        base = self._sampler(temperature, top_p, seed, grammar)
+        samplers = [base.fork(candidate_seed(seed, i)) for i in range(n)]
+        decoder = TreeDecoder(self.llm, self._branches, self._vocab)
+        for sample in decoder.run(tokens, samplers, Limits(min(max_tokens, room), stop, until), stop_early):
+            yield Generation(
+                text=sample.text,
+                prompt_tokens=len(tokens),
+                cached_tokens=cached,
+                completion_tokens=len(sample.logprobs),
+                prefill_s=prefill_s,
+                decode_s=sample.seconds,
+                finish=sample.finish,
+                mean_logprob=sum(sample.logprobs) / len(sample.logprobs) if sample.logprobs else 0.0,
+            )
+
+    def drop_branches(self) -> None:
+        """Forget the last `sample_n`'s sequences: the next prompt evaluates whatever it needs."""
+        self._branches.release()
+
+    def _prefill(self, tokens: list[int]) -> tuple[int, int]:
+        """Evaluate `tokens` in sequence 0, reusing the longest cached prefix; (cached tokens, room left)."""
+        room = self.n_ctx - len(tokens)
+        if room < 16:
+            raise ContextFull(
+                f"the conversation ({len(tokens)} tokens) no longer fits the context ({self.n_ctx}); "
+                "raise RUNTIME_N_CTX or lower the step limit"
+            )
+        self._branches.adopt_best(tokens)
+        cached = self._cached_prefix(tokens)
+        self.llm.n_tokens = cached
+        self.llm.eval(tokens[cached:])
+        return cached, room
+
+    def _sampler(self, temperature: float, top_p: float, seed: int, grammar: str | None) -> TokenSampler:
+        return TokenSampler(
+            SamplingParams(temperature=temperature, top_p=top_p, seed=seed),
+            GrammarState(self._vocab, grammar) if grammar else None,
+            banned=self._control,
         )
 
     def _last_logits(self) -> np.ndarray:

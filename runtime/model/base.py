@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
 from runtime.errors import RuntimeUserError
+
+
+MAX_CANDIDATES = 16
+"""The most continuations one `sample_n` call decodes together."""
 
 
 class ContextFull(RuntimeUserError):
@@ -67,3 +71,21 @@ class Model(Protocol):
         until: Callable[[str], bool] | None = None,
         grammar: str | None = None,
     ) -> Iterator[str | Generation]: ...
+
+    def sample_n(
+        self,
+        prompt: str,
+        n: int,
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int,
+        stop: list[str],
+        until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
+        stop_early: Callable[[], bool] | None = None,
+    ) -> Generator[Generation, None, None]:
+        """`n` independent samples of the continuation of `prompt`, each yielded as soon as it ends
+        (so its code can run while the others are decoded); none after `stop_early()` is True."""
+        ...

@@ -82,6 +82,11 @@ class Sandbox:
         """The worker process that holds the session's state."""
         return self._worker.pid
 
+    @property
+    def toolset(self) -> Toolset | None:
+        """The tools the sandboxed code can call; their calls are answered in this process."""
+        return self._toolset
+
     def run(self, code: str) -> ExecResult:
         worker = self._ready_worker()
         started = time.monotonic()

@@ -1,0 +1,324 @@
+"""Self-consistent action generation (SAG): sample N actions, run each, keep one the majority agrees with.
+
+The paper's released code runs every candidate in one shared interpreter (losers' side effects
+leak into later steps, tools run N+1 times) and pays for N full generations. Here:
+- every candidate runs in its own fork of the sandbox, taken from the same state; the winner's
+  fork is committed, so losers leave nothing behind and the winner is not run again;
+- identical code runs once, and a tool called again with the same arguments within the step is
+  answered from the first call;
+- candidates run as soon as they are decoded, while the others are still being decoded, and
+  decoding stops once one group holds a strict majority of the N: no later candidate could
+  change the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from runtime.agent import events as ev
+from runtime.agent.parse import (
+    FORMAT_HELP,
+    ParsedStep,
+    ParseError,
+    has_complete_block,
+    parse_step,
+)
+from runtime.model.base import Generation, Model
+from runtime.sandbox import ExecResult, Sandbox, SandboxFork
+from runtime.tools import ToolError, Toolset
+
+Render = Callable[[ExecResult], str]
+"""Turns a result into the observation text the model reads."""
+
+_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+
+
+class CandidateSampling(BaseModel):
+    """How the candidates of one step are sampled."""
+
+    n: int
+    max_tokens: int
+    temperature: float
+    top_p: float
+    seed: int
+    stop: list[str]
+    grammar: str | None = None
+
+
+def observation_key(result: ExecResult) -> str:
+    """What a candidate votes for: its final answer, else its printed output and last value.
+
+    Numbers are rounded to 9 significant digits (56088, 56088.0 and 56088.000000001 agree) and
+    whitespace is folded, so formatting differences do not split a group.
+    """
+    if result.final:
+        answer = result.answer if isinstance(result.answer, str) else json.dumps(result.answer, sort_keys=True)
+        text = f"final answer: {answer}"
+    else:
+        text = f"{result.stdout}\n{result.value or ''}"
+    text = _NUMBER.sub(lambda m: f"{float(m.group()):.9g}", text)
+    return " ".join(text.split())
+
+
+class ToolCallCache:
+    """Answers a repeated (tool, arguments) call from the first one's answer.
+
+    Candidates of one step often make the same call (the same retrieval query). Calls arrive from
+    one thread per running candidate and are serialized, so tools need not be thread-safe.
+    """
+
+    def __init__(self, call: Callable[[str, dict[str, Any]], Any]) -> None:
+        self._call = call
+        self._lock = threading.Lock()
+        self._answers: dict[str, tuple[bool, Any]] = {}
+        self.calls = 0
+        self.hits = 0
+
+    def call(self, name: str, arguments: dict[str, Any]) -> Any:
+        key = json.dumps([name, arguments], sort_keys=True)
+        with self._lock:
+            if key in self._answers:
+                self.hits += 1
+            else:
+                self.calls += 1
+                try:
+                    self._answers[key] = (True, self._call(name, arguments))
+                except ToolError as exc:
+                    self._answers[key] = (False, str(exc))
+            ok, value = self._answers[key]
+        if not ok:
+            raise ToolError(value)
+        return value
+
+
+@contextmanager
+def cached_tool_calls(toolset: Toolset | None) -> Iterator[ToolCallCache]:
+    """Within the block, `toolset.call` (through which the sandbox answers tool calls) is cached."""
+    if toolset is None:
+        yield ToolCallCache(lambda name, _args: None)
+        return
+    cache = ToolCallCache(toolset.call)
+    toolset.call = cache.call  # type: ignore[method-assign]  # shadows the method for this step only
+    try:
+        yield cache
+    finally:
+        del toolset.call
+
+
+@dataclass
+class Execution:
+    """One distinct code action, run once in its own fork for every candidate that wrote it."""
+
+    code: str
+    fork: SandboxFork
+    future: Future[ExecResult]
+
+
+@dataclass
+class Outcome:
+    """One candidate: what the model wrote and, if it parsed, the execution of its code."""
+
+    index: int
+    raw: str
+    generation: Generation
+    parsed: ParsedStep | None
+    execution: Execution | None
+
+    @property
+    def result(self) -> ExecResult | None:
+        return self.execution.future.result() if self.execution else None
+
+    def rank(self) -> tuple[float, int]:
+        """Higher is better: mean token log-probability, then shorter code."""
+        return self.generation.mean_logprob, -len(self.parsed.code if self.parsed else self.raw)
+
+
+class Ballot:
+    """Candidates per observation so far, counted as executions finish, to stop decoding early."""
+
+    def __init__(self, requested: int) -> None:
+        self.requested = requested
+        self._lock = threading.Lock()
+        self._writers: Counter[str] = Counter()
+        self._keys: dict[str, str | None] = {}
+
+    def cast(self, code: str) -> None:
+        with self._lock:
+            self._writers[code] += 1
+
+    def record(self, code: str, future: Future[ExecResult]) -> None:
+        result = None if future.exception() else future.result()
+        key = observation_key(result) if result is not None and result.ok else None
+        with self._lock:
+            self._keys[code] = key
+
+    def decided(self) -> bool:
+        """True once one observation has more than half of all requested candidates."""
+        votes: Counter[str] = Counter()
+        with self._lock:
+            for code, key in self._keys.items():
+                if key is not None:
+                    votes[key] += self._writers[code]
+        return any(2 * count > self.requested for count in votes.values())
+
+
+@dataclass
+class Candidates:
+    """The candidates of one step, in the order they finished decoding."""
+
+    requested: int
+    outcomes: list[Outcome] = field(default_factory=list)
+    executions: dict[str, Execution] = field(default_factory=dict)
+    tool_calls: int = 0
+    cached_tool_calls: int = 0
+
+
+def run_candidates(model: Model, sandbox: Sandbox, prompt: str, opening: str, sampling: CandidateSampling) -> Candidates:
+    """Sample `sampling.n` continuations of `prompt` and run each one's code in a fork as it arrives.
+
+    `opening` is the start of the assistant message already in the prompt ("Thought: ..."): each
+    candidate's raw text is `opening` + what it generated.
+    """
+    found = Candidates(requested=sampling.n)
+    try:
+        with cached_tool_calls(sandbox.toolset) as cache, ThreadPoolExecutor(max_workers=sampling.n) as pool:
+            _sample_and_start(model, sandbox, prompt, opening, sampling, pool, found)
+    except BaseException:
+        for execution in found.executions.values():
+            execution.fork.close()
+        raise
+    found.tool_calls, found.cached_tool_calls = cache.calls, cache.hits
+    return found
+
+
+def _sample_and_start(
+    model: Model,
+    sandbox: Sandbox,
+    prompt: str,
+    opening: str,
+    sampling: CandidateSampling,
+    pool: ThreadPoolExecutor,
+    found: Candidates,
+) -> None:
+    ballot = Ballot(sampling.n)
+    generations = model.sample_n(
+        prompt,
+        sampling.n,
+        max_tokens=sampling.max_tokens,
+        temperature=sampling.temperature,
+        top_p=sampling.top_p,
+        seed=sampling.seed,
+        stop=sampling.stop,
+        until=has_complete_block,
+        grammar=sampling.grammar,
+        stop_early=ballot.decided,
+    )
+    with closing(generations):
+        for index, generation in enumerate(generations):
+            raw = f"{opening}{generation.text}".rstrip()
+            parsed = _parse(raw)
+            execution = None
+            if parsed is not None:
+                execution = found.executions.get(parsed.code)
+                if execution is None:
+                    execution = _start(sandbox, pool, parsed.code, ballot)
+                    found.executions[parsed.code] = execution
+                ballot.cast(parsed.code)
+            found.outcomes.append(Outcome(index, raw, generation, parsed, execution))
+
+
+def _parse(raw: str) -> ParsedStep | None:
+    try:
+        return parse_step(raw)
+    except ParseError:
+        return None
+
+
+def _start(sandbox: Sandbox, pool: ThreadPoolExecutor, code: str, ballot: Ballot) -> Execution:
+    """Fork here (the session's worker is driven from this thread); run in the pool, since the work
+    happens in the fork's process and the thread only waits for its answer."""
+    fork = sandbox.fork()
+    future = pool.submit(fork.run, code)
+    future.add_done_callback(lambda done: ballot.record(code, done))
+    return Execution(code, fork, future)
+
+
+def tally(found: Candidates, step: int, render: Render) -> ev.Vote:
+    """Group the candidates that ran without error by observation and pick the winner.
+
+    The largest group wins (ties: the better best mean log-probability, then shorter code); its
+    best candidate is the winner. When every candidate failed, the winner is the best candidate
+    with the most common error, which then becomes the observation.
+    """
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in found.outcomes:
+        if (result := outcome.result) is not None and result.ok:
+            groups.setdefault(observation_key(result), []).append(outcome)
+    ranked = sorted(groups.values(), key=lambda members: (len(members), max(o.rank() for o in members)), reverse=True)
+    winner = max(ranked[0], key=Outcome.rank) if ranked else _most_common_failure(found.outcomes, render)
+    group_of = {o.index: g for g, members in enumerate(ranked) for o in members}
+    return ev.Vote(
+        step=step,
+        requested=found.requested,
+        candidates=[_record(o, group_of.get(o.index), render) for o in found.outcomes],
+        groups=[
+            ev.VoteGroup(
+                size=len(members),
+                observation=observation(max(members, key=Outcome.rank), render),
+                members=[o.index for o in members],
+            )
+            for members in ranked
+        ],
+        winner=winner.index,
+        executions=len(found.executions),
+        abandoned=found.requested - len(found.outcomes),
+        tool_calls=found.tool_calls,
+        cached_tool_calls=found.cached_tool_calls,
+    )
+
+
+def observation(outcome: Outcome, render: Render) -> str:
+    result = outcome.result
+    return FORMAT_HELP if result is None else render(result)
+
+
+def _most_common_failure(outcomes: list[Outcome], render: Render) -> Outcome:
+    errors = {o.index: " ".join(observation(o, render).split()) for o in outcomes}
+    counts = Counter(errors.values())
+    return max(outcomes, key=lambda o: (counts[errors[o.index]], o.rank()))
+
+
+def _record(outcome: Outcome, group: int | None, render: Render) -> ev.Candidate:
+    result = outcome.result
+    return ev.Candidate(
+        index=outcome.index,
+        raw=outcome.raw,
+        code=outcome.parsed.code if outcome.parsed else None,
+        observation=observation(outcome, render),
+        ok=result is not None and result.ok,
+        error_kind="parse" if outcome.parsed is None else result.error_kind if result else None,
+        final=bool(result and result.final),
+        answer=result.answer if result else None,
+        group=group,
+        mean_logprob=outcome.generation.mean_logprob,
+        completion_tokens=outcome.generation.completion_tokens,
+    )
+
+
+def settle(sandbox: Sandbox, found: Candidates, winner: Outcome) -> None:
+    """The winner's fork becomes the session's state; every other fork is discarded."""
+    if winner.execution is not None:
+        sandbox.commit(winner.execution.fork)
+        return
+    for execution in found.executions.values():
+        execution.fork.close()

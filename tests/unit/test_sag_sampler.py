@@ -1,0 +1,74 @@
+"""The batched tree sampler on a real (tiny) GGUF: its candidates are valid samples."""
+
+import pytest
+
+from runtime.agent.grammar import step_grammar
+from runtime.agent.parse import has_complete_block
+from runtime.config import Settings
+from runtime.model.backend import LlamaModel
+from runtime.model.base import ChatMessage, Generation
+from runtime.model.sampler import GrammarState
+from runtime.model.store import resolve
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    settings = Settings(home=tmp_path_factory.mktemp("sag-home"), threads=2)
+    return LlamaModel(*resolve(settings, "smollm2-135m"), settings)
+
+
+@pytest.fixture(scope="module")
+def prompt(model):
+    question = ChatMessage(role="user", content="Write Python code that prints the sum of the numbers from 1 to 10.")
+    return model.render([question], continue_assistant="Thought: ")
+
+
+def greedy(model, prompt, **kw):
+    *_, generation = model.stream(prompt, temperature=0.0, top_p=1.0, seed=0, **kw)
+    assert isinstance(generation, Generation)
+    return generation
+
+
+def sample(model, prompt, n, **kw):
+    return list(model.sample_n(prompt, n, **kw))
+
+
+def test_at_temperature_zero_every_candidate_is_the_greedy_output(model, prompt):
+    kw = {"max_tokens": 48, "stop": ["\nObservation:"], "until": has_complete_block, "grammar": step_grammar()}
+    expected = greedy(model, prompt, **kw)
+    candidates = sample(model, prompt, 4, temperature=0.0, top_p=1.0, seed=3, **kw)
+    assert [c.text for c in candidates] == [expected.text] * 4
+    assert [c.completion_tokens for c in candidates] == [expected.completion_tokens] * 4
+    assert candidates[0].mean_logprob == pytest.approx(expected.mean_logprob, abs=1e-4)
+
+
+def test_at_temperature_one_candidates_differ_and_each_is_valid_under_the_grammar(model, prompt):
+    candidates = sample(model, prompt, 6, max_tokens=32, temperature=1.0, top_p=0.95, seed=1, stop=[], grammar=step_grammar())
+    assert len(candidates) == 6
+    assert len({c.text for c in candidates}) > 1
+    for candidate in candidates:
+        grammar = GrammarState(model._vocab, step_grammar())
+        for token in model.llm.tokenize(candidate.text.encode(), add_bos=False, special=False):
+            assert grammar.allows(token), candidate.text
+            grammar.accept(token)
+        assert candidate.mean_logprob < 0 and 0 < candidate.completion_tokens <= 32
+
+
+def test_the_next_prompt_continues_a_candidate_from_its_kv_cache(model, prompt):
+    candidates = sample(model, prompt, 3, max_tokens=24, temperature=0.8, top_p=0.95, seed=5, stop=[])
+    follow_up = prompt + candidates[1].text + "<|im_end|>\n<|im_start|>user\nAnd now?<|im_end|>\n<|im_start|>assistant\n"
+    reused = greedy(model, follow_up, max_tokens=12, stop=[])
+    assert reused.cached_tokens > model.count_tokens(prompt) + candidates[1].completion_tokens - 4
+    model.drop_branches()
+    model.llm.reset()
+    assert greedy(model, follow_up, max_tokens=12, stop=[]).text == reused.text
+
+
+def test_stop_early_ends_sampling_and_the_rest_are_not_returned(model, prompt):
+    candidates = sample(model, prompt, 5, max_tokens=24, temperature=1.0, top_p=1.0, seed=2, stop=[], stop_early=lambda: True)
+    assert len(candidates) < 5
+
+
+def test_more_candidates_than_sequences_is_refused(model, prompt):
+    with pytest.raises(ValueError):
+        sample(model, prompt, 17, max_tokens=4, temperature=1.0, top_p=1.0, seed=0, stop=[])
