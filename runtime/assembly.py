@@ -78,7 +78,7 @@ def pick_tools(settings: Settings, toolset: Toolset, question: str, selector: To
 
 
 def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) -> ToolSpec | None:
-    """Add `retrieve` over `collection` (or over the only collection there is) to the toolset.
+    """Add `retrieve` over `collection` (or over the only usable collection there is) to the toolset.
 
     Returns its spec, which the prompt always lists, or None when there is nothing to search.
     """
@@ -89,7 +89,7 @@ def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) 
             return None
         from runtime.retrieval.store import Store
 
-        names = [c.name for c in Store(settings).list()]
+        names = [c.name for c in Store(settings).list() if c.compatible]
         if len(names) != 1:
             return None
         collection = names[0]

@@ -19,8 +19,10 @@ Work in steps. In each step write:
 {CODE_CLOSE}
 Then stop and wait. The code runs in a Python sandbox; what it prints is sent back to you as
 "{OBSERVATION} ...". Variables persist between steps. Use print() to see values.
-When you know the answer, call final_answer(answer) in a code block. Give only the answer value
-(a number or a short string), not a sentence.
+Never calculate in your head: compute every number with code and print it, and call
+final_answer only after you have seen the printed result.
+Then call final_answer(answer) in a code block, with the answer in the form
+the task asks for (a number, an expression, a name), not a sentence.
 Rules: always write exactly one code block per step; never write "{OBSERVATION}" yourself;
 only these modules can be imported: {{modules}}."""
 
