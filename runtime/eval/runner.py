@@ -77,7 +77,11 @@ class RunConfig(BaseModel):
 
     def folder_name(self) -> str:
         model = re.sub(r"[^A-Za-z0-9._-]", "_", Path(self.model).stem if self.model.endswith(".gguf") else self.model)
-        extras = (f"-sag{self.sag}" if self.sag else "") + ("-ft" if self.first_thought else "")
+        extras = (
+            (f"-sag{self.sag}" if self.sag else "")
+            + ("-ft" if self.first_thought else "")
+            + ("" if self.grammar else "-nogrammar")
+        )
         return f"{self.suite}-{self.mode}-{model}{extras}-seed{self.seed}"
 
 
