@@ -85,6 +85,9 @@ def _suite_command(name: str) -> click.Command:
     @click.option("--sag", type=click.IntRange(min=1), help="Self-consistent action generation with N candidates.")
     @click.option("--first-thought", is_flag=True, help="Agent modes: write the first thought before acting.")
     @click.option(
+        "--grammar/--no-grammar", default=None, help="Agent modes: constrain steps to the Thought + code format."
+    )
+    @click.option(
         "--workers",
         type=click.IntRange(1, 64),
         default=1,
@@ -109,6 +112,7 @@ def _suite_command(name: str) -> click.Command:
         model_name: str | None,
         sag: int | None,
         first_thought: bool,
+        grammar: bool | None,
         workers: int,
         ray_address: str | None,
         out: Path | None,
@@ -130,7 +134,7 @@ def _suite_command(name: str) -> click.Command:
             first_thought=first_thought,
             temperature=settings.temperature,
             max_steps=settings.max_steps,
-            grammar=settings.grammar,
+            grammar=settings.grammar if grammar is None else grammar,
         )
         folder = out or settings.home / "eval" / config.folder_name()
         request = EvalRequest(config=config, limit=limit, workers=workers, out=folder, ray=ray_address)
