@@ -12,7 +12,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from runtime.errors import RuntimeUserError
@@ -107,6 +107,36 @@ class RemoteChatModel:
             decode_s=time.perf_counter() - started,
             finish="length" if choice.get("finish_reason") == "length" else "stop",
         )
+
+    def sample_n(
+        self,
+        prompt: str,
+        n: int,
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int,
+        stop: list[str],
+        until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
+        stop_early: Callable[[], bool] | None = None,
+    ) -> Generator[Generation, None, None]:
+        """One request per candidate, each with its own seed (servers differ in support for `n`)."""
+        for i in range(n):
+            if stop_early is not None and stop_early():
+                return
+            for item in self.stream(
+                prompt,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                top_p=top_p,
+                seed=seed + i,
+                stop=stop,
+                until=until,
+            ):
+                if isinstance(item, Generation):
+                    yield item
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         headers = {"Content-Type": "application/json"}

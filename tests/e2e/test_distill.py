@@ -21,9 +21,8 @@ TRAJECTORIES = Path(__file__).parents[1] / "unit" / "test_distill_data" / "traje
 
 def runtime(home: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RUNTIME_HOME": str(home), "RUNTIME_THREADS": "2"}
-    return subprocess.run(
-        [sys.executable, "-m", "runtime.cli.main", *args], capture_output=True, text=True, env=env, timeout=timeout
-    )
+    command = [sys.executable, "-m", "runtime.cli.main", *args]
+    return subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def test_teacher_records_a_trajectory_then_its_rewrites_become_an_importable_box(e2e_home, tmp_path):

@@ -200,6 +200,15 @@ def test_remote_model_strips_the_requested_reply_start_and_reports_failures(stub
         )
 
 
+def test_remote_model_samples_candidates_with_their_own_seeds(stub):
+    _Stub.replies = ["Thought: a\n```python\nx = 1\n```", "Thought: b\n```python\nx = 2\n```"]
+    model = RemoteChatModel(stub, "m")
+    prompt = model.render([ChatMessage(role="user", content="hi")], continue_assistant="Thought: ")
+    texts = [g.text for g in model.sample_n(prompt, 2, max_tokens=10, temperature=0.7, top_p=1, seed=5, stop=[])]
+    assert texts == ["a\n```python\nx = 1\n```", "b\n```python\nx = 2\n```"]
+    assert [b["seed"] for b in _Stub.bodies] == [5, 6]
+
+
 def test_cut_until():
     assert cut_until("a\nb\nc", lambda t: "b" in t) == "a\nb\n"
     assert cut_until("abc", None) == "abc"
