@@ -162,12 +162,25 @@ def json_type(values: list[Any]) -> str:
     return " | ".join(kinds) or "str"
 
 
+def _with_defaults(args: ast.arguments) -> list[tuple[ast.arg, ast.expr | None]]:
+    padded = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
+    return [*zip(args.args, padded), *zip(args.kwonlyargs, args.kw_defaults)]
+
+
+def _literal_values(default: ast.expr | None) -> list[Any]:
+    """A never-passed parameter's type comes from its default, when that is a literal."""
+    try:
+        return [ast.literal_eval(default)] if default is not None else []
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return []
+
+
 def annotate(candidate: Candidate, note: str = "") -> DistilledTool:
     """The teacher's own function made servable: types from its cases, a docstring that says where it came from."""
     tree = without_prints(ast.parse(candidate.code))
     node = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == candidate.name][-1]
-    for param in [*node.args.args, *node.args.kwonlyargs]:
-        seen = [c.inputs[param.arg] for c in candidate.cases if param.arg in c.inputs]
+    for param, default in _with_defaults(node.args):
+        seen = [c.inputs[param.arg] for c in candidate.cases if param.arg in c.inputs] or _literal_values(default)
         param.annotation = ast.parse(json_type(seen), mode="eval").body
     returns = json_type([c.output for c in candidate.cases])
     node.returns = ast.parse(returns if "None" in returns else f"{returns} | None", mode="eval").body
@@ -176,10 +189,10 @@ def annotate(candidate: Candidate, note: str = "") -> DistilledTool:
         f"{candidate.name.replace('_', ' ').capitalize()}: a helper the teacher wrote for tasks like "
         f'"{" ".join(candidate.task.split())[:160]}"'
     )
-    args = ", ".join(json.dumps(first.inputs[p]) for p in params_of(node) if p in first.inputs)
-    lines = [
-        f"        {p}: For example {json.dumps(first.inputs[p])[:60]}." for p in params_of(node) if p in first.inputs
-    ]
+    params = params_of(node)
+    leading = params[: len(first.inputs)] == list(first.inputs)  # positional unless a parameter is skipped
+    args = ", ".join(json.dumps(v) if leading else f"{k}={json.dumps(v)}" for k, v in first.inputs.items())
+    lines = [f"        {p}: For example {json.dumps(first.inputs[p])[:60]}." for p in params if p in first.inputs]
     example = f"{candidate.name}({args}) gives {json.dumps(first.output)[:200]}."
     doc = f"{summary}\n\n    {example}\n\n    Args:\n" + "\n".join(lines) + "\n    "
     body = node.body[1:] if ast.get_docstring(node) is not None else node.body

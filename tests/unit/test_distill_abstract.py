@@ -9,7 +9,7 @@ import pytest
 
 from runtime.distill.abstract import abstract, annotate, json_type, verify
 from runtime.distill.extract import extract
-from runtime.distill.records import Candidate, Trajectory, read_jsonl
+from runtime.distill.records import Candidate, Case, Trajectory, read_jsonl
 from runtime.sandbox import SandboxPolicy
 from tests.fakes import ScriptedModel
 
@@ -128,6 +128,23 @@ def test_an_undocumented_function_gets_a_summary_from_its_task():
     )
     doc = ast.get_docstring(ast.parse(annotate(candidate).code).body[0])
     assert doc.startswith('Digit sum: a helper the teacher wrote for tasks like "question t1"')
+
+
+def test_a_parameter_the_teacher_never_passed_is_typed_from_its_default_and_the_example_names_arguments():
+    candidate = Candidate(
+        key="k",
+        name="total",
+        params=["a", "b", "c"],
+        code="def total(a, b=1, c=2):\n    return a + b + c\n",
+        origins=["x"],
+        task="t",
+        cases=[Case(inputs={"a": 1, "c": 5}, output=7)],
+    )
+    tool = annotate(candidate)
+    node = ast.parse(tool.code).body[0]
+    assert ast.unparse(node.args) == "a: int, b: int=1, c: int=2"
+    assert "total(a=1, c=5) gives 7." in ast.get_docstring(node)
+    assert verify(tool, POLICY) is None
 
 
 def test_json_types():
