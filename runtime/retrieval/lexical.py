@@ -14,7 +14,9 @@ from pathlib import Path
 
 from runtime.retrieval.models import ChunkRecord
 
-MAX_TERMS = 16
+MAX_TERMS = 8
+"""A search costs in proportion to its terms' posting lists: 16 terms took 24 ms at 100k chunks, the 8
+longest 15 ms, with the same recall on the wiki questions."""
 
 _TERM = re.compile(r"\w+")
 
@@ -35,8 +37,13 @@ def _rowid(chunk_id: str) -> int:
 
 
 def match_expression(query: str) -> str:
-    """The query's content words as an FTS5 OR-expression, each quoted so no word is syntax."""
+    """The query's content words as an FTS5 OR-expression, each quoted so no word is syntax.
+
+    Longer words are kept first: they tend to be the rarer, more telling ones, and looking up real
+    document frequencies would cost as much as the search itself.
+    """
     terms = [t for t in dict.fromkeys(_TERM.findall(query.lower())) if t not in STOPWORDS]
+    terms.sort(key=len, reverse=True)
     return " OR ".join(f'"{t}"' for t in terms[:MAX_TERMS])
 
 
