@@ -121,7 +121,7 @@ def percentiles(fn: Callable[[int], object], n: int) -> dict[str, float]:
 
 
 def latency(index: IndexCollection, questions: list[Question], vectors: np.ndarray) -> dict[str, dict[str, float]]:
-    tools = Toolset([make_retrieve_tool(index)])
+    tools = {mode: Toolset([make_retrieve_tool(index, mode)]) for mode in ("hybrid", "dense")}
     n = len(questions)
     for i in range(10):  # warm the HNSW segment, FTS pages and sqlite caches
         index.search(questions[i].text, vectors[i], 3)
@@ -130,9 +130,10 @@ def latency(index: IndexCollection, questions: list[Question], vectors: np.ndarr
         for mode in MODES
     }
     result["query embedding"] = percentiles(lambda i: index.embedder.query(questions[i].text), n)
-    result["retrieve() end to end, k=3"] = percentiles(
-        lambda i: tools.call("retrieve", {"query": questions[i].text}), n
-    )
+    for mode, toolset in tools.items():
+        result[f"retrieve() end to end, k=3 {mode}"] = percentiles(
+            lambda i, t=toolset: t.call("retrieve", {"query": questions[i].text}), n
+        )
     return result
 
 

@@ -19,6 +19,7 @@ from runtime.config import Settings
 
 if TYPE_CHECKING:
     from runtime.retrieval.ingest import IngestReport, Source, SourceFailure
+    from runtime.retrieval.store import Mode
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout for scripts.")
 _PREVIEW_CHARS = 300
@@ -100,12 +101,19 @@ def add_wiki(collection: str, as_json: bool) -> None:
 @click.argument("text")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="Passages to show.")
 @click.option("--collection", "-c", default="wiki", show_default=True, metavar="NAME", help="Collection to search.")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "lexical"]),
+    default="hybrid",
+    show_default=True,
+    help="Vectors and BM25 fused, or one of them alone.",
+)
 @_JSON
-def query(text: str, k: int, collection: str, as_json: bool) -> None:
-    """Show the passages of a collection closest in meaning to TEXT (what retrieve() returns)."""
+def query(text: str, k: int, collection: str, mode: Mode, as_json: bool) -> None:
+    """Show the passages of a collection that best match TEXT (what retrieve() returns)."""
     from runtime.retrieval.store import Store
 
-    hits = Store(Settings()).open(collection).query(text, k)
+    hits = Store(Settings()).open(collection).query(text, k, mode)
     if as_json:
         click.echo(json.dumps([h.model_dump() for h in hits], indent=2, ensure_ascii=False))
         return

@@ -52,6 +52,9 @@ def test_json_output(home: Path, notes: Path):
     hits = json.loads(_invoke("query", "how is green tea made", "-k", "2", "-c", "notes", "--json").stdout)
     assert hits[0]["title"] == "tea" and set(hits[0]) == {"title", "text", "score", "source"}
 
+    lexical = json.loads(_invoke("query", "Camellia", "-c", "notes", "--mode", "lexical", "--json").stdout)
+    assert [h["title"] for h in lexical] == ["tea"]
+
     (row,) = json.loads(_invoke("list", "--json").stdout)
     assert (row["name"], row["chunks"], row["dim"], row["compatible"]) == ("notes", 2, 384, True)
     assert json.loads(_invoke("drop", "notes", "--json").stdout) == {"dropped": "notes"}

@@ -31,7 +31,7 @@ def collection(tmp_path: Path) -> tuple[IndexCollection, Path]:
 
 def test_match_expression_keeps_content_words_quoted():
     assert match_expression('Who made "QX-7734" AND the NEAR(pump)?') == '"made" OR "7734" OR "near" OR "pump" OR "qx"'
-    words = "b cc ddd eeee fffff gggggg hhhhhhh iiiiiiii jjjjjjjjj".split()
+    words = ["b", "cc", "ddd", "eeee", "fffff", "gggggg", "hhhhhhh", "iiiiiiii", "jjjjjjjjj"]
     assert match_expression(" ".join(words)) == " OR ".join(f'"{w}"' for w in reversed(words[1:])), "the 8 longest"
     assert match_expression("who is it?") == ""
 

@@ -58,6 +58,11 @@ def test_bad_arguments_come_back_as_a_readable_tool_error(settings: Settings):
         tools.call("retrieve", {"k": 2})
 
 
+def test_the_dense_only_tool_finds_the_passage_too(settings: Settings):
+    hits = Toolset([retrieval_tool(settings, "facts", mode="dense")]).call("retrieve", {"query": "tallest mountain"})
+    assert hits[0]["title"] == "Mount Everest"
+
+
 def test_k_larger_than_the_collection_returns_everything(settings: Settings):
     assert len(Toolset([retrieval_tool(settings, "facts")]).call("retrieve", {"query": "x", "k": 20})) == 4
 
