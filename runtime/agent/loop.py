@@ -35,6 +35,7 @@ from runtime.tools import ToolSpec
 
 _SENTINEL = "\x00TASK\x00"
 _MAX_OBSERVATION_CHARS = 2000
+_REPEATED = "You ran this same code in the previous step and it failed the same way: write different code."
 
 
 class AgentOptions(BaseModel):
@@ -118,6 +119,8 @@ class Agent:
             opening = f"{THOUGHT} {plan}" if step == 1 and plan else f"{THOUGHT} "
             step_fn = self._vote_step if self.options.sag > 1 else self._step
             record = yield from step_fn(step, messages, opening)
+            if not record.ok and record.code and trace.steps and trace.steps[-1].code == record.code:
+                record.observation += f"\n{_REPEATED}"  # greedy decoding would loop on it forever
             trace.steps.append(record)
             yield ev.StepFinished(record=record)
             if record.final:

@@ -206,6 +206,7 @@ class Guards:
         self._formatter = _GuardedFormatter(self)
         self.modules: dict[str, ModuleView] = build_views(allowed_modules, self.getattr)
         self.globals: dict[str, Any] = {}  # filled by namespace(); identifies the code's own functions
+        self._ready_made: frozenset[str] = frozenset()  # tool functions and final_answer, by name
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -284,6 +285,10 @@ class Guards:
         if level:
             raise RefusedImport("relative imports are not allowed in the sandbox")
         view = self.modules.get(name)
+        ready = sorted(self._ready_made.intersection([name, *(fromlist or ())]))
+        if view is None and ready:
+            # small models often "import" the tools the prompt lists; say how to call them instead
+            raise RefusedImport(f"{ready[0]} is a tool function that is already defined: call {ready[0]}(...) directly, without any import")
         if view is None:
             allowed = ", ".join(sorted(self.modules))
             raise RefusedImport(f"import of {name!r} is not allowed in the sandbox; allowed modules: {allowed}")
@@ -294,6 +299,7 @@ class Guards:
 
     def namespace(self, extra_builtins: dict[str, Any], printer: Any) -> dict[str, Any]:
         """The globals of sandboxed code; guard names start with '_' so code can never rebind them."""
+        self._ready_made = frozenset(extra_builtins)
         builtins = {k: v for k, v in safe_builtins.items() if k not in ("_getattr_", "setattr", "delattr")}
         builtins.update({exc.__name__: exc for exc in _EXTRA_EXCEPTIONS})
         builtins.update({name: _unavailable(name, why) for name, why in _UNAVAILABLE.items()})

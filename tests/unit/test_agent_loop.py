@@ -109,3 +109,11 @@ def test_tools_are_listed_in_the_prompt_and_callable():
     assert "def double" not in static and with_tools.startswith(static)
     assert model.prompts[0].startswith(with_tools)
     assert events[-1].trace.answer == 42
+
+
+def test_a_repeated_failing_action_is_pointed_out(sandbox):
+    model = ScriptedModel([step("print(undefined_name)")] * 2 + [step("final_answer(0)")])
+    _, trace = run(model, sandbox)
+    assert "previous step" not in trace.steps[0].observation
+    assert "same code in the previous step" in trace.steps[1].observation
+    assert "same code in the previous step" in model.prompts[2]

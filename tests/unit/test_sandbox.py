@@ -790,3 +790,12 @@ def test_import_outside_the_allow_list_is_refused_but_catchable(sandbox):
 def test_exec_result_is_plain_data():
     result = ExecResult(ok=True, stdout="", duration_s=0.1)
     assert ExecResult.model_validate_json(result.model_dump_json()) == result
+
+
+def test_importing_a_tool_says_to_call_it_directly():
+    spec = ToolSpec(name="evaluate", qualified_name="math.evaluate", signature="(e: str) -> str", param_names=["e"])
+    with Sandbox(toolset=Toolset([Tool(spec=spec, handler=lambda args: args["e"])])) as box:
+        refused = box.run("from evaluate import evaluate")
+        assert refused.error_kind == "policy" or not refused.ok
+        assert "call evaluate(...) directly" in refused.error
+        assert box.run("print(evaluate('ok'))").stdout.strip() == "ok"
