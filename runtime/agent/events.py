@@ -88,11 +88,12 @@ class Candidate(BaseModel):
 
 
 class VoteGroup(BaseModel):
-    """Candidates whose observations agree; `observation` is that of the group's best candidate."""
+    """Candidates whose observations agree; `best` is the one the group would keep, `observation` its."""
 
     size: int
     observation: str
     members: list[int]
+    best: int
 
 
 class Vote(BaseModel):
@@ -100,8 +101,8 @@ class Vote(BaseModel):
 
     `groups` come largest first (ties: the better mean log-probability), so the winner's is
     first; they are empty when every candidate failed, and `winner` is then the candidate with
-    the most common error. Candidates still decoding when one group held a majority are
-    `abandoned`: no later candidate could have changed the outcome.
+    the most common error. Candidates still decoding when the leading group could no longer be
+    caught are `abandoned`: they could not have changed which observation wins.
     """
 
     kind: Literal["vote"] = "vote"

@@ -7,8 +7,8 @@ leak into later steps, tools run N+1 times) and pays for N full generations. Her
 - identical code runs once, and a tool called again with the same arguments within the step is
   answered from the first call;
 - candidates run as soon as they are decoded, while the others are still being decoded, and
-  decoding stops once one group holds a strict majority of the N: no later candidate could
-  change the outcome.
+  decoding stops once the leading group is larger than the runner-up plus every candidate not
+  yet counted: no later candidate could change which observation wins.
 """
 
 from __future__ import annotations
@@ -151,10 +151,15 @@ class Ballot:
         self._lock = threading.Lock()
         self._writers: Counter[str] = Counter()
         self._keys: dict[str, str | None] = {}
+        self._unparsed = 0
 
-    def cast(self, code: str) -> None:
+    def cast(self, code: str | None) -> None:
+        """A decoded candidate: its code, or None when it had none (it counts as failed at once)."""
         with self._lock:
-            self._writers[code] += 1
+            if code is None:
+                self._unparsed += 1
+            else:
+                self._writers[code] += 1
 
     def record(self, code: str, future: Future[ExecResult]) -> None:
         result = None if future.exception() else future.result()
@@ -163,13 +168,17 @@ class Ballot:
             self._keys[code] = key
 
     def decided(self) -> bool:
-        """True once one observation has more than half of all requested candidates."""
+        """True once the leading observation has more votes than the runner-up could reach even
+        if every candidate not yet counted (decoding, or running) joined it."""
         votes: Counter[str] = Counter()
         with self._lock:
+            counted = self._unparsed
             for code, key in self._keys.items():
+                counted += self._writers[code]
                 if key is not None:
                     votes[key] += self._writers[code]
-        return any(2 * count > self.requested for count in votes.values())
+        first, second = [*sorted(votes.values(), reverse=True), 0, 0][:2]
+        return first > second + self.requested - counted
 
 
 @dataclass
@@ -233,7 +242,7 @@ def _sample_and_start(
                 if execution is None:
                     execution = _start(sandbox, pool, parsed.code, ballot)
                     found.executions[parsed.code] = execution
-                ballot.cast(parsed.code)
+            ballot.cast(parsed.code if parsed else None)
             found.outcomes.append(Outcome(index, raw, generation, parsed, execution))
 
 
@@ -271,19 +280,19 @@ def tally(found: Candidates, step: int, render: Render) -> ev.Vote:
         step=step,
         requested=found.requested,
         candidates=[_record(o, group_of.get(o.index), render) for o in found.outcomes],
-        groups=[
-            ev.VoteGroup(
-                size=len(members),
-                observation=observation(max(members, key=Outcome.rank), render),
-                members=[o.index for o in members],
-            )
-            for members in ranked
-        ],
+        groups=[_group(members, render) for members in ranked],
         winner=winner.index,
         executions=len(found.executions),
         abandoned=found.requested - len(found.outcomes),
         tool_calls=found.tool_calls,
         cached_tool_calls=found.cached_tool_calls,
+    )
+
+
+def _group(members: list[Outcome], render: Render) -> ev.VoteGroup:
+    best = max(members, key=Outcome.rank)
+    return ev.VoteGroup(
+        size=len(members), observation=observation(best, render), members=[o.index for o in members], best=best.index
     )
 
 

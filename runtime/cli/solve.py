@@ -21,14 +21,20 @@ _SHOWN_CHARS = 80
 def vote_lines(vote: ev.Vote) -> list[str]:
     """The vote in a few lines: each group's size and observation, then what did not take part."""
     n = vote.requested
-    lines = [f"{g.size}/{n} agree: {_one_line(g.observation)}" for g in vote.groups]
+    lines = [f"{g.size}/{n} agree: {_one_line(_voted_for(vote, g))}" for g in vote.groups]
     failed = sum(1 for c in vote.candidates if c.group is None)
     if failed:
         common = "" if vote.groups else f"; most common: {_one_line(vote.candidates[vote.winner].observation)}"
         lines.append(f"{failed}/{n} failed{common}")
     if vote.abandoned:
-        lines.append(f"{vote.abandoned}/{n} not finished (the majority was already clear)")
+        lines.append(f"{vote.abandoned}/{n} not finished (the vote was already decided)")
     return lines
+
+
+def _voted_for(vote: ev.Vote, group: ev.VoteGroup) -> str:
+    """A final answer votes on the answer: show it rather than the "Final answer: ..." observation."""
+    best = vote.candidates[group.best]
+    return _format_answer(best.answer) if best.final else group.observation
 
 
 def _one_line(text: str) -> str:

@@ -89,8 +89,10 @@ def test_a_final_answer_votes_on_its_answer(sandbox):
     candidates = [step("final_answer(56089)"), step("print('checking')\nfinal_answer(56088.0)"), step("final_answer(56088)")]
     model = ScriptedModel([candidates])
     events, trace = run(model, sandbox, 3)
-    assert [g.size for g in votes(events)[0].groups] == [2, 1]
+    vote = votes(events)[0]
+    assert [g.size for g in vote.groups] == [2, 1]
     assert trace.status == "answered" and trace.answer == 56088
+    assert vote_lines(vote) == ["2/3 agree: 56088", "1/3 agree: 56089"]
 
 
 def test_failed_candidates_are_dropped_from_the_vote(sandbox):
@@ -145,8 +147,25 @@ def test_decoding_stops_once_a_group_holds_a_majority(sandbox):
     events, _ = run(model, sandbox, 5)
     vote = votes(events)[0]
     assert vote.abandoned == 2 and len(vote.candidates) == 3
-    assert vote_lines(vote)[-1] == "2/5 not finished (the majority was already clear)"
+    assert vote_lines(vote)[-1] == "2/5 not finished (the vote was already decided)"
     assert vote.groups[0].size == 3
+
+
+def test_decoding_stops_once_failures_leave_the_leader_out_of_reach(sandbox):
+    agree = step("print(6 * 7)")
+    candidates = [agree, "prose", step("print(1 / 0)"), step("x = 42\nprint(x)"), step("print(2)")]
+    model = ScriptedModel([candidates, step("final_answer(0)")], decode_s=0.3)
+    events, _ = run(model, sandbox, 5)
+    vote = votes(events)[0]
+    assert vote.abandoned == 1 and vote.groups[0].size == 2  # 2 > 0 + the 1 still decoding
+
+
+def test_decoding_goes_on_while_the_runner_up_could_still_catch_up(sandbox):
+    candidates = [step("print(1)"), step("print(1.0)"), step("print(2)"), step("print(2.0)"), step("print(3)")]
+    model = ScriptedModel([candidates, step("final_answer(0)")], decode_s=0.2)
+    events, _ = run(model, sandbox, 5)
+    vote = votes(events)[0]
+    assert vote.abandoned == 0 and [g.size for g in vote.groups] == [2, 2, 1]
 
 
 def test_first_thought_starts_the_first_thought_of_the_agent(sandbox):

@@ -1,0 +1,169 @@
+"""Wall time of one self-consistent agent step with N candidates, against naive sequential sampling.
+
+For each N (default 1, 3, 5, 8), on the same step-1 prompt (already in the KV cache, so every
+variant pays the same, near-zero prefill), alternating the variants within each repetition:
+- naive: N separate `stream` calls (one candidate after the other), then each distinct code run
+  in its own sandbox fork, one after the other;
+- tree: `sample_n` decoding all N together as a tree of sequences, no early stop, no execution;
+- sag: the agent's real SAG step (`run_candidates` + `tally` + `settle`): tree decoding, each
+  candidate run in a fork as soon as it is decoded, decoding stopped once a group has a majority.
+Ratios are against the same variant's N=1 and against naive at the same N. Also measured: the
+prefill of the next step's prompt when it takes over the winner's KV sequence versus when the
+candidates' sequences are dropped and the winner's tokens evaluated again.
+
+    python scripts/bench_sag.py [--model NAME] [--n 1 3 5 8] [--reps 2] [--temperature 0.4] [--top-p 0.8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+from runtime.agent import Agent, AgentOptions
+from runtime.agent.grammar import step_grammar
+from runtime.agent.loop import render_observation
+from runtime.agent.parse import OBSERVATION, THOUGHT, ParseError, has_complete_block, parse_step
+from runtime.agent.prompt import observation_message, task_message
+from runtime.agent.sag import CandidateSampling, run_candidates, settle, tally
+from runtime.config import Settings
+from runtime.model.backend import LlamaModel
+from runtime.model.base import ChatMessage, Generation
+from runtime.model.batch import candidate_seed
+from runtime.model.store import resolve
+from runtime.sandbox import Sandbox, SandboxPolicy
+
+QUESTION = "What is the sum of the squares of the first 20 prime numbers?"
+OPENING = f"{THOUGHT} "
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    started = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - started, out
+
+
+def naive(model: LlamaModel, sandbox: Sandbox, prompt: str, sampling: CandidateSampling) -> list[Generation]:
+    """The paper's way, minus its shared interpreter: one generation after another, then each run."""
+    generations = []
+    for i in range(sampling.n):
+        *_, generation = model.stream(
+            prompt, max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+            seed=candidate_seed(sampling.seed, i), stop=sampling.stop, until=has_complete_block, grammar=sampling.grammar,
+        )
+        assert isinstance(generation, Generation)
+        generations.append(generation)
+    codes = []
+    for generation in generations:
+        try:
+            codes.append(parse_step(OPENING + generation.text).code)
+        except ParseError:
+            pass
+    forks = []
+    for code in dict.fromkeys(codes):
+        fork = sandbox.fork()
+        fork.run(code)
+        forks.append(fork)
+    for fork in forks:
+        fork.close()
+    return generations
+
+
+def tree(model: LlamaModel, prompt: str, sampling: CandidateSampling) -> list[Generation]:
+    return list(
+        model.sample_n(
+            prompt, sampling.n, max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+            seed=sampling.seed, stop=sampling.stop, until=has_complete_block, grammar=sampling.grammar,
+        )
+    )
+
+
+def sag_step(model: LlamaModel, sandbox: Sandbox, prompt: str, sampling: CandidateSampling) -> str:
+    found = run_candidates(model, sandbox, prompt, OPENING, sampling)
+    vote = tally(found, 1, render_observation)
+    settle(sandbox, found, found.outcomes[vote.winner])
+    sizes = "+".join(str(g.size) for g in vote.groups) or "none"
+    return f"groups {sizes}, {len(vote.candidates)} decoded, {vote.executions} run"
+
+
+def handover(model: LlamaModel, sandbox: Sandbox, messages: list[ChatMessage], sampling: CandidateSampling) -> tuple[float, float]:
+    """Prefill seconds of the next step's prompt: taking over the winner's sequence, then after dropping it."""
+    prompt = model.render(messages, continue_assistant=OPENING)
+    seconds = []
+    for drop in (False, True):
+        found = run_candidates(model, sandbox, prompt, OPENING, sampling)
+        vote = tally(found, 1, render_observation)
+        winner = found.outcomes[vote.winner]
+        settle(sandbox, found, winner)
+        following = messages + [
+            ChatMessage(role="assistant", content=winner.raw),
+            ChatMessage(role="user", content=observation_message(vote.candidates[vote.winner].observation)),
+        ]
+        if drop:
+            model.drop_branches()
+        *_, generation = model.stream(
+            model.render(following, continue_assistant=OPENING), max_tokens=1, temperature=0.0, top_p=1.0, seed=0, stop=[]
+        )
+        assert isinstance(generation, Generation)
+        seconds.append(generation.prefill_s)
+    return seconds[0], seconds[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 3, 5, 8])
+    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--temperature", type=float, default=0.4)
+    parser.add_argument("--top-p", type=float, default=0.8)
+    parser.add_argument("--max-tokens", type=int, default=256)
+    args = parser.parse_args()
+    settings = Settings()
+    model = LlamaModel(*resolve(settings, args.model), settings)
+    print(f"{args.model}, threads={settings.threads}, T={args.temperature}, top_p={args.top_p}, "
+          f"load average at start {os.getloadavg()[0]:.2f}")
+    with Sandbox(SandboxPolicy(timeout_s=settings.action_timeout_s)) as sandbox:
+        agent = Agent(model, sandbox, options=AgentOptions())
+        model.warm_prefix(agent.prefix_checkpoints())
+        messages = [ChatMessage(role="system", content=agent.system), ChatMessage(role="user", content=task_message(QUESTION))]
+        prompt = model.render(messages, continue_assistant=OPENING)
+        stop = [f"\n{OBSERVATION}", model.end_of_turn]
+        tree(model, prompt, CandidateSampling(n=1, max_tokens=1, temperature=0, top_p=1, seed=0, stop=stop))  # prompt into the cache
+        times: dict[tuple[str, int], list[float]] = {}
+        for rep in range(args.reps):
+            for n in args.n:
+                sampling = CandidateSampling(
+                    n=n, max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p,
+                    seed=rep, stop=stop, grammar=step_grammar(),
+                )
+                runs: dict[str, Callable[[], object]] = {
+                    "naive": lambda: naive(model, sandbox, prompt, sampling),
+                    "tree": lambda: tree(model, prompt, sampling),
+                    "sag": lambda: sag_step(model, sandbox, prompt, sampling),
+                }
+                for name, fn in runs.items():
+                    seconds, out = timed(fn)
+                    times.setdefault((name, n), []).append(seconds)
+                    detail = out if isinstance(out, str) else f"{sum(g.completion_tokens for g in out)} tokens"  # type: ignore[attr-defined]
+                    print(f"  rep {rep} N={n} {name:5s} {seconds:6.2f} s  ({detail})", flush=True)
+        print(f"\nmedian wall s over {args.reps} reps (ratio to N=1 of the same variant; sag vs naive at the same N)")
+        print(f"{'N':>3} {'naive':>8} {'tree':>8} {'sag':>8}  {'naive/N1':>8} {'tree/N1':>8} {'sag/N1':>8}  {'sag/naive':>9}")
+        med = {key: statistics.median(v) for key, v in times.items()}
+        first = args.n[0]
+        for n in args.n:
+            row = [med[(v, n)] for v in ("naive", "tree", "sag")]
+            ratios = [med[(v, n)] / med[(v, first)] for v in ("naive", "tree", "sag")]
+            print(f"{n:>3} " + " ".join(f"{x:8.2f}" for x in row) + "  " + " ".join(f"{r:7.2f}x" for r in ratios)
+                  + f"  {med[('sag', n)] / med[('naive', n)]:8.2f}x")
+        kept, dropped = handover(model, sandbox, messages, CandidateSampling(
+            n=5, max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, seed=7, stop=stop,
+            grammar=step_grammar(),
+        ))
+        print(f"\nnext step's prefill: winner's sequence taken over {kept:.2f} s, dropped and re-evaluated {dropped:.2f} s")
+        print(f"load average at end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
