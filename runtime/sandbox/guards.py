@@ -206,7 +206,7 @@ class Guards:
         self._formatter = _GuardedFormatter(self)
         self.modules: dict[str, ModuleView] = build_views(allowed_modules, self.getattr)
         self.globals: dict[str, Any] = {}  # filled by namespace(); identifies the code's own functions
-        self._ready_made: frozenset[str] = frozenset()  # tool functions and final_answer, by name
+        self._ready_made: dict[str, Any] = {}  # tool functions and final_answer, by name
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -285,10 +285,10 @@ class Guards:
         if level:
             raise RefusedImport("relative imports are not allowed in the sandbox")
         view = self.modules.get(name)
-        ready = sorted(self._ready_made.intersection([name, *(fromlist or ())]))
-        if view is None and ready:
-            # small models often "import" the tools the prompt lists; say how to call them instead
-            raise RefusedImport(f"{ready[0]} is a tool function that is already defined: call {ready[0]}(...) directly, without any import")
+        if view is None and (name in self._ready_made or set(fromlist or ()) & self._ready_made.keys()):
+            # Small models "import" the tools the prompt lists (`from evaluate import evaluate`) and
+            # repeat it however the error reads; hand back what is already in their namespace.
+            return self._ready_import(name, fromlist)
         if view is None:
             allowed = ", ".join(sorted(self.modules))
             raise RefusedImport(f"import of {name!r} is not allowed in the sandbox; allowed modules: {allowed}")
@@ -297,9 +297,18 @@ class Guards:
                 raise RefusedImport(f"{name}.{item} is not available in the sandbox")
         return view if fromlist else self.modules[name.partition(".")[0]]
 
+    def _ready_import(self, name: str, fromlist: Any) -> Any:
+        """An import of a tool: the tool itself, or a namespace holding only the tools asked for."""
+        if not fromlist:
+            return self._ready_made[name]
+        missing = [item for item in fromlist if item not in self._ready_made]
+        if missing:
+            raise RefusedImport(f"{missing[0]} is not available; the tools are already defined: call them directly")
+        return types.SimpleNamespace(**{item: self._ready_made[item] for item in fromlist})
+
     def namespace(self, extra_builtins: dict[str, Any], printer: Any) -> dict[str, Any]:
         """The globals of sandboxed code; guard names start with '_' so code can never rebind them."""
-        self._ready_made = frozenset(extra_builtins)
+        self._ready_made = dict(extra_builtins)
         builtins = {k: v for k, v in safe_builtins.items() if k not in ("_getattr_", "setattr", "delattr")}
         builtins.update({exc.__name__: exc for exc in _EXTRA_EXCEPTIONS})
         builtins.update({name: _unavailable(name, why) for name, why in _UNAVAILABLE.items()})

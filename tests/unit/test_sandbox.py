@@ -792,10 +792,12 @@ def test_exec_result_is_plain_data():
     assert ExecResult.model_validate_json(result.model_dump_json()) == result
 
 
-def test_importing_a_tool_says_to_call_it_directly():
+def test_importing_a_tool_gives_the_tool():
     spec = ToolSpec(name="evaluate", qualified_name="math.evaluate", signature="(e: str) -> str", param_names=["e"])
     with Sandbox(toolset=Toolset([Tool(spec=spec, handler=lambda args: args["e"])])) as box:
-        refused = box.run("from evaluate import evaluate")
-        assert refused.error_kind == "policy" or not refused.ok
-        assert "call evaluate(...) directly" in refused.error
-        assert box.run("print(evaluate('ok'))").stdout.strip() == "ok"
+        assert box.run("from evaluate import evaluate\nprint(evaluate('a'))").stdout.strip() == "a"
+        assert box.run("from tools import evaluate\nprint(evaluate('b'))").stdout.strip() == "b"
+        assert box.run("import evaluate\nprint(evaluate('c'))").stdout.strip() == "c"
+        refused = box.run("from evaluate import os")
+        assert not refused.ok and "not available" in refused.error
+        assert not box.run("import os").ok
