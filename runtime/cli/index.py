@@ -103,10 +103,10 @@ def add_wiki(collection: str, as_json: bool) -> None:
 @click.option("--collection", "-c", default="wiki", show_default=True, metavar="NAME", help="Collection to search.")
 @click.option(
     "--mode",
-    type=click.Choice(["hybrid", "dense", "lexical"]),
-    default="hybrid",
+    type=click.Choice(["dense", "hybrid", "lexical"]),
+    default="dense",
     show_default=True,
-    help="Vectors and BM25 fused, or one of them alone.",
+    help="dense: by meaning; lexical: BM25, for exact names and numbers; hybrid: both fused.",
 )
 @_JSON
 def query(text: str, k: int, collection: str, mode: Mode, as_json: bool) -> None:

@@ -17,7 +17,7 @@ class ChunkRecord(BaseModel):
 
 
 class Hit(BaseModel):
-    """One retrieved passage; score is its cosine similarity to the query (the order also weighs BM25)."""
+    """One retrieved passage; score is its cosine similarity to the query (hybrid order also weighs BM25)."""
 
     title: str
     text: str

@@ -24,8 +24,9 @@ from runtime.retrieval.errors import CollectionNotFound, EmbedderMismatch, Inval
 from runtime.retrieval.lexical import LexicalIndex
 from runtime.retrieval.models import ChunkRecord, CollectionInfo, Hit, SourceMarker
 
-Mode = Literal["hybrid", "dense", "lexical"]
-"""hybrid fuses the vector and BM25 rankings; the others are one half each, for comparison."""
+Mode = Literal["dense", "hybrid", "lexical"]
+"""dense (vectors) is the default: best on natural questions (NQ-open, docs/performance.md).
+lexical (BM25) finds exact strings (names, part numbers, copied phrases); hybrid fuses both."""
 
 FUSION_DEPTH = 50
 RRF_K = 60
@@ -112,10 +113,10 @@ class IndexCollection:
         self._markers.mkdir(parents=True, exist_ok=True)
         _write_atomic(self._marker_path(marker.key), marker.model_dump_json())
 
-    def query(self, text: str, k: int, mode: Mode = "hybrid") -> list[Hit]:
+    def query(self, text: str, k: int, mode: Mode = "dense") -> list[Hit]:
         return self.search(text, self.embedder.query(text), k, mode)
 
-    def search(self, text: str, vector: np.ndarray, k: int, mode: Mode = "hybrid") -> list[Hit]:
+    def search(self, text: str, vector: np.ndarray, k: int, mode: Mode = "dense") -> list[Hit]:
         """The k best chunks for a query already embedded (the benchmark times this part alone)."""
         if mode == "lexical":
             ranked = self._lexical.search(text, k)

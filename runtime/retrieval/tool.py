@@ -40,7 +40,7 @@ def retrieve_spec(collection: str) -> ToolSpec:
     )
 
 
-def make_retrieve_tool(collection: IndexCollection, mode: Mode = "hybrid") -> Tool:
+def make_retrieve_tool(collection: IndexCollection, mode: Mode = "dense") -> Tool:
     """The tool over an open collection (tests and the benchmark pass their own)."""
 
     def handler(arguments: dict[str, Any]) -> list[dict[str, Any]]:
@@ -54,9 +54,6 @@ def make_retrieve_tool(collection: IndexCollection, mode: Mode = "hybrid") -> To
     return Tool(spec=retrieve_spec(collection.name), handler=handler)
 
 
-def retrieval_tool(settings: Settings, collection: str, mode: Mode = "hybrid") -> Tool:
-    """What the agent wiring calls: CollectionNotFound / EmbedderMismatch surface before the run.
-
-    "dense" skips BM25: about half the search time on very large collections, lower recall.
-    """
+def retrieval_tool(settings: Settings, collection: str, mode: Mode = "dense") -> Tool:
+    """What the agent wiring calls: CollectionNotFound / EmbedderMismatch surface before the run."""
     return make_retrieve_tool(Store(settings).open(collection), mode)
