@@ -128,7 +128,7 @@ def list_(as_json: bool) -> None:
     """List the collections, their chunk counts and embedders."""
     from runtime.retrieval.store import Store
 
-    infos = Store(Settings()).list()
+    infos = Store(Settings()).collections()
     if as_json:
         click.echo(json.dumps([i.model_dump() for i in infos], indent=2))
         return

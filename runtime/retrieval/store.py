@@ -11,6 +11,8 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Literal
 
@@ -171,7 +173,7 @@ class Store:
         )
         self.embedder = embedder or E5Embedder()
 
-    def list(self) -> list[CollectionInfo]:
+    def collections(self) -> list[CollectionInfo]:
         ours = self.embedder.info
         infos = []
         for col in sorted(self._client.list_collections(), key=lambda c: c.name):
@@ -213,13 +215,29 @@ class Store:
         found = self._find(validate_name(name))
         if found is None:
             raise CollectionNotFound(f"no collection {name!r} (see `runtime index list`)")
+        leftovers = self._segment_dirs(str(found.id))
         self._client.delete_collection(name)
         self._lexical(str(found.id)).drop()
-        shutil.rmtree(self._root / "sources" / str(found.id), ignore_errors=True)
+        for folder in [*leftovers, self._root / "sources" / str(found.id)]:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _find(self, name: str) -> ChromaCollection | None:
         """Looked up by listing, so a foreign collection is never opened with chromadb's default embedder."""
         return next((c for c in self._client.list_collections() if c.name == name), None)
+
+    def _segment_dirs(self, collection_id: str) -> list[Path]:
+        """The collection's HNSW folders, which chromadb 1.x leaves behind on delete (chroma-core/chroma#5259).
+
+        They are named by segment id, listed in chromadb's sqlite file; if its schema ever differs,
+        nothing is listed and nothing removed.
+        """
+        chroma = self._root / "chroma"
+        try:
+            with closing(sqlite3.connect(f"file:{chroma / 'chroma.sqlite3'}?mode=ro", uri=True)) as db:
+                rows = db.execute("SELECT id FROM segments WHERE collection = ?", (collection_id,)).fetchall()
+        except sqlite3.Error:
+            return []
+        return [chroma / str(row[0]) for row in rows]
 
     def _lexical(self, collection_id: str) -> LexicalIndex:
         return LexicalIndex(self._root / "lexical.sqlite3", collection_id)

