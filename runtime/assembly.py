@@ -89,7 +89,7 @@ def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) 
             return None
         from runtime.retrieval.store import Store
 
-        names = [c.name for c in Store(settings).list() if c.compatible]
+        names = [c.name for c in Store(settings).collections() if c.compatible]
         if len(names) != 1:
             return None
         collection = names[0]

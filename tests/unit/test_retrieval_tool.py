@@ -80,3 +80,17 @@ def test_the_shipped_wiki_loads_as_one_source_of_ten_thousand_summaries():
     assert "Gustave Eiffel" in tower.text and tower.source == "https://en.wikipedia.org/wiki/Eiffel_Tower"
     assert article_url("2001: A Space Odyssey") == "https://en.wikipedia.org/wiki/2001%3A_A_Space_Odyssey"
     assert 10033 <= len(chunk_source(source)) < 11000
+
+
+def test_solve_wiring_picks_the_only_compatible_collection(tmp_path):
+    from runtime import assembly
+    from runtime.config import Settings
+    from runtime.retrieval.store import Store
+    from runtime.tools import Toolset
+
+    settings = Settings(home=tmp_path / "home")
+    assert assembly.add_retrieval(settings, Toolset(), None) is None  # no index at all
+    Store(settings).open("notes", create=True)
+    toolset = Toolset()
+    spec = assembly.add_retrieval(settings, toolset, None)
+    assert spec is not None and spec.name == "retrieve" and "retrieve" in toolset
