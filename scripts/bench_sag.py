@@ -11,7 +11,7 @@ Ratios are against the same variant's N=1 and against naive at the same N. Also 
 prefill of the next step's prompt when it takes over the winner's KV sequence versus when the
 candidates' sequences are dropped and the winner's tokens evaluated again.
 
-    python scripts/bench_sag.py [--model NAME] [--n 1 3 5 8] [--reps 2] [--temperature 0.4] [--top-p 0.8]
+    python scripts/bench_sag.py [--model NAME] [--question TEXT] [--n 1 3 5 8] [--reps 2] [--temperature 0.4] [--top-p 0.8]
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ from collections.abc import Callable
 from runtime.agent import Agent, AgentOptions
 from runtime.agent.grammar import step_grammar
 from runtime.agent.loop import render_observation
-from runtime.agent.parse import OBSERVATION, THOUGHT, ParseError, has_complete_block, parse_step
+from runtime.agent.parse import (
+    OBSERVATION,
+    THOUGHT,
+    ParseError,
+    has_complete_block,
+    parse_step,
+)
 from runtime.agent.prompt import observation_message, task_message
 from runtime.agent.sag import CandidateSampling, run_candidates, settle, tally
 from runtime.config import Settings
@@ -43,6 +49,11 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     started = time.perf_counter()
     out = fn()
     return time.perf_counter() - started, out
+
+
+def _tokens(generations: list[Generation]) -> str:
+    counts = [g.completion_tokens for g in generations]
+    return f"{sum(counts)} tokens, longest {max(counts)}"
 
 
 def naive(model: LlamaModel, sandbox: Sandbox, prompt: str, sampling: CandidateSampling) -> list[Generation]:
@@ -114,6 +125,7 @@ def handover(model: LlamaModel, sandbox: Sandbox, messages: list[ChatMessage], s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--question", default=QUESTION, help="the task of the step (default: %(default)s)")
     parser.add_argument("--n", type=int, nargs="+", default=[1, 3, 5, 8])
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--temperature", type=float, default=0.4)
@@ -122,12 +134,12 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     model = LlamaModel(*resolve(settings, args.model), settings)
-    print(f"{args.model}, threads={settings.threads}, T={args.temperature}, top_p={args.top_p}, "
+    print(f"{args.question!r} on {args.model}, threads={settings.threads}, T={args.temperature}, top_p={args.top_p}, "
           f"load average at start {os.getloadavg()[0]:.2f}")
     with Sandbox(SandboxPolicy(timeout_s=settings.action_timeout_s)) as sandbox:
         agent = Agent(model, sandbox, options=AgentOptions())
         model.warm_prefix(agent.prefix_checkpoints())
-        messages = [ChatMessage(role="system", content=agent.system), ChatMessage(role="user", content=task_message(QUESTION))]
+        messages = [ChatMessage(role="system", content=agent.system), ChatMessage(role="user", content=task_message(args.question))]
         prompt = model.render(messages, continue_assistant=OPENING)
         stop = [f"\n{OBSERVATION}", model.end_of_turn]
         tree(model, prompt, CandidateSampling(n=1, max_tokens=1, temperature=0, top_p=1, seed=0, stop=stop))  # prompt into the cache
@@ -139,14 +151,14 @@ def main() -> None:
                     seed=rep, stop=stop, grammar=step_grammar(),
                 )
                 runs: dict[str, Callable[[], object]] = {
-                    "naive": lambda: naive(model, sandbox, prompt, sampling),
-                    "tree": lambda: tree(model, prompt, sampling),
-                    "sag": lambda: sag_step(model, sandbox, prompt, sampling),
+                    "naive": lambda s=sampling: naive(model, sandbox, prompt, s),
+                    "tree": lambda s=sampling: tree(model, prompt, s),
+                    "sag": lambda s=sampling: sag_step(model, sandbox, prompt, s),
                 }
                 for name, fn in runs.items():
                     seconds, out = timed(fn)
                     times.setdefault((name, n), []).append(seconds)
-                    detail = out if isinstance(out, str) else f"{sum(g.completion_tokens for g in out)} tokens"  # type: ignore[attr-defined]
+                    detail = out if isinstance(out, str) else _tokens(out)  # type: ignore[arg-type]
                     print(f"  rep {rep} N={n} {name:5s} {seconds:6.2f} s  ({detail})", flush=True)
         print(f"\nmedian wall s over {args.reps} reps (ratio to N=1 of the same variant; sag vs naive at the same N)")
         print(f"{'N':>3} {'naive':>8} {'tree':>8} {'sag':>8}  {'naive/N1':>8} {'tree/N1':>8} {'sag/N1':>8}  {'sag/naive':>9}")
