@@ -30,3 +30,13 @@ def test_sag_votes_every_step_and_answers_an_arithmetic_question(e2e_home):
             assert sizes == sorted(sizes, reverse=True)
             assert vote["candidates"][vote["winner"]]["group"] == 0
     assert "/3 agree: " in proc.stderr
+
+def test_greedy_candidates_reproduce_the_greedy_run_step_for_step(e2e_home):
+    # At temperature 0 every candidate is the greedy output, and the next step continues the
+    # winner's KV sequence: the trace must match a plain greedy run exactly, cache use included.
+    args = ("--model", "qwen2.5-coder-0.5b", "--no-boxes", "--json", "-q", "--max-steps", "2", "What is 123 * 456?")
+    plain = json.loads(solve(e2e_home, *args).stdout)
+    voted = json.loads(solve(e2e_home, "--sag", "3", "--sag-temperature", "0", *args).stdout)
+    assert [s["raw"] for s in voted["steps"]] == [s["raw"] for s in plain["steps"]]
+    assert [s["timings"]["cached_tokens"] for s in voted["steps"]] == [s["timings"]["cached_tokens"] for s in plain["steps"]]
+    assert all([g["size"] for g in s["vote"]["groups"]] in ([3], []) for s in voted["steps"])
