@@ -18,6 +18,7 @@ from runtime.cli._output import ByteProgress, info
 from runtime.config import Settings
 from runtime.eval import report as report_mod
 from runtime.eval.runner import (
+    DEFAULT_SAG,
     MODES,
     EvalRequest,
     LlamaLoader,
@@ -26,9 +27,11 @@ from runtime.eval.runner import (
     RunConfig,
     RunProgress,
     Summary,
+    resolve_sag,
     run_eval,
 )
 from runtime.eval.suites import LOADERS, load_suite
+from runtime.model.base import MAX_CANDIDATES
 
 
 class ProgressLine:
@@ -82,7 +85,16 @@ def _suite_command(name: str) -> click.Command:
     @click.option("--mode", type=click.Choice(MODES), required=True, help="How the student answers.")
     @click.option("--limit", type=click.IntRange(min=1), help="Questions to run (a seeded sample of the suite).")
     @click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or .gguf path.")
-    @click.option("--sag", type=click.IntRange(min=1), help="Self-consistent action generation with N candidates.")
+    @click.option(
+        "--sag",
+        type=click.IntRange(min=1, max=MAX_CANDIDATES),
+        help=f"Self-consistent action generation with N candidates (agent+box+sag: default {DEFAULT_SAG}).",
+    )
+    @click.option(
+        "--sag-temperature",
+        type=click.FloatRange(min=0),
+        help="Temperature of the SAG candidates (default: RUNTIME_SAG_TEMPERATURE or 0.4).",
+    )
     @click.option("--first-thought", is_flag=True, help="Agent modes: write the first thought before acting.")
     @click.option(
         "--grammar/--no-grammar", default=None, help="Agent modes: constrain steps to the Thought + code format."
@@ -111,6 +123,7 @@ def _suite_command(name: str) -> click.Command:
         limit: int | None,
         model_name: str | None,
         sag: int | None,
+        sag_temperature: float | None,
         first_thought: bool,
         grammar: bool | None,
         workers: int,
@@ -122,6 +135,7 @@ def _suite_command(name: str) -> click.Command:
     ) -> None:
         settings = Settings()
         suite = load_suite(name)
+        sag = resolve_sag(mode, sag, settings.sag)
         config = RunConfig(
             suite=suite.name,
             split=suite.split,
@@ -131,6 +145,7 @@ def _suite_command(name: str) -> click.Command:
             model=model_name or settings.default_model,
             seed=settings.seed if seed is None else seed,
             sag=sag,
+            sag_temperature=(settings.sag_temperature if sag_temperature is None else sag_temperature) if sag else None,
             first_thought=first_thought,
             temperature=settings.temperature,
             max_steps=settings.max_steps,

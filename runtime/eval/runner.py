@@ -70,6 +70,7 @@ class RunConfig(BaseModel):
     model: str
     seed: int
     sag: int | None = None
+    sag_temperature: float | None = Field(default=None, description="Candidates' temperature, recorded when sag is on.")
     first_thought: bool = False
     temperature: float
     max_steps: int
@@ -79,6 +80,7 @@ class RunConfig(BaseModel):
         model = re.sub(r"[^A-Za-z0-9._-]", "_", Path(self.model).stem if self.model.endswith(".gguf") else self.model)
         extras = (
             (f"-sag{self.sag}" if self.sag else "")
+            + (f"-t{self.sag_temperature:g}" if self.sag and self.sag_temperature is not None else "")
             + ("-ft" if self.first_thought else "")
             + ("" if self.grammar else "-nogrammar")
         )
@@ -350,22 +352,31 @@ class AgentSolver:
         raise AssertionError("the agent ended without RunFinished")
 
 
+DEFAULT_SAG = 5
+"""Candidates per step in mode agent+box+sag when neither --sag nor RUNTIME_SAG says (docs/results.md)."""
+
+
+def resolve_sag(mode: Mode, sag: int | None, configured: int) -> int | None:
+    """The N a run records: --sag, else for agent+box+sag the configured N (if on) or DEFAULT_SAG."""
+    if sag is not None or mode != "agent+box+sag":
+        return sag
+    return configured if configured > 1 else DEFAULT_SAG
+
+
 def check_mode(mode: Mode, sag: int | None, first_thought: bool) -> None:
-    """Fail before any model loads when a mode or flag needs a part not in this tree yet."""
-    if first_thought and mode == "cot":
-        raise ModeNotAvailable("--first-thought applies to agent modes only")
-    if mode == "agent+box+sag" or sag:
-        raise ModeNotAvailable("self-consistent action generation (SAG) is not available yet in runtime.agent")
-    if first_thought:
-        raise ModeNotAvailable("--first-thought is not available yet in runtime.agent")
-    needs = {"agent+box": "runtime.boxes", "agent+retrieval": "runtime.retrieval"}.get(mode)
-    if needs and find_spec(needs) is None:
-        raise ModeNotAvailable(f"mode {mode} is not available yet: {needs} is missing")
+    """Fail before any model loads when a mode and its flags do not fit together or a part is missing."""
+    if mode == "cot" and (first_thought or sag):
+        raise ModeNotAvailable("--first-thought and --sag apply to agent modes only")
+    if mode == "agent+box+sag" and (sag or 1) < 2:
+        raise ModeNotAvailable("mode agent+box+sag votes between candidates: give --sag 2 or more")
+    needs = {"agent+box": "runtime.boxes", "agent+box+sag": "runtime.boxes", "agent+retrieval": "runtime.retrieval"}
+    if (module := needs.get(mode)) and find_spec(module) is None:
+        raise ModeNotAvailable(f"mode {mode} is not available yet: {module} is missing")
 
 
 def mode_tools(mode: Mode, settings: Settings) -> ModeTools:
     """The tools as `runtime solve` assembles them, limited to what the mode measures."""
-    if mode == "agent+box":
+    if mode in ("agent+box", "agent+box+sag"):
         toolset, selector = assembly.load_tools(settings, None), assembly.tool_selector(settings)
         return ModeTools(
             toolset=toolset, pick=lambda question: assembly.pick_tools(settings, toolset, question, selector)
@@ -397,7 +408,14 @@ def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> S
         return CotSolver(loader(settings), options)
     tools = mode_tools(config.mode, settings)
     agent_options = assembly.agent_options(
-        settings, seed=config.seed, temperature=config.temperature, max_steps=config.max_steps, grammar=config.grammar
+        settings,
+        seed=config.seed,
+        temperature=config.temperature,
+        max_steps=config.max_steps,
+        grammar=config.grammar,
+        sag=config.sag or 1,
+        sag_temperature=config.sag_temperature,
+        first_thought=config.first_thought,
     )
     return AgentSolver(loader(settings), settings, tools, agent_options)
 

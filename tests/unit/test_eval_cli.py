@@ -56,9 +56,9 @@ def test_report_prints_a_table_and_json(finished_run):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["game24", "--mode", "agent+box+sag"], "not available yet"),
-        (["game24", "--mode", "agent", "--sag", "5"], "not available yet"),
-        (["asdiv", "--mode", "agent", "--first-thought"], "not available yet"),
+        (["game24", "--mode", "agent+box+sag", "--sag", "1"], "--sag 2 or more"),
+        (["game24", "--mode", "cot", "--sag", "5"], "agent modes only"),
+        (["asdiv", "--mode", "cot", "--first-thought"], "agent modes only"),
         (["asdiv", "--mode", "cot", "--limit", "1", "--model", "no-such-model"], "no-such-model"),
     ],
 )

@@ -52,6 +52,12 @@ class ByQuestion(ScriptedModel):
         self.replies = [reply]
         yield from super().stream(prompt, **options)
 
+    def sample_n(self, prompt, n, **options):
+        """Every candidate of a SAG step is the question's next reply: N of N agree."""
+        queue = self.queues[next(q for q in self.queues if q in prompt)]
+        self.replies = [queue.pop(0) if len(queue) > 1 else queue[0]]
+        yield from super().sample_n(prompt, n, **options)
+
 
 class FakeLoader(BaseModel):
     """Picklable, so spawned workers can build their own scripted model."""
@@ -270,9 +276,9 @@ def test_wilson_interval_known_values():
 @pytest.mark.parametrize(
     ("mode", "extra", "message"),
     [
-        ("agent+box+sag", {}, "SAG"),
-        ("agent", {"sag": 3}, "SAG"),
-        ("agent", {"first_thought": True}, "first-thought"),
+        ("agent+box+sag", {}, "--sag 2 or more"),
+        ("agent+box+sag", {"sag": 1}, "--sag 2 or more"),
+        ("cot", {"sag": 3}, "agent modes only"),
         ("cot", {"first_thought": True}, "agent modes only"),
         ("agent+retrieval", {}, "runtime index add-wiki"),
     ],
@@ -294,6 +300,29 @@ def test_agent_with_boxes_calls_the_shipped_tools(settings, tmp_path):
     record = read_records(tmp_path / "box" / "records.jsonl")[0]
     assert summary.correct == 1, record.trace.steps[0].observation
     assert "solve_24" in record.trace.steps[0].code
+
+
+def test_sag_mode_votes_between_candidates_and_records_the_vote(settings, tmp_path):
+    game24 = load_suite("game24")
+    item = game24.sample(1, seed=0)[0]
+    scripts = {item.question: [act(f"final_answer(solve_24({item.gold}))")]}
+    request = EvalRequest(config=config(game24, mode="agent+box+sag", sag=3, sag_temperature=0.4), limit=1, out=tmp_path / "sag")
+    summary = run_eval(request, game24, FakeLoader(replies=scripts), settings)
+    record = read_records(tmp_path / "sag" / "records.jsonl")[0]
+    assert summary.correct == 1 and summary.config.sag == 3
+    vote = record.trace.steps[0].vote
+    assert vote is not None and vote.requested == 3 and vote.groups[0].size == len(vote.candidates) >= 2
+
+
+def test_first_thought_opens_the_first_step_with_the_plan(suite, settings, tmp_path):
+    item = suite.items[0]
+    plan = "Add the two amounts, then check the sum."
+    scripts = {item.question: [plan, act(f"final_answer({gold(item)})")]}
+    request = EvalRequest(config=config(suite, first_thought=True), limit=1, out=tmp_path / "ft")
+    run_eval(request, suite.model_copy(update={"items": [item]}), FakeLoader(replies=scripts), settings)
+    record = read_records(tmp_path / "ft" / "records.jsonl")[0]
+    assert record.correct and record.trace.first_thought == plan
+    assert record.trace.steps[0].thought.startswith(plan)
 
 
 def test_a_failing_worker_stops_the_run_with_its_reason_and_keeps_finished_records(suite, settings, tmp_path):
