@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from runtime.agent import Agent, AgentOptions
 from runtime.config import Settings
 from runtime.model.backend import LlamaModel
@@ -44,10 +46,21 @@ def open_sandbox(settings: Settings, toolset: Toolset | None) -> Sandbox:
     return Sandbox(SandboxPolicy(timeout_s=settings.action_timeout_s), toolset=toolset)
 
 
-def make_agent(model: LlamaModel, sandbox: Sandbox, tools: Toolset | list[ToolSpec] | None, options: AgentOptions) -> Agent:
-    """An agent whose prompt lists `tools` (a whole Toolset, or the specs picked for a question)."""
+def make_agent(
+    model: LlamaModel,
+    sandbox: Sandbox,
+    tools: Toolset | list[ToolSpec] | ToolPick | None,
+    options: AgentOptions,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Agent:
+    """An agent whose prompt lists `tools`: a whole Toolset, the specs picked for a question, or
+    a ToolPick (whose hinted tools the task message names)."""
+    if isinstance(tools, ToolPick):
+        return Agent(
+            model, sandbox, tools=tools.listed, options=options, should_stop=should_stop, hints=tools.hinted
+        )
     specs = tools.specs() if isinstance(tools, Toolset) else list(tools or [])
-    return Agent(model, sandbox, tools=specs, options=options)
+    return Agent(model, sandbox, tools=specs, options=options, should_stop=should_stop)
 
 
 def load_tools(settings: Settings, boxes: list[str] | None) -> Toolset:
@@ -65,16 +78,26 @@ def tool_selector(settings: Settings) -> ToolSelector:
     return ToolSelector(cache_dir=settings.cache_dir)
 
 
-def pick_tools(settings: Settings, toolset: Toolset, question: str, selector: ToolSelector | None) -> list[ToolSpec]:
-    """The tools the prompt lists for `question`: all that fit, else the most relevant ones.
+class ToolPick(BaseModel):
+    """The tools a question's prompt lists, and the few names its task message points out."""
 
-    They keep the toolset's order, so similar questions share more of their prompt (KV cache).
+    listed: list[ToolSpec]
+    hinted: list[str] = []
+
+
+def pick_tools(settings: Settings, toolset: Toolset, question: str, selector: ToolSelector | None) -> ToolPick:
+    """The tools the prompt lists for `question`: all that fit, else the most relevant ones; and as
+    hints the (at most `tool_hints`) tools at least `tool_hint_score` similar to it.
+
+    Listed tools keep the toolset's order, so similar questions share more of their prompt (KV cache).
     """
     specs = toolset.specs()
-    if len(specs) <= settings.max_prompt_tools or selector is None:
-        return specs
-    chosen = {s.name for s in selector.select(specs, question, settings.max_prompt_tools)}
-    return [s for s in specs if s.name in chosen]
+    if selector is None or not specs:
+        return ToolPick(listed=specs)
+    ranked = selector.ranked(specs, question)
+    hinted = [s.name for s, score in ranked[: settings.tool_hints] if score >= settings.tool_hint_score]
+    chosen = {s.name for s, _score in ranked[: settings.max_prompt_tools]}
+    return ToolPick(listed=[s for s in specs if s.name in chosen], hinted=hinted)
 
 
 def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) -> ToolSpec | None:

@@ -51,6 +51,8 @@ class ToolSpec(BaseModel):
     def render(self) -> str:
         """The tool as the prompt shows it: a Python stub with its summary as docstring."""
         doc = self.summary().replace('"""', "'''")
+        if doc.endswith('"'):  # a closing quote would merge with the docstring's: '""""' reads as broken
+            doc += " "
         return f'def {self.name}{self.signature}:\n    """{doc}"""'
 
 

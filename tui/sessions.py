@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from runtime.agent.events import Status, StepRecord
 from runtime.config import Settings
+from runtime.model.base import MAX_CANDIDATES
 from runtime.errors import RuntimeUserError
 
 FORMAT_VERSION = 1
@@ -33,7 +34,7 @@ class ChatOptions(BaseModel):
     model: str | None = Field(default=None, description="Registry name or GGUF path; None = the default model.")
     boxes: bool = Field(default=False, description="Offer every shipped and installed box's tools to the agent.")
     collection: str | None = Field(default=None, description="Retrieval collection the agent may search.")
-    sag: int = Field(default=1, ge=1, description="Candidate actions per step; 1 = self-consistency off.")
+    sag: int = Field(default=1, ge=1, le=MAX_CANDIDATES, description="Candidate actions per step; 1 = self-consistency off.")
 
 
 class SessionStarted(BaseModel):

@@ -6,7 +6,7 @@ The agent owns no I/O: it takes a Model, a Sandbox and a Toolset and yields type
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from pydantic import BaseModel, Field
 
@@ -28,7 +28,7 @@ from runtime.agent.prompt import (
     task_message,
     tools_section,
 )
-from runtime.agent.sag import CandidateSampling, run_candidates, settle, tally
+from runtime.agent.sag import CandidateSampling, discard, run_candidates, settle, tally
 from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolSpec
@@ -36,6 +36,10 @@ from runtime.tools import ToolSpec
 _SENTINEL = "\x00TASK\x00"
 _MAX_OBSERVATION_CHARS = 2000
 _REPEATED = "You ran this same code in the previous step and it failed the same way: write different code."
+
+
+class _Stopped(Exception):
+    """The user stopped the run while SAG candidates were decoding."""
 
 
 class AgentOptions(BaseModel):
@@ -76,9 +80,19 @@ class Agent:
         tools: list[ToolSpec] | None = None,
         options: AgentOptions | None = None,
         instructions: str = "",
+        should_stop: Callable[[], bool] = lambda: False,
+        hints: list[str] | None = None,
     ) -> None:
-        """`instructions`: extra system text after the fixed prompt (e.g. a teacher's brief), cached with it."""
+        """`instructions`: extra system text after the fixed prompt (e.g. a teacher's brief), cached with it.
+
+        `should_stop` is polled while SAG candidates decode (no events flow then, so a consumer
+        could not stop the run by closing the event stream); when it turns true the run ends
+        "cancelled" and the step's forks are discarded. `hints`: tool names the task message points
+        out (see `task_message`).
+        """
+        self.hints = hints or []
         self.model = model
+        self._should_stop = should_stop
         self.sandbox = sandbox
         self.tools = tools or []
         self.options = options or AgentOptions()
@@ -112,13 +126,17 @@ class Agent:
         yield trace.prefix
         messages = [
             ChatMessage(role="system", content=self.system),
-            ChatMessage(role="user", content=task_message(question)),
+            ChatMessage(role="user", content=task_message(question, self.hints)),
         ]
         for step in range(1, self.options.max_steps + 1):
             yield ev.StepStarted(step=step)
             opening = f"{THOUGHT} {plan}" if step == 1 and plan else f"{THOUGHT} "
             step_fn = self._vote_step if self.options.sag > 1 else self._step
-            record = yield from step_fn(step, messages, opening)
+            try:
+                record = yield from step_fn(step, messages, opening)
+            except _Stopped:
+                trace.status = "cancelled"
+                break
             if not record.ok and record.code and trace.steps and trace.steps[-1].code == record.code:
                 record.observation += f"\n{_REPEATED}"  # greedy decoding would loop on it forever
             trace.steps.append(record)
@@ -188,7 +206,10 @@ class Agent:
             stop=self._stop,
             grammar=self._grammar,
         )
-        found = run_candidates(self.model, self.sandbox, prompt, opening, sampling)
+        found = run_candidates(self.model, self.sandbox, prompt, opening, sampling, self._should_stop)
+        if self._should_stop():
+            discard(found)
+            raise _Stopped
         vote = tally(found, step, render_observation)
         winner = found.outcomes[vote.winner]
         settle(self.sandbox, found, winner)

@@ -57,8 +57,12 @@ def tools_section(tools: list[ToolSpec]) -> str:
     )
 
 
-def task_message(question: str) -> str:
-    return f"{TASK_PREFIX}{question}"
+def task_message(question: str, hints: list[str] | None = None) -> str:
+    """The question; `hints` name the tools that fit it best, since small models overlook a tool
+    listed among a dozen and work the answer out by hand instead (docs/mcp-box.md)."""
+    if not hints:
+        return f"{TASK_PREFIX}{question}"
+    return f"{TASK_PREFIX}{question}\n\n(Tools that fit this task: {', '.join(hints)}.)"
 
 
 def observation_message(observation: str) -> str:

@@ -192,16 +192,24 @@ class Candidates:
     cached_tool_calls: int = 0
 
 
-def run_candidates(model: Model, sandbox: Sandbox, prompt: str, opening: str, sampling: CandidateSampling) -> Candidates:
+def run_candidates(
+    model: Model,
+    sandbox: Sandbox,
+    prompt: str,
+    opening: str,
+    sampling: CandidateSampling,
+    stop: Callable[[], bool] = lambda: False,
+) -> Candidates:
     """Sample `sampling.n` continuations of `prompt` and run each one's code in a fork as it arrives.
 
     `opening` is the start of the assistant message already in the prompt ("Thought: ..."): each
-    candidate's raw text is `opening` + what it generated.
+    candidate's raw text is `opening` + what it generated. `stop` ends the decoding early when the
+    user stops the run (the batch is polled every token).
     """
     found = Candidates(requested=sampling.n)
     try:
         with cached_tool_calls(sandbox.toolset) as cache, ThreadPoolExecutor(max_workers=sampling.n) as pool:
-            _sample_and_start(model, sandbox, prompt, opening, sampling, pool, found)
+            _sample_and_start(model, sandbox, prompt, opening, sampling, pool, found, stop)
     except BaseException:
         for execution in found.executions.values():
             execution.fork.close()
@@ -218,6 +226,7 @@ def _sample_and_start(
     sampling: CandidateSampling,
     pool: ThreadPoolExecutor,
     found: Candidates,
+    stop: Callable[[], bool],
 ) -> None:
     ballot = Ballot(sampling.n)
     generations = model.sample_n(
@@ -230,7 +239,7 @@ def _sample_and_start(
         stop=sampling.stop,
         until=has_complete_block,
         grammar=sampling.grammar,
-        stop_early=ballot.decided,
+        stop_early=lambda: ballot.decided() or stop(),
     )
     with closing(generations):
         for index, generation in enumerate(generations):
@@ -322,6 +331,12 @@ def _record(outcome: Outcome, group: int | None, render: Render) -> ev.Candidate
         mean_logprob=outcome.generation.mean_logprob,
         completion_tokens=outcome.generation.completion_tokens,
     )
+
+
+def discard(found: Candidates) -> None:
+    """A stopped step: every fork goes, the session's state stays as before the step."""
+    for execution in found.executions.values():
+        execution.fork.close()
 
 
 def settle(sandbox: Sandbox, found: Candidates, winner: Outcome) -> None:

@@ -94,9 +94,14 @@ class ToolSelector:
         """All tools when they fit, else the `limit` most similar to the question, best first."""
         if len(specs) <= limit:
             return list(specs)
+        return [spec for spec, _score in self.ranked(specs, question)[:limit]]
+
+    def ranked(self, specs: list[ToolSpec], question: str) -> list[tuple[ToolSpec, float]]:
+        """Every tool with its cosine similarity to the question, most similar first."""
+        if not specs:
+            return []
         scores = self._tool_vectors(specs) @ self._model().query(question)
-        best = np.argsort(-scores, kind="stable")[:limit]
-        return [specs[i] for i in best]
+        return [(specs[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
 
 
 def select_tools(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -10,38 +9,12 @@ import click
 
 from runtime import assembly
 from runtime.agent import events as ev
+from runtime.agent.summary import format_answer, vote_lines
 from runtime.cli._output import ByteProgress, info
 from runtime.config import Settings
 from runtime.model.base import MAX_CANDIDATES
 
 EXIT_NO_ANSWER = 3
-_SHOWN_CHARS = 80
-
-
-def vote_lines(vote: ev.Vote) -> list[str]:
-    """The vote in a few lines: each group's size and observation, then what did not take part."""
-    n = vote.requested
-    lines = [f"{g.size}/{n} agree: {_one_line(_voted_for(vote, g))}" for g in vote.groups]
-    failed = sum(1 for c in vote.candidates if c.group is None)
-    if failed:
-        common = "" if vote.groups else f"; most common: {_one_line(vote.candidates[vote.winner].observation)}"
-        lines.append(f"{failed}/{n} failed{common}")
-    if vote.abandoned:
-        lines.append(f"{vote.abandoned}/{n} not finished (the vote was already decided)")
-    return lines
-
-
-def _voted_for(vote: ev.Vote, group: ev.VoteGroup) -> str:
-    """A final answer votes on the answer: show it rather than the "Final answer: ..." observation."""
-    best = vote.candidates[group.best]
-    return _format_answer(best.answer) if best.final else group.observation
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
-
-
 class StepPrinter:
     """Shows the run as it happens: streamed thought and code, then each observation."""
 
@@ -162,7 +135,7 @@ def solve(
         raise click.UsageError("--collection and --no-retrieval contradict each other")
     retrieve = None if no_retrieval else assembly.add_retrieval(settings, toolset, collection)
     if retrieve is not None:
-        tools.append(retrieve)
+        tools.listed.append(retrieve)
     printer = StepPrinter(quiet)
     trace: ev.RunTrace | None = None
     with assembly.open_sandbox(settings, toolset=toolset) as sandbox:
@@ -175,9 +148,6 @@ def solve(
     if as_json:
         click.echo(trace.model_dump_json(indent=2))
     elif trace.status == "answered":
-        click.echo(_format_answer(trace.answer))
+        click.echo(format_answer(trace.answer))
     sys.exit(0 if trace.status == "answered" else EXIT_NO_ANSWER)
 
-
-def _format_answer(answer: object) -> str:
-    return answer if isinstance(answer, str) else json.dumps(answer)

@@ -38,7 +38,7 @@ from runtime.eval.suites import CheckerName, DataSource, Suite, SuiteItem
 from runtime.model.base import Model
 from runtime.model.store import Progress as ByteProgress
 from runtime.model.store import resolve
-from runtime.tools import Toolset, ToolSpec
+from runtime.tools import Toolset
 
 Mode = Literal["cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval"]
 MODES: tuple[Mode, ...] = ("cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval")
@@ -316,7 +316,7 @@ class ModeTools(BaseModel):
     model_config = {"arbitrary_types_allowed": True}
 
     toolset: Toolset | None = None
-    pick: Callable[[str], list[ToolSpec]] = lambda _question: []
+    pick: Callable[[str], assembly.ToolPick] = lambda _question: assembly.ToolPick(listed=[])
 
 
 class AgentSolver:
@@ -333,8 +333,7 @@ class AgentSolver:
         steps: list[ev.StepRecord] = []
         try:
             with assembly.open_sandbox(self.settings, self.tools.toolset) as sandbox:
-                specs = self.tools.pick(question)
-                agent = assembly.make_agent(self.model, sandbox, specs, self.options)  # type: ignore[arg-type]
+                agent = assembly.make_agent(self.model, sandbox, self.tools.pick(question), self.options)  # type: ignore[arg-type]
                 for event in agent.run(question):
                     if isinstance(event, ev.StepFinished):
                         steps.append(event.record)
@@ -392,7 +391,7 @@ def mode_tools(mode: Mode, settings: Settings) -> ModeTools:
             raise ModeNotAvailable(
                 "mode agent+retrieval searches the wiki index: run `runtime index add-wiki` first"
             ) from None
-        return ModeTools(toolset=toolset, pick=lambda _question: [spec] if spec else [])
+        return ModeTools(toolset=toolset, pick=lambda _question: assembly.ToolPick(listed=[spec] if spec else []))
     return ModeTools()
 
 

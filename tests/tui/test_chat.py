@@ -102,6 +102,25 @@ async def test_esc_stops_running_code_without_waiting_for_its_timeout(make_app, 
         assert time.monotonic() - stopped_at < 10
 
 
+async def test_esc_stops_decoding_sag_candidates_without_waiting_for_them(make_app):
+    model = ScriptedModel([step("print(1)"), step("final_answer('next')")], decode_s=20.0)
+    app = make_app(model)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "/sag 3")
+        await send(pilot, "A question whose candidates take a minute.")
+        await until(pilot, lambda: len(screen.query(StepView)) == 1)
+        await pilot.pause(0.3)
+        stopped_at = time.monotonic()
+        await pilot.press("escape")
+        [outcome] = await outcomes(pilot)
+        assert text_of(outcome) == "Stopped after 0 steps."
+        model.decode_s = 0.0
+        await send(pilot, "Answer the next one.")
+        assert text_of((await outcomes(pilot, 2))[1]) == "Answer: next"
+        assert time.monotonic() - stopped_at < 10  # not the 60 s the three candidates would take
+
+
 async def test_a_model_that_cannot_load_is_a_notice_and_another_can_be_chosen(make_app, notices):
     loaded: list[str | None] = []
 

@@ -12,7 +12,7 @@ from tui.commands import SLASH_COMMANDS, parse_command
 from tui.screens.help import HelpScreen
 from tui.sessions import SessionStore
 from tui.widgets.conversation import UserMessage
-from tui.widgets.steps import ObservationView
+from tui.widgets.steps import ObservationView, StepView
 
 
 def panel(screen) -> str:
@@ -27,23 +27,32 @@ def test_slash_text_parses_into_name_and_argument():
 
 
 @pytest.mark.asyncio
-async def test_sag_is_kept_in_the_session_and_shown_though_not_available_yet(make_app, notices):
-    app = make_app()
+async def test_sag_votes_between_candidates_and_the_step_shows_the_vote(make_app, notices):
+    candidates = [step("print(6 * 7)"), step("print(42)"), step("print(41)")]
+    model = ScriptedModel([candidates, step("final_answer(42)")])
+    app = make_app(model)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
         assert "SAG\n  off" in panel(screen)
         await send(pilot, "/sag 3")
         assert screen.session_log.session.options.sag == 3
-        assert "3 candidates (not available yet)" in panel(screen)
-        assert "SAG: 3 candidates per step. Self-consistent actions (SAG) are not available yet" in notices.text(
-            "warning"
-        )
+        assert "3 candidates per step" in panel(screen)
+        assert "SAG: 3 candidates per step" in notices.text("information")
+        await send(pilot, "What is 6 times 7?")
+        [outcome] = await outcomes(pilot)
+        assert text_of(outcome) == "Answer: 42"
+        first = screen.query(StepView).first()
+        assert text_of(first._vote) == "Vote: 2/3 agree: 42\n      1/3 agree: 41"
         await send(pilot, "/sag many")
+        assert "Usage: /sag N" in notices.text("warning")
+        await send(pilot, "/sag 99")
         assert "Usage: /sag N" in notices.text("warning")
         await send(pilot, "/nonsense")
         assert "Unknown command /nonsense; /help lists them." in notices.text("warning")
-        assert SessionStore(app.settings).open(screen.session_log.session.id).session.options.sag == 3
-        assert not screen.query(UserMessage)  # commands are not questions
+        saved = SessionStore(app.settings).open(screen.session_log.session.id).session
+        assert saved.options.sag == 3
+        assert saved.turns[0].steps[0].vote is not None  # a resumed session shows the vote again
+        assert len(screen.query(UserMessage)) == 1  # commands are not questions
 
 
 @pytest.mark.asyncio

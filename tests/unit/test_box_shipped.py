@@ -108,3 +108,19 @@ def test_selection_finds_the_right_tools_and_embeds_each_tool_once(toolset: Tool
     later_process = ToolSelector(fresh, cache_dir=tmp_path)  # e.g. the next `runtime solve`
     assert later_process.select(specs, "Use the numbers 4 7 8 8 to make 24", limit=12) == chosen
     assert fresh.passages_embedded == 0
+
+
+def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolset: Toolset, tmp_path: Path) -> None:
+    from runtime import assembly
+    from runtime.agent.prompt import task_message
+
+    settings = Settings(home=tmp_path)
+    selector = ToolSelector(cache_dir=tmp_path)
+    game = assembly.pick_tools(settings, toolset, "Use the numbers 4 7 8 8 to make 24", selector)
+    assert "solve_24" in game.hinted and len(game.hinted) <= settings.tool_hints
+    assert len(game.listed) == settings.max_prompt_tools and {"solve_24", "check_24"} <= {s.name for s in game.listed}
+    assert task_message("Make 24 from 4 7 8 8", game.hinted).endswith(f"(Tools that fit this task: {', '.join(game.hinted)}.)")
+    word_problem = "Dave had sixteen apps on his phone. After deleting some, he had 5 left. How many did he delete?"
+    assert assembly.pick_tools(settings, toolset, word_problem, selector).hinted == []
+    off = settings.model_copy(update={"tool_hints": 0})
+    assert assembly.pick_tools(off, toolset, "Use the numbers 4 7 8 8 to make 24", selector).hinted == []

@@ -6,7 +6,7 @@ from runtime.agent import Agent, AgentOptions
 from runtime.agent import events as ev
 from runtime.agent.parse import FORMAT_HELP
 from runtime.agent.sag import observation_key
-from runtime.cli.solve import vote_lines
+from runtime.agent.summary import vote_lines
 from runtime.sandbox import ExecResult, Sandbox, SandboxPolicy
 from runtime.tools import Tool, Toolset, ToolSpec
 from tests.fakes import ScriptedModel
@@ -178,6 +178,18 @@ def test_first_thought_starts_the_first_thought_of_the_agent(sandbox):
     assert trace.steps[0].raw.startswith("Thought: First multiply 123 by 456. Then check it. I will compute it.")
     assert trace.answer == 56088
     assert [e.kind for e in events][:2] == ["run_started", "first_thought"]
+
+
+def test_a_stop_while_candidates_decode_ends_the_run_cancelled_and_keeps_no_fork_state(sandbox):
+    import time
+
+    model = ScriptedModel([step("leak = 1\nprint(leak)")], decode_s=30.0)
+    started = time.monotonic()
+    agent = Agent(model, sandbox, options=AgentOptions(sag=3), should_stop=lambda: time.monotonic() - started > 0.2)
+    trace = list(agent.run("q"))[-1].trace
+    assert trace.status == "cancelled" and trace.steps == []
+    assert time.monotonic() - started < 5
+    assert "NameError" in sandbox.run("print(leak)").error
 
 
 def test_observation_key_folds_whitespace_and_number_formats():

@@ -26,7 +26,7 @@ from runtime import assembly
 from runtime.agent import events as ev
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
-from runtime.model.base import Model
+from runtime.model.base import MAX_CANDIDATES, Model
 from tui.commands import SLASH_COMMANDS, SlashCommand, parse_command
 from tui.context import with_context
 from tui.messages import AgentUpdate, ModelFailed, ModelLoaded, ModelProgress, RunFailed, ToolsFailed, ToolsReady
@@ -39,11 +39,6 @@ from tui.widgets.conversation import AnswerView, Conversation
 from tui.widgets.prompt import PromptInput
 from tui.widgets.side_panel import PanelState, SidePanel
 from tui.widgets.status_bar import StatusBar
-
-SAG_NOT_YET = (
-    "Self-consistent actions (SAG) are not available yet in runtime.agent; the setting is kept for when they are."
-)
-
 
 @dataclass
 class ActiveRun:
@@ -232,7 +227,13 @@ class ChatScreen(Screen[None]):
             try:
                 toolset = self.tools.toolset(options)
                 sandbox = self.sandbox.get(toolset)
-                agent = assembly.make_agent(model, sandbox, toolset, assembly.agent_options(self.settings))  # type: ignore[arg-type]
+                agent = assembly.make_agent(
+                    model,  # type: ignore[arg-type]
+                    sandbox,
+                    toolset,
+                    assembly.agent_options(self.settings, sag=options.sag),
+                    should_stop=lambda: worker.is_cancelled,
+                )
                 events = cast(Generator[ev.Event, None, None], agent.run(task))  # closed below, at once
                 try:
                     for event in events:
@@ -329,12 +330,14 @@ class ChatScreen(Screen[None]):
             self.load_model(name)
 
     def _command_sag(self, argument: str) -> None:
-        if not argument.isdigit() or int(argument) < 1:
-            self.notify("Usage: /sag N, with N ≥ 1 candidates per step (1 turns it off).", severity="warning")
+        if not argument.isdigit() or not 1 <= int(argument) <= MAX_CANDIDATES:
+            self.notify(
+                f"Usage: /sag N, with 1 ≤ N ≤ {MAX_CANDIDATES} candidates per step (1 turns it off).", severity="warning"
+            )
             return
         self._set_options(sag=int(argument))
         if self.options.sag > 1:
-            self.notify(f"SAG: {argument} candidates per step. {SAG_NOT_YET}", severity="warning", timeout=6)
+            self.notify(f"SAG: {self.options.sag} candidates per step, voted on by what their code prints.", timeout=4)
         else:
             self.notify("SAG off.", timeout=3)
 

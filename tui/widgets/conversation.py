@@ -8,8 +8,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from runtime.agent import events as ev
+from runtime.agent.summary import format_answer
 from tui.sessions import Turn
-from tui.text import format_answer, plural
+from tui.text import plural
 from tui.widgets.steps import StepView
 
 
@@ -74,6 +75,8 @@ class AnswerView(Vertical):
                 self.step(n).show_action(thought, code)
             case ev.ParseFailed(step=n, text=text, message=message):
                 self.step(n).show_parse_failure(text, message)
+            case ev.Vote(step=n) as vote:
+                self.step(n).show_vote(vote)
             case ev.ObservationEvent(step=n, text=text, ok=ok):
                 self.step(n).show_observation(text, ok)
             case ev.StepFinished(record=record):

@@ -73,7 +73,7 @@ def panel_text(state: PanelState) -> Text:
         state.tools_note or (plural(len(state.tool_names), "tool") if state.tool_names else "no tools"),
     )
     section("Collection", options.collection or "none")
-    section("SAG", f"{options.sag} candidates (not available yet)" if options.sag > 1 else "off")
+    section("SAG", f"{options.sag} candidates per step" if options.sag > 1 else "off")
     section("Session", state.session)
     text.rstrip()
     return text

@@ -10,7 +10,8 @@ from textual.binding import BindingType
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Static
 
-from runtime.agent.events import StepRecord
+from runtime.agent.events import StepRecord, Vote
+from runtime.agent.summary import vote_lines
 
 PREVIEW_LINES = 6
 
@@ -62,12 +63,14 @@ class StepView(Collapsible):
         self._thought = Static(markup=False, classes="thought -streaming")
         self._code = Static(classes="code")
         self._problem = Static(markup=False, classes="problem")
+        self._vote = Static(markup=False, classes="vote")
         self._observation = ObservationView()
-        self._code.display = self._problem.display = False
+        self._code.display = self._problem.display = self._vote.display = False
         super().__init__(
             self._thought,
             self._code,
             self._problem,
+            self._vote,
             self._observation,
             title=f"Step {step} · thinking…",
             collapsed=collapsed,
@@ -81,6 +84,8 @@ class StepView(Collapsible):
             view.show_parse_failure(record.raw, record.observation)
         else:
             view.show_action(record.thought, record.code)
+            if record.vote is not None:
+                view.show_vote(record.vote)
             view.show_observation(record.observation, record.ok)
         view.finish(record)
         return view
@@ -101,6 +106,11 @@ class StepView(Collapsible):
         self._thought.update(Text(raw))
         self._problem.update(f"No code to run: {message}")
         self._problem.display = True
+
+    def show_vote(self, vote: Vote) -> None:
+        """SAG: how the candidates grouped, so the user sees how sure the step was."""
+        self._vote.update(Text("Vote: " + "\n      ".join(vote_lines(vote))))
+        self._vote.display = True
 
     def show_observation(self, text: str, ok: bool) -> None:
         self._observation.show(text, ok)
