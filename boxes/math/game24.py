@@ -86,11 +86,10 @@ def _search(nodes: list[Node], target: Q, use_all: bool, failed: set[tuple[Q, ..
 
 @mcp.tool
 def solve_24(numbers: list[int], target: int = 24, use_all: bool = True) -> str | None:
-    """Find an arithmetic expression that makes the target from the numbers (Game of 24, Countdown).
+    """Solve the Game of 24: find an expression that makes the target (24) from the numbers, using each number exactly once with + - * / and parentheses.
 
-    Uses + - * / and parentheses with exact fractions, each number exactly once.
-    solve_24([4, 7, 8, 8]) gives "8 * (4 + 7 - 8)"; returns None when no expression exists.
-    For Countdown, where not every number must be used, pass use_all=False.
+    Exact fractions; for Countdown, where not every number must be used, pass use_all=False.
+    solve_24([3, 3, 8, 8]) gives "8 / (3 - 8 / 3)"; returns None when no expression exists.
 
     Args:
         numbers: One to six integers.
@@ -124,7 +123,7 @@ def _evaluate(node: ast.AST, used: list[int]) -> Fraction:
 def check_24(expression: str, numbers: list[int], target: int = 24) -> dict[str, bool | str]:
     """Check a Game of 24 answer: uses each number exactly once, only + - * /, and equals the target.
 
-    check_24("(7 - 8 / 8) * 4", [4, 7, 8, 8]) gives {"ok": True, "value": "24", "reason": "correct"}.
+    check_24("(3 - 2) * 4 * 6", [2, 3, 4, 6]) gives {"ok": True, "value": "24", "reason": "correct"}.
 
     Args:
         expression: The proposed arithmetic, e.g. "(7 - 8 / 8) * 4" (x and ÷ are accepted).

@@ -36,6 +36,16 @@ from runtime.tools import ToolSpec
 _SENTINEL = "\x00TASK\x00"
 _MAX_OBSERVATION_CHARS = 2000
 _REPEATED = "You ran this same code in the previous step and it failed the same way: write different code."
+_REPEATED_RESULT = "This is the same result as in the previous step: if it answers the task, call final_answer with it."
+
+
+def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
+    """A nudge when a step repeats the one before it, which a small model at T=0 otherwise does to the step limit."""
+    if not record.ok and record.code and record.code == previous.code:
+        return _REPEATED
+    if record.ok and not record.final and previous.ok and record.observation == previous.observation:
+        return _REPEATED_RESULT
+    return None
 
 
 class _Stopped(Exception):
@@ -137,8 +147,8 @@ class Agent:
             except _Stopped:
                 trace.status = "cancelled"
                 break
-            if not record.ok and record.code and trace.steps and trace.steps[-1].code == record.code:
-                record.observation += f"\n{_REPEATED}"  # greedy decoding would loop on it forever
+            if trace.steps and (hint := _repeat_hint(trace.steps[-1], record)):
+                record.observation += f"\n{hint}"  # greedy decoding would loop on it forever
             trace.steps.append(record)
             yield ev.StepFinished(record=record)
             if record.final:

@@ -62,7 +62,9 @@ def task_message(question: str, hints: list[str] | None = None) -> str:
     listed among a dozen and work the answer out by hand instead (docs/mcp-box.md)."""
     if not hints:
         return f"{TASK_PREFIX}{question}"
-    return f"{TASK_PREFIX}{question}\n\n(Tools that fit this task: {', '.join(hints)}.)"
+    calls = " or ".join(f"{name}(...)" for name in hints)
+    defined = "it is" if len(hints) == 1 else "they are"
+    return f"{TASK_PREFIX}{question}\nHint: call {calls} in your code; {defined} already defined."
 
 
 def observation_message(observation: str) -> str:

@@ -136,6 +136,8 @@ def solve(
     retrieve = None if no_retrieval else assembly.add_retrieval(settings, toolset, collection)
     if retrieve is not None:
         tools.listed.append(retrieve)
+        if collection:  # asked for by name: point the model at it, as at a box tool that fits
+            tools.hinted.insert(0, retrieve.name)
     printer = StepPrinter(quiet)
     trace: ev.RunTrace | None = None
     with assembly.open_sandbox(settings, toolset=toolset) as sandbox:

@@ -391,7 +391,8 @@ def mode_tools(mode: Mode, settings: Settings) -> ModeTools:
             raise ModeNotAvailable(
                 "mode agent+retrieval searches the wiki index: run `runtime index add-wiki` first"
             ) from None
-        return ModeTools(toolset=toolset, pick=lambda _question: assembly.ToolPick(listed=[spec] if spec else []))
+        pick = assembly.ToolPick(listed=[spec], hinted=[spec.name]) if spec else assembly.ToolPick(listed=[])
+        return ModeTools(toolset=toolset, pick=lambda _question: pick)
     return ModeTools()
 
 

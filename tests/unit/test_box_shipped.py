@@ -119,7 +119,11 @@ def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolse
     game = assembly.pick_tools(settings, toolset, "Use the numbers 4 7 8 8 to make 24", selector)
     assert "solve_24" in game.hinted and len(game.hinted) <= settings.tool_hints
     assert len(game.listed) == settings.max_prompt_tools and {"solve_24", "check_24"} <= {s.name for s in game.listed}
-    assert task_message("Make 24 from 4 7 8 8", game.hinted).endswith(f"(Tools that fit this task: {', '.join(game.hinted)}.)")
+    assert game.hinted == ["solve_24"]
+    assert task_message("Make 24 from 4 7 8 8", game.hinted).endswith(
+        "\nHint: call solve_24(...) in your code; it is already defined."
+    )
+    assert task_message("q", ["retrieve", "solve_24"]).endswith("call retrieve(...) or solve_24(...) in your code; they are already defined.")
     word_problem = "Dave had sixteen apps on his phone. After deleting some, he had 5 left. How many did he delete?"
     assert assembly.pick_tools(settings, toolset, word_problem, selector).hinted == []
     off = settings.model_copy(update={"tool_hints": 0})
