@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from runtime.eval.checkers import check_game24
+
 pytestmark = pytest.mark.e2e
 
 
@@ -61,3 +63,13 @@ def test_missing_gguf_path_is_one_clear_line(e2e_home, tmp_path):
     proc = solve(e2e_home, "--model", str(tmp_path / "nope.gguf"), "hi")
     assert proc.returncode == 1
     assert "no such model file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_default_model_finds_and_uses_the_24_solver(e2e_home):
+    proc = solve(e2e_home, "--json", "Use the numbers 4 7 8 8 to make 24")
+    assert proc.returncode in (0, 3), proc.stderr
+    trace = json.loads(proc.stdout)
+    calls = [s for s in trace["steps"] if s["code"] and "solve_24(" in s["code"] and s["ok"]]
+    assert calls, [s["code"] for s in trace["steps"]]
+    lines = [line.strip().strip("'\"") for line in calls[0]["observation"].splitlines()]
+    assert any(check_game24([4, 7, 8, 8], line).correct for line in lines), lines  # the solver's answer came back
