@@ -73,3 +73,16 @@ def test_default_model_finds_and_uses_the_24_solver(e2e_home):
     assert calls, [s["code"] for s in trace["steps"]]
     lines = [line.strip().strip("'\"") for line in calls[0]["observation"].splitlines()]
     assert any(check_game24([4, 7, 8, 8], line).correct for line in lines), lines  # the solver's answer came back
+
+
+def test_under_the_grammar_every_step_of_a_real_run_is_well_formed(e2e_home):
+    # A Game of 24 puzzle without its solver: the 0.5B model tries several steps, and without the
+    # grammar it wanders into prose; with it, each step must parse (code None marks a parse failure).
+    question = (
+        "Use the numbers 1 3 5 9 and the operations + - * / (with parentheses) to make 24. "
+        "Use each number exactly once. Answer with the expression only."
+    )
+    proc = solve(e2e_home, "--model", "qwen2.5-coder-0.5b", "--no-boxes", "--json", "--max-steps", "3", question)
+    assert proc.returncode in (0, 3), proc.stderr
+    steps = json.loads(proc.stdout)["steps"]
+    assert steps and all(step["code"] is not None for step in steps), [step["raw"] for step in steps]
