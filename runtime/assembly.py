@@ -86,16 +86,25 @@ class ToolPick(BaseModel):
 
 
 def pick_tools(settings: Settings, toolset: Toolset, question: str, selector: ToolSelector | None) -> ToolPick:
-    """The tools the prompt lists for `question`: all that fit, else the most relevant ones; and as
-    hints the (at most `tool_hints`) tools at least `tool_hint_score` similar to it.
+    """The tools the prompt lists for `question`, and the few its task message names as hints.
 
-    Listed tools keep the toolset's order, so similar questions share more of their prompt (KV cache).
+    All tools when they fit. Otherwise, when some tool clearly fits (similarity at least
+    `tool_hint_score`), the `max_prompt_tools` most similar ones, with the best `tool_hints` as
+    hints; when none does (a word problem), the toolset's first `max_prompt_tools`: ranking among
+    tools that all score alike picks an arbitrary set, and a fixed one is a prompt prefix that is
+    computed once and then loaded from disk (~800 tokens, 12-24 s of prefill per question saved).
+    Listed tools keep the toolset's order, so similar questions share more of their prompt.
     """
     specs = toolset.specs()
     if selector is None or not specs:
         return ToolPick(listed=specs)
     ranked = selector.ranked(specs, question)
-    hinted = [s.name for s, score in ranked[: settings.tool_hints] if score >= settings.tool_hint_score]
+    fitting = [s for s, score in ranked if score >= settings.tool_hint_score]
+    hinted = [s.name for s in fitting[: settings.tool_hints]]
+    if len(specs) <= settings.max_prompt_tools:
+        return ToolPick(listed=specs, hinted=hinted)
+    if not fitting:
+        return ToolPick(listed=specs[: settings.max_prompt_tools])
     chosen = {s.name for s, _score in ranked[: settings.max_prompt_tools]}
     return ToolPick(listed=[s for s in specs if s.name in chosen], hinted=hinted)
 

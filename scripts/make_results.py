@@ -27,12 +27,22 @@ def run_folders(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.glob("*/config.json"))
 
 
+def column(summary: Summary) -> str:
+    """The mode and every setting that makes a run differ from its mode's default."""
+    c = summary.config
+    extras = [f"SAG {c.sag} T={c.sag_temperature:g}" if c.sag and c.sag_temperature is not None else ""]
+    extras += [f"SAG {c.sag}" if c.sag and c.sag_temperature is None else "", "first thought" if c.first_thought else ""]
+    extras += ["" if c.grammar or c.mode == "cot" else "no grammar"]
+    return ", ".join([c.mode, *(e for e in extras if e)])
+
+
 def suite_table(summaries: list[Summary]) -> str:
-    """Models down, modes across: the grid the defaults are chosen from."""
-    modes = [m for m in MODES if any(s.config.mode == m for s in summaries)]
+    """Models down, modes (and their variants) across: the grid the defaults are chosen from."""
+    order = {mode: i for i, mode in enumerate(MODES)}
+    modes = sorted({column(s) for s in summaries}, key=lambda c: (order[c.split(",")[0]], c))
     cells: dict[str, dict[str, Summary]] = defaultdict(dict)
     for s in summaries:
-        cells[s.config.model][s.config.mode] = s
+        cells[s.config.model][column(s)] = s
     rows = [["model", *modes], ["---"] * (len(modes) + 1)]
     for model, by_mode in sorted(cells.items()):
         rows.append([model] + [f"{accuracy_cell(by_mode[m])} n={by_mode[m].n}" if m in by_mode else "–" for m in modes])
@@ -40,7 +50,40 @@ def suite_table(summaries: list[Summary]) -> str:
 
 
 def name(summary: Summary) -> str:
-    return f"{summary.config.model}, {summary.config.mode}"
+    return f"{summary.config.model}, {column(summary)}"
+
+
+def total_steps(summary: Summary) -> int:
+    return round(summary.mean_steps * summary.n)
+
+
+def grammar_table(summaries: list[Summary]) -> str:
+    """Runs that differ only in the step grammar, side by side: format failures, accuracy, time."""
+    pairs: dict[tuple, dict[bool, Summary]] = defaultdict(dict)
+    for s in summaries:
+        c = s.config
+        if c.mode != "cot":
+            pairs[(c.suite, c.model, c.mode, c.sag, c.first_thought, c.seed)][c.grammar] = s
+    rows = [
+        ["suite", "model", "mode", "n", "grammar", "parse failures / steps", "accuracy [95% CI]", "steps/q", "s/q"],
+        ["---"] * 9,
+    ]
+    for key, by in sorted(pairs.items()):
+        if len(by) < 2:
+            continue
+        for grammar in (True, False):
+            s = by[grammar]
+            parse = s.step_errors.get("parse", 0)
+            rows.append(
+                [
+                    key[0], key[1], key[2], str(s.n), "on" if grammar else "off",
+                    f"{parse} / {total_steps(s)} ({percent(parse / max(1, total_steps(s)))})",
+                    accuracy_cell(s), f"{s.mean_steps:.2f}", f"{s.wall_s_per_question:.1f}",
+                ]
+            )
+    if len(rows) == 2:
+        return ""
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
 
 
 def best_line(summaries: list[Summary]) -> str:
@@ -75,6 +118,12 @@ def render(summaries: list[Summary], labels: list[str], note: str = "") -> str:
         )
         parts.append(suite_table(group))
         parts.append(best_line(group))
+        if grammar := grammar_table(group):
+            parts.append(
+                "With and without the step grammar (`--grammar` / `--no-grammar`), the two runs made side by "
+                "side at the same time, one thread each:\n"
+            )
+            parts.append(grammar)
         parts.append("Cost and failures per run (s/q is wall time on the machine that ran it):\n")
         parts.append(markdown_table(group, [labels[i] for i in indexes]))
     return "\n".join(parts)

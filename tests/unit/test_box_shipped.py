@@ -125,6 +125,7 @@ def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolse
     )
     assert task_message("q", ["retrieve", "solve_24"]).endswith("call retrieve(...) or solve_24(...) in your code; they are already defined.")
     word_problem = "Dave had sixteen apps on his phone. After deleting some, he had 5 left. How many did he delete?"
-    assert assembly.pick_tools(settings, toolset, word_problem, selector).hinted == []
+    plain = assembly.pick_tools(settings, toolset, word_problem, selector)
+    assert plain.hinted == [] and plain.listed == toolset.specs()[: settings.max_prompt_tools]  # one cached prefix
     off = settings.model_copy(update={"tool_hints": 0})
     assert assembly.pick_tools(off, toolset, "Use the numbers 4 7 8 8 to make 24", selector).hinted == []

@@ -72,3 +72,20 @@ def test_results_page_is_generated_from_run_folders(two_runs, tmp_path):
     assert "seed 0" in page
     assert "Best: **scripted, cot** at 100.0% (3/3); its 95% interval overlaps that of scripted, agent" in page
     assert render(summaries, ["agent", "cot"], note="Made on 2 cores.").count("Made on 2 cores.") == 1
+
+
+def test_runs_that_differ_only_in_the_grammar_are_compared_side_by_side(suite, tmp_path):  # noqa: F811
+    from scripts.make_results import render
+
+    settings = Settings(home=tmp_path / "home", max_steps=2, threads=1)
+    items = suite.sample(2, seed=0)
+    prose = {item.question: [f"The answer is {gold(item)}."] for item in items}  # never a code block
+    folders = []
+    for grammar, replies in ((True, right(items)), (False, prose)):
+        folder = tmp_path / f"grammar-{grammar}"
+        run_eval(EvalRequest(config=config(suite, grammar=grammar), limit=2, out=folder), suite, FakeLoader(replies=replies), settings)
+        folders.append(folder)
+    page = render([load_summary(f) for f in folders], ["on", "off"])
+    assert "| model | agent | agent, no grammar |" in page
+    assert "| asdiv | scripted | agent | 2 | on | 0 / 2 (0.0%) | 100.0% [34–100] |" in page
+    assert "| asdiv | scripted | agent | 2 | off | 6 / 6 (100.0%) | 0.0% [0–66] |" in page
