@@ -37,15 +37,24 @@ _SENTINEL = "\x00TASK\x00"
 _MAX_OBSERVATION_CHARS = 2000
 _REPEATED = "You ran this same code in the previous step and it failed the same way: write different code."
 _REPEATED_RESULT = "This is the same result as in the previous step: if it answers the task, call final_answer with it."
+_SHORT_RESULT = 40
 
 
 def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
-    """A nudge when a step repeats the one before it, which a small model at T=0 otherwise does to the step limit."""
+    """A nudge when a step repeats the one before it, which a small model at T=0 otherwise does to
+    the step limit. Observations are compared before any nudge was added to them."""
     if not record.ok and record.code and record.code == previous.code:
         return _REPEATED
-    if record.ok and not record.final and previous.ok and record.observation == previous.observation:
-        return _REPEATED_RESULT
+    if record.ok and not record.final and previous.ok and _plain(record.observation) == _plain(previous.observation):
+        result = record.observation.strip()
+        if "\n" in result or len(result) > _SHORT_RESULT:
+            return _REPEATED_RESULT
+        return f"{_REPEATED_RESULT[:-1]}: final_answer({result})."
     return None
+
+
+def _plain(observation: str) -> str:
+    return observation.split(f"\n{_REPEATED_RESULT[:40]}")[0]
 
 
 class _Stopped(Exception):

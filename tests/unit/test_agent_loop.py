@@ -120,10 +120,13 @@ def test_a_repeated_failing_action_is_pointed_out(sandbox):
 
 
 def test_a_repeated_failure_or_a_repeated_result_gets_a_nudge(sandbox):
-    model = ScriptedModel([step("1 / 0"), step("1 / 0"), step("print(7)"), step("print(3 + 4)"), step("final_answer(7)")])
-    _, trace = run(model, sandbox, max_steps=5)
-    first, again, seven, same, _ = (s.observation for s in trace.steps)
+    model = ScriptedModel(
+        [step("1 / 0"), step("1 / 0"), step("print(7)"), step("print(3 + 4)"), step("print(7)"), step("final_answer(7)")]
+    )
+    _, trace = run(model, sandbox, max_steps=6)
+    first, again, seven, same, third, _ = (s.observation for s in trace.steps)
     assert "same code" not in first and again.endswith("failed the same way: write different code.")
     assert seven == "7"
-    assert same == "7\nThis is the same result as in the previous step: if it answers the task, call final_answer with it."
-    assert "call final_answer with it" in model.prompts[4]
+    nudge = "7\nThis is the same result as in the previous step: if it answers the task, call final_answer with it: final_answer(7)."
+    assert same == nudge and third == nudge  # compared without the earlier nudge
+    assert "final_answer(7)." in model.prompts[4]
