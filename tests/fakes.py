@@ -28,6 +28,7 @@ class ScriptedModel:
         self.prompts: list[str] = []
         self.prefixes: list[str] = []
         self.grammars: list[str | None] = []
+        self.temperatures: list[float] = []
 
     def render(self, messages: list[ChatMessage], continue_assistant: str = "") -> str:
         turns = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
@@ -51,6 +52,7 @@ class ScriptedModel:
     ) -> Iterator[str | Generation]:
         self.prompts.append(prompt)
         self.grammars.append(grammar)
+        self.temperatures.append(temperature)
         reply = self.replies.pop(0) if self.replies else "I have nothing more to say."
         assert isinstance(reply, str), "a list of candidates was scripted for a single-candidate step"
         reply = _cut(reply, stop)

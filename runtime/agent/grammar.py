@@ -18,14 +18,19 @@ def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def step_grammar() -> str:
+def step_grammar(final: bool = False) -> str:
+    """The step format; `final` admits only a `final_answer(...)` call as the code, for the step
+    where the run must end (the last one, or after the same result came back twice)."""
     tick = CODE_CLOSE[0]
+    # any text without three backticks in a row: a run of one or two is followed by another character
+    code = f'code ::= ( [^{tick}] | "{tick}" [^{tick}] | "{tick * 2}" [^{tick}] )+'
+    if final:
+        code = f'code ::= "final_answer(" [^{tick}\\n]+ ")" {_literal(chr(10))}'
     return "\n".join(
         [
             # the closing fence may carry its newline: tokenizers often have "```\n" as one token
             f"root ::= thought {_literal(chr(10))}? {_literal(chr(10) + CODE_OPEN + chr(10))} code {_literal(CODE_CLOSE)} {_literal(chr(10))}?",
             f"thought ::= [^{tick}\\n]+",
-            # any text without three backticks in a row: a run of one or two is followed by another character
-            f'code ::= ( [^{tick}] | "{tick}" [^{tick}] | "{tick * 2}" [^{tick}] )+',
+            code,
         ]
     )

@@ -65,6 +65,9 @@ class AgentOptions(BaseModel):
     max_steps: int = 6
     max_tokens_per_step: int = 512
     temperature: float = 0.0
+    unstick_temperature: float = Field(
+        default=0.7, ge=0, description="A step after a repeat nudge is sampled this hot: greedy would repeat again."
+    )
     top_p: float = 0.95
     seed: int = 0
     grammar: bool = True
@@ -119,6 +122,7 @@ class Agent:
         self._static = static_prompt(list(sandbox.policy.allowed_modules)) + extra
         self.system = self._static + tools_section(self.tools)
         self._grammar = step_grammar() if self.options.grammar else None
+        self._final_grammar = step_grammar(final=True) if self.options.grammar else None
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
     def prefix_checkpoints(self) -> list[str]:
@@ -147,16 +151,24 @@ class Agent:
             ChatMessage(role="system", content=self.system),
             ChatMessage(role="user", content=task_message(question, self.hints)),
         ]
+        hint: str | None = None
         for step in range(1, self.options.max_steps + 1):
             yield ev.StepStarted(step=step)
             opening = f"{THOUGHT} {plan}" if step == 1 and plan else f"{THOUGHT} "
-            step_fn = self._vote_step if self.options.sag > 1 else self._step
+            # the last step, or one after the same result twice, must answer (as smolagents asks for
+            # a final answer at its step limit); the grammar makes its code a final_answer call
+            must_answer = step == self.options.max_steps or (hint or "").startswith(_REPEATED_RESULT[:40])
+            grammar = self._final_grammar if must_answer else self._grammar
             try:
-                record = yield from step_fn(step, messages, opening)
+                if self.options.sag > 1:
+                    record = yield from self._vote_step(step, messages, opening, grammar)
+                else:
+                    temperature = max(self.options.temperature, self.options.unstick_temperature if hint else 0.0)
+                    record = yield from self._step(step, messages, opening, temperature, grammar)
             except _Stopped:
                 trace.status = "cancelled"
                 break
-            if trace.steps and (hint := _repeat_hint(trace.steps[-1], record)):
+            if hint := _repeat_hint(trace.steps[-1], record) if trace.steps else None:
                 record.observation += f"\n{hint}"  # greedy decoding would loop on it forever
             trace.steps.append(record)
             yield ev.StepFinished(record=record)
@@ -169,26 +181,30 @@ class Agent:
         trace.wall_s = time.perf_counter() - started
         yield ev.RunFinished(trace=trace)
 
-    def _generate(self, step: int, messages: list[ChatMessage], opening: str) -> Iterator[ev.Event | Generation]:
+    def _generate(
+        self, step: int, messages: list[ChatMessage], opening: str, temperature: float, grammar: str | None
+    ) -> Iterator[ev.Event | Generation]:
         prompt = self.model.render(messages, continue_assistant=opening)
         yield from (
             item if isinstance(item, Generation) else ev.TextDelta(step=step, text=item)
             for item in self.model.stream(
                 prompt,
                 max_tokens=self.options.max_tokens_per_step,
-                temperature=self.options.temperature,
+                temperature=temperature,
                 top_p=self.options.top_p,
                 seed=self.options.seed + step,
                 stop=self._stop,
                 until=has_complete_block,
-                grammar=self._grammar,
+                grammar=grammar,
             )
         )
 
-    def _step(self, step: int, messages: list[ChatMessage], opening: str) -> Generator[ev.Event, None, ev.StepRecord]:
+    def _step(
+        self, step: int, messages: list[ChatMessage], opening: str, temperature: float, grammar: str | None
+    ) -> Generator[ev.Event, None, ev.StepRecord]:
         """One Thought → code → Observation cycle; returns its StepRecord (via StopIteration)."""
         generation: Generation | None = None
-        for item in self._generate(step, messages, opening):
+        for item in self._generate(step, messages, opening, temperature, grammar):
             if isinstance(item, Generation):
                 generation = item
             else:
@@ -212,7 +228,7 @@ class Agent:
         return (yield from self._observed(step, raw, parsed, result, timings))
 
     def _vote_step(
-        self, step: int, messages: list[ChatMessage], opening: str
+        self, step: int, messages: list[ChatMessage], opening: str, grammar: str | None
     ) -> Generator[ev.Event, None, ev.StepRecord]:
         """A step with self-consistent action generation: N candidates, run in forks, the majority's kept."""
         prompt = self.model.render(messages, continue_assistant=opening)
@@ -223,7 +239,7 @@ class Agent:
             top_p=self.options.sag_top_p,
             seed=self.options.seed + step,
             stop=self._stop,
-            grammar=self._grammar,
+            grammar=grammar,
         )
         found = run_candidates(self.model, self.sandbox, prompt, opening, sampling, self._should_stop)
         if self._should_stop():

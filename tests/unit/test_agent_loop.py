@@ -4,6 +4,7 @@ import pytest
 
 from runtime.agent import Agent, AgentOptions
 from runtime.agent import events as ev
+from runtime.agent.grammar import step_grammar
 from runtime.agent.parse import FORMAT_HELP
 from runtime.sandbox import Sandbox, SandboxPolicy
 from runtime.tools import Tool, Toolset, ToolSpec
@@ -130,3 +131,13 @@ def test_a_repeated_failure_or_a_repeated_result_gets_a_nudge(sandbox):
     nudge = "7\nThis is the same result as in the previous step: if it answers the task, call final_answer with it: final_answer(7)."
     assert same == nudge and third == nudge  # compared without the earlier nudge
     assert "final_answer(7)." in model.prompts[4]
+    assert model.temperatures == [0.0, 0.0, 0.7, 0.0, 0.7, 0.7]  # after each nudge, a sampled step: greedy would repeat
+    step_format, answer_only = step_grammar(), step_grammar(final=True)
+    assert model.grammars == [step_format] * 4 + [answer_only] * 2  # after a repeated result, and at the last step
+
+
+def test_the_last_step_may_only_answer(sandbox):
+    model = ScriptedModel([step("print(1)"), step("print(2)"), step("final_answer(2)")])
+    _, trace = run(model, sandbox, max_steps=3)
+    assert model.grammars == [step_grammar(), step_grammar(), step_grammar(final=True)]
+    assert trace.answer == 2

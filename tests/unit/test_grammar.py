@@ -26,11 +26,11 @@ def vocab(e2e_settings):
     llm.close()
 
 
-def accepts(vocab, step: str) -> bool:
+def accepts(vocab, step: str, final: bool = False) -> bool:
     """Whether the grammar lets a model write `step` after the prefilled "Thought: " and then end its turn."""
     llm, handle = vocab
     assert step.startswith(f"{THOUGHT} ")
-    grammar = GrammarState(handle, step_grammar())
+    grammar = GrammarState(handle, step_grammar(final=final))
     for token in llm.tokenize(step[len(THOUGHT) + 1 :].encode(), add_bos=False, special=False):
         if not grammar.allows(token):
             return False
@@ -65,3 +65,13 @@ def test_the_closing_fence_may_carry_its_newline_and_a_blank_line_may_precede_th
 )
 def test_malformed_steps_are_refused(vocab, kind, step):
     assert not accepts(vocab, step), kind
+
+
+def test_the_answer_only_grammar_admits_a_final_answer_call_and_nothing_else(vocab):
+    def final(step: str) -> bool:
+        return accepts(vocab, step, final=True)
+
+    assert final("Thought: The result is 8.\n```python\nfinal_answer(8)\n```")
+    assert final("Thought: Done.\n```python\nfinal_answer(\"8 * (4 + 7 - 8)\")\n```\n")
+    assert not final(GOOD)
+    assert not final("Thought: Done.\n```python\nfinal_answer(8)\nprint(8)\n```")
