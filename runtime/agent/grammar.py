@@ -24,13 +24,16 @@ def step_grammar(final: bool = False) -> str:
     tick = CODE_CLOSE[0]
     # any text without three backticks in a row: a run of one or two is followed by another character
     code = f'code ::= ( [^{tick}] | "{tick}" [^{tick}] | "{tick * 2}" [^{tick}] )+'
-    if final:
-        code = f'code ::= "final_answer(" [^{tick}\\n]+ ")" {_literal(chr(10))}'
+    rules = []
+    if final:  # the call and nothing after it: parentheses balance, so the one that closes the call ends it
+        code = f'code ::= "final_answer(" inner ")" {_literal(chr(10))}'
+        rules = [f'inner ::= ( [^(){tick}\\n] | "(" inner ")" )+']
     return "\n".join(
         [
             # the closing fence may carry its newline: tokenizers often have "```\n" as one token
             f"root ::= thought {_literal(chr(10))}? {_literal(chr(10) + CODE_OPEN + chr(10))} code {_literal(CODE_CLOSE)} {_literal(chr(10))}?",
             f"thought ::= [^{tick}\\n]+",
             code,
+            *rules,
         ]
     )

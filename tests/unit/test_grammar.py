@@ -74,4 +74,6 @@ def test_the_answer_only_grammar_admits_a_final_answer_call_and_nothing_else(voc
     assert final("Thought: The result is 8.\n```python\nfinal_answer(8)\n```")
     assert final("Thought: Done.\n```python\nfinal_answer(\"8 * (4 + 7 - 8)\")\n```\n")
     assert not final(GOOD)
+    assert final("Thought: Done.\n```python\nfinal_answer(round((12 - 3) * (2 + 1), 2))\n```")
     assert not final("Thought: Done.\n```python\nfinal_answer(8)\nprint(8)\n```")
+    assert not final("Thought: Done.\n```python\nfinal_answer(8)  # the answer\n```")  # nothing after the call
