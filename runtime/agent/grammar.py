@@ -1,7 +1,7 @@
 """The GBNF grammar of one agent step, built from the same constants the prompt teaches.
 
 Generation starts after the prefilled "Thought: ", so the grammar admits: one line of thought
-(no backticks), a blank line at most, the opening fence, code (anything but a closing fence), the
+(no backticks, at most MAX_THOUGHT_CHARS), a blank line at most, the opening fence, code (anything but a closing fence), the
 closing fence (and its newline), and then nothing: llama.cpp allows only end-of-turn once the
 grammar is complete. The thought is one line because that is the format the prompt teaches and
 the models keep to (62 of 63 parsed steps in the first eval runs), and because a thought that may
@@ -12,6 +12,11 @@ token limit or writes its own "Observation:" (which stops generation without cod
 from __future__ import annotations
 
 from runtime.agent.parse import CODE_CLOSE, CODE_OPEN
+
+
+MAX_THOUGHT_CHARS = 400
+"""Thoughts of real steps are 10-300 characters; a model kept from ending its turn can otherwise
+write one line until the token limit (seen: 512 tokens planning a Game of 24 search, no code)."""
 
 
 def _literal(text: str) -> str:
@@ -32,7 +37,7 @@ def step_grammar(final: bool = False) -> str:
         [
             # the closing fence may carry its newline: tokenizers often have "```\n" as one token
             f"root ::= thought {_literal(chr(10))}? {_literal(chr(10) + CODE_OPEN + chr(10))} code {_literal(CODE_CLOSE)} {_literal(chr(10))}?",
-            f"thought ::= [^{tick}\\n]+",
+            f"thought ::= [^{tick}\\n]{{1,{MAX_THOUGHT_CHARS}}}",
             code,
             *rules,
         ]

@@ -59,6 +59,7 @@ def test_the_closing_fence_may_carry_its_newline_and_a_blank_line_may_precede_th
         ("an invented observation", GOOD + "\nObservation: 9"),
         ("a second code block", GOOD + "\n```python\nfinal_answer(9)\n```"),
         ("a second paragraph of thought", "Thought: 1 + 3 * 5 / 9 = 24.\n\nExpression: (1 + 3 * 5 / 9) = 24.\n```python\nprint(1)\n```"),
+        ("a thought that never ends", "Thought: " + "I will also keep track of the number of attempts. " * 10 + "\n```python\nprint(1)\n```"),
         ("backticks in the thought", "Thought: I will call `solve_24`.\n```python\nprint(1)\n```"),
         ("another language", "Thought: I will add them.\n```js\nconsole.log(9)\n```"),
     ],
