@@ -120,8 +120,8 @@ def render(summaries: list[Summary], labels: list[str], note: str = "") -> str:
         parts.append(best_line(group))
         if grammar := grammar_table(group):
             parts.append(
-                "With and without the step grammar (`--grammar` / `--no-grammar`), the two runs made side by "
-                "side at the same time, one thread each:\n"
+                "With and without the step grammar (`--grammar` / `--no-grammar`) on the same questions "
+                "(a step whose reply could not be parsed is a parse failure):\n"
             )
             parts.append(grammar)
         parts.append("Cost and failures per run (s/q is wall time on the machine that ran it):\n")
