@@ -71,8 +71,9 @@ def test_default_model_finds_and_uses_the_24_solver(e2e_home):
     trace = json.loads(proc.stdout)
     calls = [s for s in trace["steps"] if s["code"] and "solve_24(" in s["code"] and s["ok"]]
     assert calls, [s["code"] for s in trace["steps"]]
-    lines = [line.strip().strip("'\"") for line in calls[0]["observation"].splitlines()]
-    assert any(check_game24([4, 7, 8, 8], line).correct for line in lines), lines  # the solver's answer came back
+    # the solver's expression came back: printed, as the last value, or as the final answer it was passed to
+    lines = [line.removeprefix("Final answer:").strip().strip("'\"") for line in calls[0]["observation"].splitlines()]
+    assert any(check_game24([4, 7, 8, 8], line).correct for line in lines), lines
 
 
 def test_under_the_grammar_every_step_of_a_real_run_is_well_formed(e2e_home):
