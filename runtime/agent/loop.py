@@ -38,6 +38,8 @@ _MAX_OBSERVATION_CHARS = 2000
 _REPEATED = "You ran this same code in the previous step and it failed the same way: write different code."
 _REPEATED_RESULT = "This is the same result as in the previous step: if it answers the task, call final_answer with it."
 _SHORT_RESULT = 40
+_RESULT_NUDGE = _REPEATED_RESULT.split(":")[0]
+"""The part every same-result nudge starts with, whether or not it names the result."""
 
 
 def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
@@ -54,7 +56,7 @@ def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
 
 
 def _plain(observation: str) -> str:
-    return observation.split(f"\n{_REPEATED_RESULT[:40]}")[0]
+    return observation.split(f"\n{_RESULT_NUDGE}")[0]
 
 
 class _Stopped(Exception):
@@ -157,7 +159,7 @@ class Agent:
             opening = f"{THOUGHT} {plan}" if step == 1 and plan else f"{THOUGHT} "
             # the last step, or one after the same result twice, must answer (as smolagents asks for
             # a final answer at its step limit); the grammar makes its code a final_answer call
-            must_answer = step == self.options.max_steps or (hint or "").startswith(_REPEATED_RESULT[:40])
+            must_answer = step == self.options.max_steps or (hint or "").startswith(_RESULT_NUDGE)
             grammar = self._final_grammar if must_answer else self._grammar
             try:
                 if self.options.sag > 1:
