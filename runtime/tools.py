@@ -21,6 +21,10 @@ class ToolError(Exception):
     """A tool failed; the message becomes an observation the model can read."""
 
 
+class ToolArgumentError(ToolError):
+    """The arguments did not fit the tool's parameters; `Toolset.call` adds how to call it."""
+
+
 class ToolSpec(BaseModel):
     """What the prompt and the sandbox need to know about one tool."""
 
@@ -93,6 +97,8 @@ class Toolset:
             raise ToolError(f"unknown tool {name!r}")
         try:
             return tool.handler(arguments)
+        except ToolArgumentError as exc:  # the bare complaint left the 1.5B model repeating the bad call
+            raise ToolArgumentError(f"{exc}. Call it as {name}{tool.spec.signature.split(' -> ')[0]}") from exc
         except ToolError:
             raise
         except Exception as exc:  # a tool's own bug must reach the model as text, not crash us

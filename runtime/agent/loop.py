@@ -5,6 +5,7 @@ The agent owns no I/O: it takes a Model, a Sandbox and a Toolset and yields type
 
 from __future__ import annotations
 
+import ast
 import time
 from collections.abc import Callable, Generator, Iterator
 
@@ -51,8 +52,18 @@ def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
         result = record.observation.strip()
         if "\n" in result or len(result) > _SHORT_RESULT:
             return _REPEATED_RESULT
-        return f"{_REPEATED_RESULT[:-1]}: final_answer({result})."
+        return f"{_REPEATED_RESULT[:-1]}: final_answer({_as_argument(result)})."
     return None
+
+
+def _as_argument(result: str) -> str:
+    """A printed result as final_answer's argument: a literal as it is, other text quoted, since a
+    printed expression such as `2 + 4 + 6 + 12` would be evaluated to 24 when passed bare."""
+    try:
+        ast.literal_eval(result)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return repr(result)
+    return result
 
 
 def _plain(observation: str) -> str:
@@ -112,9 +123,10 @@ class Agent:
         `should_stop` is polled while SAG candidates decode (no events flow then, so a consumer
         could not stop the run by closing the event stream); when it turns true the run ends
         "cancelled" and the step's forks are discarded. `hints`: tool names the task message points
-        out (see `task_message`).
+        out with their signatures (see `task_message`).
         """
-        self.hints = hints or []
+        by_name = {t.name: t for t in tools or []}
+        self.hints = [by_name[name] for name in hints or [] if name in by_name]
         self.model = model
         self._should_stop = should_stop
         self.sandbox = sandbox
@@ -178,8 +190,11 @@ class Agent:
                 trace.status, trace.answer = "answered", record.answer
                 yield ev.FinalAnswer(step=step, answer=record.answer)
                 break
-            messages.append(ChatMessage(role="assistant", content=record.raw))
-            messages.append(ChatMessage(role="user", content=observation_message(record.observation)))
+            observed = ChatMessage(role="user", content=observation_message(record.observation))
+            if hint == _REPEATED:  # keep one copy: each copy in the context makes the next one likelier
+                messages[-1] = observed
+                continue
+            messages += [ChatMessage(role="assistant", content=record.raw), observed]
         trace.wall_s = time.perf_counter() - started
         yield ev.RunFinished(trace=trace)
 

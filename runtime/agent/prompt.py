@@ -57,12 +57,13 @@ def tools_section(tools: list[ToolSpec]) -> str:
     )
 
 
-def task_message(question: str, hints: list[str] | None = None) -> str:
+def task_message(question: str, hints: list[ToolSpec] | None = None) -> str:
     """The question; `hints` name the tools that fit it best, since small models overlook a tool
-    listed among a dozen and work the answer out by hand instead (docs/mcp-box.md)."""
+    listed among a dozen and work the answer out by hand instead (docs/mcp-box.md). The hint shows
+    the signature: the bare name led the 1.5B model to pass an expression where a list belongs."""
     if not hints:
         return f"{TASK_PREFIX}{question}"
-    calls = " or ".join(f"{name}(...)" for name in hints)
+    calls = " or ".join(f"{t.name}{t.signature.split(' -> ')[0]}" for t in hints)
     defined = "it is" if len(hints) == 1 else "they are"
     return f"{TASK_PREFIX}{question}\nHint: call {calls} in your code; {defined} already defined."
 

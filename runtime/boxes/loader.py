@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from runtime.boxes.bundle import Bundle, sha256
 from runtime.boxes.errors import BoxLoadError, SelfTestFailed
-from runtime.tools import JSONValue, Tool, ToolError, Toolset, ToolSpec
+from runtime.tools import JSONValue, Tool, ToolArgumentError, ToolError, Toolset, ToolSpec
 
 
 class RemoteTool(BaseModel):
@@ -88,6 +88,9 @@ def _check_tools(bundle: Bundle, tools: list[RemoteTool]) -> None:
         )
 
 
+_INVALID_ARGUMENTS = "invalid arguments: "
+
+
 def _error_text(result: mcp_types.CallToolResult) -> str:
     """FastMCP's error text, without the pydantic URLs and type codes a small model cannot use."""
     text = " ".join(c.text for c in result.content if isinstance(c, mcp_types.TextContent))
@@ -98,7 +101,7 @@ def _error_text(result: mcp_types.CallToolResult) -> str:
     if header:  # pydantic's layout: a location line, then its indented message
         lines = text[header.end() :].split("\n")
         pairs = [f"{loc.strip()}: {msg.strip()}" for loc, msg in zip(lines[::2], lines[1::2])]
-        return "invalid arguments: " + "; ".join(pairs)
+        return _INVALID_ARGUMENTS + "; ".join(pairs)
     return re.sub(r"\s*\n\s*", "; ", text).strip() or "the tool reported an error"
 
 
@@ -195,7 +198,9 @@ class BoxHost:
         except Exception as exc:
             raise ToolError(f"{tool.qualified_name} failed: {exc}") from None
         if result.is_error:
-            raise ToolError(f"{tool.qualified_name}: {_error_text(result)}")
+            text = _error_text(result)
+            error = ToolArgumentError if text.startswith(_INVALID_ARGUMENTS) else ToolError
+            raise error(f"{tool.qualified_name}: {text}")
         return _result_value(result)
 
     def toolset(self) -> Toolset:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from runtime.config import Settings
 from runtime.retrieval.store import IndexCollection, Mode, Store
-from runtime.tools import Tool, ToolError, ToolSpec
+from runtime.tools import Tool, ToolArgumentError, ToolSpec
 
 MAX_K = 20
 
@@ -48,7 +48,7 @@ def make_retrieve_tool(collection: IndexCollection, mode: Mode = "dense") -> Too
             args = RetrieveArgs.model_validate(arguments)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
-            raise ToolError(f"retrieve: {problems}") from exc
+            raise ToolArgumentError(f"retrieve: {problems}") from exc
         return [hit.model_dump() for hit in collection.query(args.query, args.k, mode)]
 
     return Tool(spec=retrieve_spec(collection.name), handler=handler)

@@ -112,12 +112,28 @@ def test_tools_are_listed_in_the_prompt_and_callable():
     assert events[-1].trace.answer == 42
 
 
+def test_hinted_tools_are_named_with_their_signature_in_the_task(sandbox):
+    spec = ToolSpec(name="double", qualified_name="t.double", signature="(n: int) -> int", param_names=["n"])
+    model = ScriptedModel([step("final_answer(1)")])
+    list(Agent(model, sandbox, tools=[spec], hints=["double", "not_listed"]).run("q"))
+    assert "Task: q\nHint: call double(n: int) in your code; it is already defined." in model.prompts[0]
+
+
 def test_a_repeated_failing_action_is_pointed_out(sandbox):
     model = ScriptedModel([step("print(undefined_name)")] * 2 + [step("final_answer(0)")])
     _, trace = run(model, sandbox)
     assert "previous step" not in trace.steps[0].observation
     assert "same code in the previous step" in trace.steps[1].observation
     assert "same code in the previous step" in model.prompts[2]
+
+
+def test_a_repeated_failing_action_stays_in_the_history_once(sandbox):
+    model = ScriptedModel([step("print(undefined_name)")] * 3 + [step("final_answer(0)")])
+    _, trace = run(model, sandbox)
+    assert [s.code for s in trace.steps[:3]] == ["print(undefined_name)"] * 3  # the trace keeps every step
+    for prompt in model.prompts[1:]:
+        assert prompt.count("print(undefined_name)") == 1  # the model sees its code once, not three times
+    assert model.prompts[3].count("NameError") == 1 and "write different code" in model.prompts[3]
 
 
 def test_a_repeated_failure_or_a_repeated_result_gets_a_nudge(sandbox):
@@ -134,6 +150,14 @@ def test_a_repeated_failure_or_a_repeated_result_gets_a_nudge(sandbox):
     assert model.temperatures == [0.0, 0.0, 0.7, 0.0, 0.7, 0.7]  # after each nudge, a sampled step: greedy would repeat
     step_format, answer_only = step_grammar(), step_grammar(final=True)
     assert model.grammars == [step_format] * 4 + [answer_only] * 2  # after a repeated result, and at the last step
+
+
+def test_a_repeated_printed_expression_is_suggested_as_a_string(sandbox):
+    code = "print('2 + 4 + 6 + 12')"
+    model = ScriptedModel([step(code), step(code), step("final_answer('2 + 4 + 6 + 12')")])
+    _, trace = run(model, sandbox)
+    assert trace.steps[1].observation.endswith("final_answer('2 + 4 + 6 + 12').")  # bare, it would evaluate to 24
+    assert trace.answer == "2 + 4 + 6 + 12"
 
 
 def test_the_last_step_may_only_answer(sandbox):

@@ -116,6 +116,10 @@ def test_bad_arguments_become_a_readable_tool_error(host: BoxHost) -> None:
     message = str(caught.value)
     assert message.startswith("alpha.solve: invalid arguments: numbers: Input should be a valid list")
     assert "https://" not in message and "\n" not in message
+    assert message.endswith(". Call it as alpha_solve(numbers: list[int], target: int = 24)")  # how to fix it
+    with pytest.raises(ToolError) as failing:
+        host.toolset().call("alpha_fail", {"reason": "bad"})
+    assert "Call it as" not in str(failing.value)  # a tool's own failure is not about its arguments
 
 
 def test_a_slow_tool_times_out(tmp_path: Path) -> None:
