@@ -72,3 +72,11 @@ def test_user_errors_are_one_line_and_exit_1(home, args, message):
 def test_report_on_a_folder_that_is_not_a_run(home, tmp_path):
     result = invoke("eval", "report", str(tmp_path))
     assert result.exit_code == 1 and "not an eval run folder" in result.stderr
+
+
+def test_python_dash_m_runtime_is_the_same_cli() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "runtime", "eval", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--mode" in done.stdout
