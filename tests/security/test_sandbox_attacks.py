@@ -168,9 +168,15 @@ ATTACKS: dict[str, Attack] = {
     "module_loader_spec": Attack("import math\nmath.__loader__", "policy", "__loader__"),
     "module_spec_computed": Attack("import math\ngetattr(math, '__spec__')", "policy", PRIVATE_RT),
     # -- eval / exec / compile / namespaces / builtins --
-    "eval_call": Attack("eval('1 + 1')", "policy", "Eval calls are not allowed"),
+    # eval() exists, for arithmetic only (runtime/sandbox/arith.py): anything else in the string is refused
+    "eval_import": Attack("eval('__import__(\"os\").system(\"id\")')", "policy", "arithmetic on numbers only"),
+    "eval_class_walk": Attack("eval('().__class__.__bases__[0].__subclasses__()')", "policy", "arithmetic on numbers only"),
+    "eval_by_alias": Attack("e = eval\ne('open(\"/etc/passwd\").read()')", "policy", "arithmetic on numbers only"),
+    "eval_lambda": Attack("eval('(lambda: 1)()')", "policy", "arithmetic on numbers only"),
+    "eval_namespaces": Attack("eval('1', {})", "policy", "takes no namespaces"),
+    "eval_huge_power": Attack("eval('9 ** 9 ** 9')", "policy", "too large to compute"),
+    "eval_non_string": Attack("eval(compile)", "policy", "give it a string"),
     "exec_call": Attack("exec('import os')", "policy", "Exec calls are not allowed"),
-    "eval_by_alias": Attack("e = eval\ne('1')", "policy", "eval() is not available"),
     "compile_call": Attack("compile('1', 'x', 'eval')", "policy", "compile() is not available"),
     "globals_call": Attack("globals()['_getattr_']", "policy", "globals() is not available"),
     "locals_call": Attack("locals()", "policy", "locals() is not available"),

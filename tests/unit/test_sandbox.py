@@ -13,6 +13,20 @@ from runtime.tools import Tool, ToolError, Toolset, ToolSpec
 
 # Each program must print the same thing in the sandbox as under plain exec().
 PROGRAMS: dict[str, str] = {
+    "eval_of_arithmetic_strings": """
+        import itertools
+        found = []
+        for a, b, c, d in itertools.permutations([4, 7, 8, 8]):
+            for o1, o2, o3 in itertools.product("+-*/", repeat=3):
+                expr = f"(({a} {o1} {b}) {o2} {c}) {o3} {d}"
+                try:
+                    if abs(eval(expr) - 24) < 1e-9:
+                        found.append(expr)
+                except ZeroDivisionError:
+                    pass
+        print(len(found), found[:2])
+        print(eval("-3 ** 2"), eval("7 // 2"), eval("2 ** 0.5"), eval(" 10 % 4 "), eval("1e3 / 8"), eval("(1)"))
+    """,
     "for_while_break_else": """
         total = 0
         for i in range(10):
