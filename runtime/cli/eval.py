@@ -97,6 +97,13 @@ def _suite_command(name: str) -> click.Command:
     )
     @click.option("--first-thought", is_flag=True, help="Agent modes: write the first thought before acting.")
     @click.option(
+        "--box",
+        "boxes",
+        multiple=True,
+        metavar="NAME",
+        help="Box modes: use only this box (repeatable; default: every shipped and installed box).",
+    )
+    @click.option(
         "--grammar/--no-grammar", default=None, help="Agent modes: constrain steps to the Thought + code format."
     )
     @click.option(
@@ -125,6 +132,7 @@ def _suite_command(name: str) -> click.Command:
         sag: int | None,
         sag_temperature: float | None,
         first_thought: bool,
+        boxes: tuple[str, ...],
         grammar: bool | None,
         workers: int,
         ray_address: str | None,
@@ -150,6 +158,7 @@ def _suite_command(name: str) -> click.Command:
             temperature=settings.temperature,
             max_steps=settings.max_steps,
             grammar=settings.grammar if grammar is None else grammar,
+            boxes=list(boxes) or None,
         )
         folder = out or settings.home / "eval" / config.folder_name()
         request = EvalRequest(config=config, limit=limit, workers=workers, out=folder, ray=ray_address)

@@ -75,6 +75,9 @@ class RunConfig(BaseModel):
     temperature: float
     max_steps: int
     grammar: bool = Field(default=True, description="Agent steps constrained to the Thought + code format.")
+    boxes: list[str] | None = Field(
+        default=None, description="Box modes: only these boxes (e.g. a distilled one); None = every box."
+    )
 
     def folder_name(self) -> str:
         model = re.sub(r"[^A-Za-z0-9._-]", "_", Path(self.model).stem if self.model.endswith(".gguf") else self.model)
@@ -83,6 +86,7 @@ class RunConfig(BaseModel):
             + (f"-t{self.sag_temperature:g}" if self.sag and self.sag_temperature is not None else "")
             + ("-ft" if self.first_thought else "")
             + ("" if self.grammar else "-nogrammar")
+            + "".join(f"-box-{name}" for name in self.boxes or [])
         )
         return f"{self.suite}-{self.mode}-{model}{extras}-seed{self.seed}"
 
@@ -362,10 +366,12 @@ def resolve_sag(mode: Mode, sag: int | None, configured: int) -> int | None:
     return configured if configured > 1 else DEFAULT_SAG
 
 
-def check_mode(mode: Mode, sag: int | None, first_thought: bool) -> None:
+def check_mode(mode: Mode, sag: int | None, first_thought: bool, boxes: list[str] | None = None) -> None:
     """Fail before any model loads when a mode and its flags do not fit together or a part is missing."""
     if mode == "cot" and (first_thought or sag):
         raise ModeNotAvailable("--first-thought and --sag apply to agent modes only")
+    if boxes and mode not in ("agent+box", "agent+box+sag"):
+        raise ModeNotAvailable("--box applies to the box modes only (agent+box, agent+box+sag)")
     if mode == "agent+box+sag" and (sag or 1) < 2:
         raise ModeNotAvailable("mode agent+box+sag votes between candidates: give --sag 2 or more")
     needs = {"agent+box": "runtime.boxes", "agent+box+sag": "runtime.boxes", "agent+retrieval": "runtime.retrieval"}
@@ -373,10 +379,10 @@ def check_mode(mode: Mode, sag: int | None, first_thought: bool) -> None:
         raise ModeNotAvailable(f"mode {mode} is not available yet: {module} is missing")
 
 
-def mode_tools(mode: Mode, settings: Settings) -> ModeTools:
+def mode_tools(mode: Mode, settings: Settings, boxes: list[str] | None = None) -> ModeTools:
     """The tools as `runtime solve` assembles them, limited to what the mode measures."""
     if mode in ("agent+box", "agent+box+sag"):
-        toolset, selector = assembly.load_tools(settings, None), assembly.tool_selector(settings)
+        toolset, selector = assembly.load_tools(settings, boxes), assembly.tool_selector(settings)
         return ModeTools(
             toolset=toolset, pick=lambda question: assembly.pick_tools(settings, toolset, question, selector)
         )
@@ -406,7 +412,7 @@ def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> S
             seed=config.seed,
         )
         return CotSolver(loader(settings), options)
-    tools = mode_tools(config.mode, settings)
+    tools = mode_tools(config.mode, settings, config.boxes)
     agent_options = assembly.agent_options(
         settings,
         seed=config.seed,
@@ -538,7 +544,7 @@ def run_eval(
     on_bytes: ByteProgress = lambda *_: None,
 ) -> Summary:
     """Run the sample's unfinished questions, appending each record as it arrives; returns the summary."""
-    check_mode(request.config.mode, request.config.sag, request.config.first_thought)
+    check_mode(request.config.mode, request.config.sag, request.config.first_thought, request.config.boxes)
     sample = suite.sample(request.limit, request.config.seed)
     with RunStore(request.out) as store:
         store.check_config(request.config)

@@ -7,6 +7,7 @@ import pytest
 from pydantic import BaseModel
 
 from runtime.config import Settings
+from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import gold_numbers
 from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, extract_answer
 from runtime.eval.runner import (
@@ -281,6 +282,7 @@ def test_wilson_interval_known_values():
         ("cot", {"sag": 3}, "agent modes only"),
         ("cot", {"first_thought": True}, "agent modes only"),
         ("agent+retrieval", {}, "runtime index add-wiki"),
+        ("agent", {"boxes": ["math"]}, "box modes only"),
     ],
 )
 def test_modes_not_available_fail_clearly_before_any_question(suite, settings, tmp_path, mode, extra, message):
@@ -300,6 +302,20 @@ def test_agent_with_boxes_calls_the_shipped_tools(settings, tmp_path):
     record = read_records(tmp_path / "box" / "records.jsonl")[0]
     assert summary.correct == 1, record.trace.steps[0].observation
     assert "solve_24" in record.trace.steps[0].code
+
+
+def test_box_option_limits_the_tools_to_the_named_boxes(settings, tmp_path):
+    game24 = load_suite("game24")
+    item = game24.sample(1, seed=0)[0]
+    scripts = {item.question: [act(f"final_answer(solve_24({item.gold}))")]}
+    other = config(game24, mode="agent+box", boxes=["text"])
+    assert other.folder_name().endswith("-box-text-seed0")  # its own folder, beside the all-boxes run
+    run_eval(EvalRequest(config=other, limit=1, out=tmp_path / "text"), game24, FakeLoader(replies=scripts), settings)
+    record = read_records(tmp_path / "text" / "records.jsonl")[0]
+    assert not record.correct and "solve_24" in record.trace.steps[0].observation  # math's solver is not loaded
+    missing = config(game24, mode="agent+box", boxes=["no-such-box"])
+    with pytest.raises(RuntimeUserError, match="no-such-box"):
+        run_eval(EvalRequest(config=missing, limit=1, out=tmp_path / "missing"), game24, FakeLoader(replies=scripts), settings)
 
 
 def test_sag_mode_votes_between_candidates_and_records_the_vote(settings, tmp_path):
