@@ -39,6 +39,7 @@ _MAX_OBSERVATION_CHARS = 2000
 _REPEATED = "You ran this same code in the previous step and it failed the same way: write different code."
 _REPEATED_RESULT = "This is the same result as in the previous step: if it answers the task, call final_answer with it."
 _SHORT_RESULT = 40
+NO_OUTPUT = "(no output; use print() to see values)"
 _RESULT_NUDGE = _REPEATED_RESULT.split(":")[0]
 """The part every same-result nudge starts with, whether or not it names the result."""
 
@@ -48,7 +49,8 @@ def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
     the step limit. Observations are compared before any nudge was added to them."""
     if not record.ok and record.code and record.code == previous.code:
         return _REPEATED
-    if record.ok and not record.final and previous.ok and _plain(record.observation) == _plain(previous.observation):
+    same = _plain(record.observation) == _plain(previous.observation) != NO_OUTPUT  # nothing printed is no result
+    if record.ok and not record.final and previous.ok and same:
         result = record.observation.strip()
         if "\n" in result or len(result) > _SHORT_RESULT:
             return _REPEATED_RESULT
@@ -99,7 +101,7 @@ def render_observation(result: ExecResult) -> str:
         parts.append(f"Error: {result.error}")
     if result.final:
         parts.append(f"Final answer: {result.answer}")
-    text = "\n".join(parts) or "(no output; use print() to see values)"
+    text = "\n".join(parts) or NO_OUTPUT
     if len(text) > _MAX_OBSERVATION_CHARS:
         text = text[:_MAX_OBSERVATION_CHARS] + f"\n[... {len(text) - _MAX_OBSERVATION_CHARS} more characters cut]"
     return text

@@ -46,7 +46,7 @@ class Worker:
         self.policy = policy
         self.printer = Printer(policy.max_output_chars, policy.output_stop_chars)
         guards = Guards(policy.allowed_modules)
-        extras: dict[str, Any] = {"final_answer": self._final_answer, "ToolError": ToolError}
+        extras: dict[str, Any] = {"final_answer": self._answer_function(), "ToolError": ToolError}
         extras.update({stub.name: make_tool_function(stub, self._call_tool) for stub in tools})
         self.namespace = guards.namespace(extras, self.printer)
         self._answer: Any = _NO_ANSWER
@@ -161,9 +161,16 @@ class Worker:
             return True
         return used > self.policy.memory_mb * 1024 * 1024 * _NEARLY_FULL
 
-    def _final_answer(self, answer: Any = None) -> None:
-        self._answer = _jsonable(answer, self.policy.max_output_chars)
-        raise FinalAnswer
+    def _answer_function(self) -> Any:
+        """`final_answer(answer)` for the code; a plain function, so a wrong call reads
+        "final_answer() takes ..." rather than naming this class's method."""
+
+        def final_answer(answer: Any = None) -> None:
+            self._answer = _jsonable(answer, self.policy.max_output_chars)
+            raise FinalAnswer
+
+        final_answer.__qualname__ = "final_answer"
+        return final_answer
 
     def _call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
         """Ask the parent; the alarm is held off meanwhile so the channel is never left mid-message."""

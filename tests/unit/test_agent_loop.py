@@ -160,6 +160,19 @@ def test_a_repeated_printed_expression_is_suggested_as_a_string(sandbox):
     assert trace.answer == "2 + 4 + 6 + 12"
 
 
+def test_printing_nothing_twice_is_not_a_result_to_answer_with(sandbox):
+    model = ScriptedModel([step("x = 1"), step("x = 1"), step("final_answer(x)")])
+    _, trace = run(model, sandbox)
+    assert trace.steps[1].observation == "(no output; use print() to see values)"  # no "final_answer('(no output...')"
+    assert model.grammars[2] == step_grammar()  # and no answer-only step forced after it
+
+
+def test_a_wrong_final_answer_call_names_final_answer(sandbox):
+    model = ScriptedModel([step("final_answer('a', 1, 2)"), step("final_answer('a')")])
+    _, trace = run(model, sandbox)
+    assert trace.steps[0].observation.startswith("Error: TypeError: final_answer() takes from 0 to 1 positional")
+
+
 def test_the_last_step_may_only_answer(sandbox):
     model = ScriptedModel([step("print(1)"), step("print(2)"), step("final_answer(2)")])
     _, trace = run(model, sandbox, max_steps=3)
