@@ -179,8 +179,11 @@ def _assign(name: str, value: ast.expr) -> ast.Assign:
     return ast.Assign(targets=[ast.Name(name, ast.Store())], value=value)
 
 
-def compile_action(code: str) -> tuple[types.CodeType, types.CodeType | None]:
-    """Compile an action; a trailing expression is compiled apart so its value can be shown."""
+def compile_action(code: str, reserved: frozenset[str] = frozenset()) -> tuple[types.CodeType, types.CodeType | None]:
+    """Compile an action; a trailing expression is compiled apart so its value can be shown.
+
+    `reserved`: names the code may not define at the top level (the tools and final_answer).
+    """
     try:
         tree = ast.parse(code, FILENAME)
     except SyntaxError as exc:
@@ -188,6 +191,7 @@ def compile_action(code: str) -> tuple[types.CodeType, types.CodeType | None]:
         raise CompileFailed("syntax", f"SyntaxError: {exc.msg} (line {exc.lineno}){text}") from None
     except ValueError as exc:  # null bytes in the source
         raise CompileFailed("syntax", f"SyntaxError: {exc}") from None
+    _refuse_redefinitions(tree, reserved)
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body[-1].value)
@@ -199,6 +203,26 @@ def compile_action(code: str) -> tuple[types.CodeType, types.CodeType | None]:
         raise CompileFailed("policy", "Not allowed in the sandbox: " + "; ".join(map(_tidy, errors)))
     assert body.code is not None
     return body.code, value.code if value else None
+
+
+def _refuse_redefinitions(tree: ast.Module, reserved: frozenset[str]) -> None:
+    """Small models copy a tool's stub from the prompt (`def find_expression(...): ...`), which
+    replaces the real tool with a body of their own; SmolLM2 did so on every Game of 24 question."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+        else:
+            continue
+        for name in names:
+            if name in reserved:
+                raise CompileFailed(
+                    "policy",
+                    f"{name} is already defined by the runtime; call it as it is, do not define or "
+                    f"assign it (line {node.lineno})",
+                )
 
 
 def _tidy(error: str) -> str:

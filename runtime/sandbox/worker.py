@@ -48,6 +48,7 @@ class Worker:
         guards = Guards(policy.allowed_modules)
         extras: dict[str, Any] = {"final_answer": self._answer_function(), "ToolError": ToolError}
         extras.update({stub.name: make_tool_function(stub, self._call_tool) for stub in tools})
+        self._reserved = frozenset({"final_answer", *(stub.name for stub in tools)})
         self.namespace = guards.namespace(extras, self.printer)
         self._answer: Any = _NO_ANSWER
         self._armed = False
@@ -118,7 +119,7 @@ class Worker:
         return {"ok": True, "value": value}
 
     def _execute(self, code: str) -> str | None:
-        body, last = compile_action(code)
+        body, last = compile_action(code, self._reserved)
         exec(body, self.namespace)
         if last is None:
             return None

@@ -815,3 +815,14 @@ def test_importing_a_tool_gives_the_tool():
         refused = box.run("from evaluate import os")
         assert not refused.ok and "not available" in refused.error
         assert not box.run("import os").ok
+
+
+def test_code_cannot_redefine_a_tool_or_final_answer(toolset):
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        stub = box.run('def add(a, b=0):\n    """Copied from the prompt."""\n    return 0\nprint(add(1, 2))')
+        assert not stub.ok and stub.error_kind == "policy"
+        assert "add is already defined by the runtime; call it as it is" in stub.error and "(line 1)" in stub.error
+        assert not box.run("final_answer = print").ok and not box.run("class add:\n    pass").ok
+        assert box.run("print(add(1, 2))").stdout.strip() == "3"  # the tool is untouched
+        assert box.run("def helper(add):\n    add = 1\n    return add\nprint(helper(0))").stdout.strip() == "1"  # locals may
+        assert box.run("from add import add\nprint(add(2, 2))").stdout.strip() == "4"  # and the tool-import idiom works
