@@ -85,7 +85,9 @@ class ToolPick(BaseModel):
     hinted: list[str] = []
 
 
-def pick_tools(settings: Settings, toolset: Toolset, question: str, selector: ToolSelector | None) -> ToolPick:
+def pick_tools(
+    settings: Settings, toolset: Toolset, question: str, selector: ToolSelector | None, named: bool = False
+) -> ToolPick:
     """The tools the prompt lists for `question`, and the few its task message names as hints.
 
     All tools when they fit. Otherwise, when some tool clearly fits (similarity at least
@@ -94,12 +96,16 @@ def pick_tools(settings: Settings, toolset: Toolset, question: str, selector: To
     tools that all score alike picks an arbitrary set, and a fixed one is a prompt prefix that is
     computed once and then loaded from disk (~800 tokens, 12-24 s of prefill per question saved).
     Listed tools keep the toolset's order, so similar questions share more of their prompt.
+
+    `named`: the user picked these boxes for the question (`--box`), as `--collection` picks an
+    index, so the best tool is hinted whatever its score (a distilled tool's docstring, written by
+    a small teacher, scored 0.843 against the Game of 24 questions it was made for).
     """
     specs = toolset.specs()
     if selector is None or not specs:
         return ToolPick(listed=specs)
     ranked = selector.ranked(specs, question)
-    fitting = [s for s, score in ranked if score >= settings.tool_hint_score]
+    fitting = [s for s, score in ranked if named or score >= settings.tool_hint_score]
     hinted = [s.name for s in fitting[: settings.tool_hints]]
     if len(specs) <= settings.max_prompt_tools:
         return ToolPick(listed=specs, hinted=hinted)

@@ -130,7 +130,7 @@ def solve(
     if no_boxes and boxes:
         raise click.UsageError("--box and --no-boxes contradict each other")
     toolset = assembly.load_tools(settings, [] if no_boxes else (list(boxes) or None))
-    tools = assembly.pick_tools(settings, toolset, question, assembly.tool_selector(settings))
+    tools = assembly.pick_tools(settings, toolset, question, assembly.tool_selector(settings), named=bool(boxes))
     if no_retrieval and collection:
         raise click.UsageError("--collection and --no-retrieval contradict each other")
     retrieve = None if no_retrieval else assembly.add_retrieval(settings, toolset, collection)

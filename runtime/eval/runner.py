@@ -384,7 +384,8 @@ def mode_tools(mode: Mode, settings: Settings, boxes: list[str] | None = None) -
     if mode in ("agent+box", "agent+box+sag"):
         toolset, selector = assembly.load_tools(settings, boxes), assembly.tool_selector(settings)
         return ModeTools(
-            toolset=toolset, pick=lambda question: assembly.pick_tools(settings, toolset, question, selector)
+            toolset=toolset,
+            pick=lambda question: assembly.pick_tools(settings, toolset, question, selector, named=bool(boxes)),
         )
     if mode == "agent+retrieval":
         from runtime.retrieval.errors import CollectionNotFound

@@ -135,3 +135,6 @@ def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolse
     assert plain.hinted == [] and plain.listed == toolset.specs()[: settings.max_prompt_tools]  # one cached prefix
     off = settings.model_copy(update={"tool_hints": 0})
     assert assembly.pick_tools(off, toolset, "Use the numbers 4 7 8 8 to make 24", selector).hinted == []
+    # boxes the user named (--box): their best tool is hinted even below the score
+    best = selector.ranked(toolset.specs(), word_problem)[0][0].name
+    assert assembly.pick_tools(settings, toolset, word_problem, selector, named=True).hinted == [best]
