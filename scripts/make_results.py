@@ -33,6 +33,7 @@ def column(summary: Summary) -> str:
     extras = [f"SAG {c.sag} T={c.sag_temperature:g}" if c.sag and c.sag_temperature is not None else ""]
     extras += [f"SAG {c.sag}" if c.sag and c.sag_temperature is None else "", "first thought" if c.first_thought else ""]
     extras += ["" if c.grammar or c.mode == "cot" else "no grammar"]
+    extras += [f"only box {', '.join(c.boxes)}" if c.boxes else ""]
     return ", ".join([c.mode, *(e for e in extras if e)])
 
 
@@ -63,7 +64,7 @@ def grammar_table(summaries: list[Summary]) -> str:
     for s in summaries:
         c = s.config
         if c.mode != "cot":
-            pairs[(c.suite, c.model, c.mode, c.sag, c.first_thought, c.seed)][c.grammar] = s
+            pairs[(c.suite, c.model, c.mode, c.sag, c.first_thought, c.seed, tuple(c.boxes or ()))][c.grammar] = s
     rows = [
         ["suite", "model", "mode", "n", "grammar", "parse failures / steps", "accuracy [95% CI]", "steps/q", "s/q"],
         ["---"] * 9,

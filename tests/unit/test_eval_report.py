@@ -89,3 +89,11 @@ def test_runs_that_differ_only_in_the_grammar_are_compared_side_by_side(suite, t
     assert "| model | agent | agent, no grammar |" in page
     assert "| asdiv | scripted | agent | 2 | on | 0 / 2 (0.0%) | 100.0% [34–100] |" in page
     assert "| asdiv | scripted | agent | 2 | off | 6 / 6 (100.0%) | 0.0% [0–66] |" in page
+
+
+def test_a_run_limited_to_named_boxes_has_its_own_column(two_runs):
+    from scripts.make_results import column
+
+    summary = load_summary(two_runs[0])
+    limited = summary.model_copy(update={"config": summary.config.model_copy(update={"mode": "agent+box", "boxes": ["distilled"]})})
+    assert column(limited) == "agent+box, only box distilled"
