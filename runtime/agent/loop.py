@@ -125,7 +125,7 @@ class Agent:
         `should_stop` is polled while SAG candidates decode (no events flow then, so a consumer
         could not stop the run by closing the event stream); when it turns true the run ends
         "cancelled" and the step's forks are discarded. `hints`: tool names the task message points
-        out with their signatures (see `task_message`).
+        out (see `task_message`).
         """
         by_name = {t.name: t for t in tools or []}
         self.hints = [by_name[name] for name in hints or [] if name in by_name]

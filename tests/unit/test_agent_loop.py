@@ -112,11 +112,11 @@ def test_tools_are_listed_in_the_prompt_and_callable():
     assert events[-1].trace.answer == 42
 
 
-def test_hinted_tools_are_named_with_their_signature_in_the_task(sandbox):
+def test_hinted_tools_are_named_in_the_task(sandbox):
     spec = ToolSpec(name="double", qualified_name="t.double", signature="(n: int) -> int", param_names=["n"])
     model = ScriptedModel([step("final_answer(1)")])
     list(Agent(model, sandbox, tools=[spec], hints=["double", "not_listed"]).run("q"))
-    assert "Task: q\nHint: call double(n: int) in your code; it is already defined." in model.prompts[0]
+    assert "Task: q\nHint: call double(...) in your code; it is already defined." in model.prompts[0]
 
 
 def test_a_repeated_failing_action_is_pointed_out(sandbox):

@@ -122,13 +122,11 @@ def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolse
     assert game.hinted == ["solve_24"]
     solve_24 = next(s for s in toolset.specs() if s.name == "solve_24")
     assert task_message("Make 24 from 4 7 8 8", [solve_24]).endswith(
-        "\nHint: call solve_24(numbers: list[int], target: int = 24, use_all: bool = True) in your code; it is already defined."
+        "\nHint: call solve_24(...) in your code; it is already defined."
     )
-    retrieve = solve_24.model_copy(update={"name": "retrieve", "signature": "(query: str, k: int = 3) -> list[dict]"})
+    retrieve = solve_24.model_copy(update={"name": "retrieve"})
     assert task_message("q", [retrieve, solve_24]).endswith(
-        "call retrieve(query: str, k: int = 3) or solve_24(numbers: list[int], target: int = 24, use_all: bool = True) "
-        "in your code; "
-        "they are already defined."
+        "call retrieve(...) or solve_24(...) in your code; they are already defined."
     )
     word_problem = "Dave had sixteen apps on his phone. After deleting some, he had 5 left. How many did he delete?"
     plain = assembly.pick_tools(settings, toolset, word_problem, selector)
