@@ -127,8 +127,7 @@ class Agent:
         "cancelled" and the step's forks are discarded. `hints`: tool names the task message points
         out (see `task_message`).
         """
-        by_name = {t.name: t for t in tools or []}
-        self.hints = [by_name[name] for name in hints or [] if name in by_name]
+        self.hints = hints or []
         self.model = model
         self._should_stop = should_stop
         self.sandbox = sandbox

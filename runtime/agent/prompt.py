@@ -57,14 +57,14 @@ def tools_section(tools: list[ToolSpec]) -> str:
     )
 
 
-def task_message(question: str, hints: list[ToolSpec] | None = None) -> str:
+def task_message(question: str, hints: list[str] | None = None) -> str:
     """The question; `hints` name the tools that fit it best, since small models overlook a tool
     listed among a dozen and work the answer out by hand instead (docs/mcp-box.md). Names only:
     with the signature in the hint the 1.5B model's fact lookup in tests/e2e/test_retrieval_e2e.py
     went wrong; a call with wrong arguments is answered with the signature instead."""
     if not hints:
         return f"{TASK_PREFIX}{question}"
-    calls = " or ".join(f"{t.name}(...)" for t in hints)
+    calls = " or ".join(f"{name}(...)" for name in hints)
     defined = "it is" if len(hints) == 1 else "they are"
     return f"{TASK_PREFIX}{question}\nHint: call {calls} in your code; {defined} already defined."
 

@@ -115,7 +115,7 @@ def test_tools_are_listed_in_the_prompt_and_callable():
 def test_hinted_tools_are_named_in_the_task(sandbox):
     spec = ToolSpec(name="double", qualified_name="t.double", signature="(n: int) -> int", param_names=["n"])
     model = ScriptedModel([step("final_answer(1)")])
-    list(Agent(model, sandbox, tools=[spec], hints=["double", "not_listed"]).run("q"))
+    list(Agent(model, sandbox, tools=[spec], hints=["double"]).run("q"))
     assert "Task: q\nHint: call double(...) in your code; it is already defined." in model.prompts[0]
 
 

@@ -120,14 +120,10 @@ def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolse
     assert "solve_24" in game.hinted and len(game.hinted) <= settings.tool_hints
     assert len(game.listed) == settings.max_prompt_tools and {"solve_24", "check_24"} <= {s.name for s in game.listed}
     assert game.hinted == ["solve_24"]
-    solve_24 = next(s for s in toolset.specs() if s.name == "solve_24")
-    assert task_message("Make 24 from 4 7 8 8", [solve_24]).endswith(
+    assert task_message("Make 24 from 4 7 8 8", game.hinted).endswith(
         "\nHint: call solve_24(...) in your code; it is already defined."
     )
-    retrieve = solve_24.model_copy(update={"name": "retrieve"})
-    assert task_message("q", [retrieve, solve_24]).endswith(
-        "call retrieve(...) or solve_24(...) in your code; they are already defined."
-    )
+    assert task_message("q", ["retrieve", "solve_24"]).endswith("call retrieve(...) or solve_24(...) in your code; they are already defined.")
     word_problem = "Dave had sixteen apps on his phone. After deleting some, he had 5 left. How many did he delete?"
     plain = assembly.pick_tools(settings, toolset, word_problem, selector)
     assert plain.hinted == [] and plain.listed == toolset.specs()[: settings.max_prompt_tools]  # one cached prefix
