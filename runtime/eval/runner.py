@@ -16,10 +16,12 @@ import multiprocessing
 import os
 import queue
 import re
+import subprocess
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Generator
+from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -106,6 +108,28 @@ class QuestionRecord(BaseModel):
     completion_tokens: int
     wall_s: float
     trace: RunTrace
+    code_version: str | None = Field(default=None, description="The runtime that answered it (see code_version).")
+
+
+def code_version() -> str:
+    """The runtime that answers: its version, plus the git commit when it runs from a checkout
+    (`+dirty` with uncommitted changes to the code), so a run extended later shows whether all its
+    questions were answered by the same code."""
+    try:
+        release = version("runtime")
+    except PackageNotFoundError:
+        release = "unknown"
+    root = Path(__file__).resolve().parents[2]
+    git = ["git", "-C", str(root)]
+    try:
+        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=True)
+        changed = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no", "--", "runtime", "boxes"],
+            capture_output=True, text=True, timeout=10, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return release
+    return f"{release} (git {commit.stdout.strip()}{'+dirty' if changed.stdout.strip() else ''})"
 
 
 class Summary(BaseModel):
@@ -122,6 +146,9 @@ class Summary(BaseModel):
     wall_s_per_question: float
     failures: dict[Outcome, int]
     step_errors: dict[str, int] = Field(description="Steps by error kind, over all questions.")
+    code_versions: dict[str, int] = Field(
+        default_factory=dict, description="Questions by the runtime version that answered them (see code_version)."
+    )
 
 
 class RunProgress(BaseModel):
@@ -223,6 +250,7 @@ def summarize(config: RunConfig, limit: int | None, planned: int, records: list[
         wall_s_per_question=mean([r.wall_s for r in records]),
         failures={kind: outcomes.get(kind, 0) for kind in FAILURES},
         step_errors=dict(sorted(step_errors.items())),
+        code_versions=dict(Counter(r.code_version or "not recorded" for r in records)),
     )
 
 
@@ -558,9 +586,11 @@ def run_eval(
         try:
             if todo:
                 loader.prepare(settings, on_bytes)
+                answered_by = code_version()
                 stream = _records(request, loader, settings, todo)
                 with contextlib.closing(stream):
                     for record in stream:
+                        record.code_version = answered_by
                         store.append(record)
                         records.append(record)
                         progress = RunProgress(

@@ -349,3 +349,25 @@ def test_a_failing_worker_stops_the_run_with_its_reason_and_keeps_finished_recor
         run_eval(request, suite, loader, settings)
     kept = read_records(tmp_path / "run" / "records.jsonl")
     assert items[1].id not in {r.id for r in kept} and all(r.correct for r in kept)
+
+
+def test_each_record_names_the_code_that_answered_it(suite, settings, tmp_path):
+    from runtime.eval.runner import code_version
+
+    summary = run_eval(EvalRequest(config=config(suite), limit=2, out=tmp_path / "run"), suite, FakeLoader(replies=right(suite.items)), settings)
+    records = read_records(tmp_path / "run" / "records.jsonl")
+    assert {r.code_version for r in records} == {code_version()}
+    assert summary.code_versions == {code_version(): 2}
+
+
+
+def test_outside_a_git_checkout_the_code_version_is_the_release(monkeypatch):
+    from importlib.metadata import version
+
+    from runtime.eval import runner
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(runner.subprocess, "run", no_git)
+    assert runner.code_version() == version("runtime")
