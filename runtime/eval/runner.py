@@ -122,14 +122,19 @@ def code_version() -> str:
     root = Path(__file__).resolve().parents[2]
     git = ["git", "-C", str(root)]
     try:
-        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=True)
+        found = subprocess.run(
+            [*git, "rev-parse", "--show-toplevel", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        )
+        top, commit = found.stdout.split()
+        if Path(top).resolve() != root:  # an install inside some other repository (a venv in a project)
+            return release
         changed = subprocess.run(
             [*git, "status", "--porcelain", "--untracked-files=no", "--", "runtime", "boxes"],
             capture_output=True, text=True, timeout=10, check=True,
         )
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError, ValueError):
         return release
-    return f"{release} (git {commit.stdout.strip()}{'+dirty' if changed.stdout.strip() else ''})"
+    return f"{release} (git {commit}{'+dirty' if changed.stdout.strip() else ''})"
 
 
 class Summary(BaseModel):

@@ -371,3 +371,16 @@ def test_outside_a_git_checkout_the_code_version_is_the_release(monkeypatch):
 
     monkeypatch.setattr(runner.subprocess, "run", no_git)
     assert runner.code_version() == version("runtime")
+
+
+def test_an_install_inside_another_repository_does_not_take_its_commit(monkeypatch, tmp_path):
+    import subprocess
+    from importlib.metadata import version
+
+    from runtime.eval import runner
+
+    def other_repo(command, **kwargs):
+        return subprocess.CompletedProcess(command, 0, stdout=f"{tmp_path}\nabc1234\n", stderr="")
+
+    monkeypatch.setattr(runner.subprocess, "run", other_repo)
+    assert runner.code_version() == version("runtime")
