@@ -182,7 +182,9 @@ def _assign(name: str, value: ast.expr) -> ast.Assign:
 def compile_action(code: str, reserved: frozenset[str] = frozenset()) -> tuple[types.CodeType, types.CodeType | None]:
     """Compile an action; a trailing expression is compiled apart so its value can be shown.
 
-    `reserved`: names the code may not define at the top level (the tools and final_answer).
+    `reserved`: names the code may not define at the top level (the tools and final_answer); a
+    copy of such a function's stub (a def whose body is only a docstring, `...` or `pass`) is
+    dropped, so the real function runs.
     """
     try:
         tree = ast.parse(code, FILENAME)
@@ -191,6 +193,7 @@ def compile_action(code: str, reserved: frozenset[str] = frozenset()) -> tuple[t
         raise CompileFailed("syntax", f"SyntaxError: {exc.msg} (line {exc.lineno}){text}") from None
     except ValueError as exc:  # null bytes in the source
         raise CompileFailed("syntax", f"SyntaxError: {exc}") from None
+    tree.body = [node for node in tree.body if not _is_copied_stub(node, reserved)]
     _refuse_redefinitions(tree, reserved)
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
@@ -203,6 +206,17 @@ def compile_action(code: str, reserved: frozenset[str] = frozenset()) -> tuple[t
         raise CompileFailed("policy", "Not allowed in the sandbox: " + "; ".join(map(_tidy, errors)))
     assert body.code is not None
     return body.code, value.code if value else None
+
+
+def _is_copied_stub(node: ast.stmt, reserved: frozenset[str]) -> bool:
+    """The 1.5B model pastes a tool's stub from the prompt above its call to the tool (2 of the
+    first 14 Game of 24 questions, every remaining step refused); it means the real tool."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name not in reserved:
+        return False
+    return all(
+        isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        for stmt in node.body
+    )
 
 
 def _refuse_redefinitions(tree: ast.Module, reserved: frozenset[str]) -> None:

@@ -826,3 +826,14 @@ def test_code_cannot_redefine_a_tool_or_final_answer(toolset):
         assert box.run("print(add(1, 2))").stdout.strip() == "3"  # the tool is untouched
         assert box.run("def helper(add):\n    add = 1\n    return add\nprint(helper(0))").stdout.strip() == "1"  # locals may
         assert box.run("from add import add\nprint(add(2, 2))").stdout.strip() == "4"  # and the tool-import idiom works
+
+
+def test_a_copied_tool_stub_is_dropped_and_the_real_tool_runs(toolset):
+    """The stub as the prompt lists it, pasted above the call (seen from the 1.5B model)."""
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        pasted = box.run('def add(a: int, b: int = 0) -> int:\n    """Add two numbers."""\n\nprint(add(1, 2))')
+        assert pasted.ok and pasted.stdout.strip() == "3"
+        for body in ("...", "pass", '"""Doc."""\n    ...'):
+            assert box.run(f"def add(a, b=0):\n    {body}\nprint(add(2, 3))").stdout.strip() == "5"
+        assert box.run('def final_answer(answer):\n    """Give the answer."""\nfinal_answer(7)').final
+        assert not box.run("def add(a, b=0):\n    x = 1\nprint(add(1, 1))").ok  # a body of its own is refused
