@@ -37,6 +37,7 @@ def agent_options(settings: Settings, **overrides: object) -> AgentOptions:
         "sag_temperature": settings.sag_temperature,
         "sag_top_p": settings.sag_top_p,
         "first_thought": settings.first_thought,
+        "compute_first": settings.compute_first,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return AgentOptions.model_validate(values)

@@ -107,6 +107,11 @@ def _suite_command(name: str) -> click.Command:
         "--grammar/--no-grammar", default=None, help="Agent modes: constrain steps to the Thought + code format."
     )
     @click.option(
+        "--compute-first/--no-compute-first",
+        default=None,
+        help="Agent modes: refuse a bare final_answer(literal) until a step has run (default: RUNTIME_COMPUTE_FIRST).",
+    )
+    @click.option(
         "--workers",
         type=click.IntRange(1, 64),
         default=1,
@@ -134,6 +139,7 @@ def _suite_command(name: str) -> click.Command:
         first_thought: bool,
         boxes: tuple[str, ...],
         grammar: bool | None,
+        compute_first: bool | None,
         workers: int,
         ray_address: str | None,
         out: Path | None,
@@ -158,6 +164,7 @@ def _suite_command(name: str) -> click.Command:
             temperature=settings.temperature,
             max_steps=settings.max_steps,
             grammar=settings.grammar if grammar is None else grammar,
+            compute_first=mode != "cot" and (settings.compute_first if compute_first is None else compute_first),
             boxes=list(boxes) or None,
         )
         folder = out or settings.home / "eval" / config.folder_name()

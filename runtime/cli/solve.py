@@ -83,6 +83,8 @@ class StepPrinter:
 @click.option("--sag-temperature", type=click.FloatRange(0, 2), help="Sampling temperature of the candidates.")
 @click.option("--first-thought/--no-first-thought", default=None,
               help="Start the first Thought with the plan of a chain-of-thought answer.")
+@click.option("--compute-first/--no-compute-first", default=None,
+              help="Refuse a bare final_answer(literal) until a step has run: answers come from results.")
 @click.option("--box", "boxes", multiple=True, metavar="NAME", help="Use only this box's tools (repeatable).")
 @click.option("--no-boxes", is_flag=True, help="No box tools at all.")
 @click.option("--collection", metavar="NAME", help="Let the agent retrieve from this index collection "
@@ -101,6 +103,7 @@ def solve(
     sag: int | None,
     sag_temperature: float | None,
     first_thought: bool | None,
+    compute_first: bool | None,
     boxes: tuple[str, ...],
     no_boxes: bool,
     collection: str | None,
@@ -126,6 +129,7 @@ def solve(
         sag=sag,
         sag_temperature=sag_temperature,
         first_thought=first_thought,
+        compute_first=compute_first,
     )
     if no_boxes and boxes:
         raise click.UsageError("--box and --no-boxes contradict each other")

@@ -77,6 +77,9 @@ class RunConfig(BaseModel):
     temperature: float
     max_steps: int
     grammar: bool = Field(default=True, description="Agent steps constrained to the Thought + code format.")
+    compute_first: bool = Field(
+        default=False, description="A bare final_answer(literal) refused until a step has run (absent in older runs: off)."
+    )
     boxes: list[str] | None = Field(
         default=None, description="Box modes: only these boxes (e.g. a distilled one); None = every box."
     )
@@ -88,6 +91,7 @@ class RunConfig(BaseModel):
             + (f"-t{self.sag_temperature:g}" if self.sag and self.sag_temperature is not None else "")
             + ("-ft" if self.first_thought else "")
             + ("" if self.grammar else "-nogrammar")
+            + ("-computefirst" if self.compute_first else "")
             + "".join(f"-box-{name}" for name in self.boxes or [])
         )
         return f"{self.suite}-{self.mode}-{model}{extras}-seed{self.seed}"
@@ -456,6 +460,7 @@ def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> S
         sag=config.sag or 1,
         sag_temperature=config.sag_temperature,
         first_thought=config.first_thought,
+        compute_first=config.compute_first,
     )
     return AgentSolver(loader(settings), settings, tools, agent_options)
 

@@ -5,6 +5,7 @@ import pytest
 from runtime.agent import Agent, AgentOptions
 from runtime.agent import events as ev
 from runtime.agent.grammar import step_grammar
+from runtime.agent.loop import COMPUTE_FIRST, is_bare_answer
 from runtime.agent.parse import FORMAT_HELP
 from runtime.sandbox import Sandbox, SandboxPolicy
 from runtime.tools import Tool, Toolset, ToolSpec
@@ -178,3 +179,42 @@ def test_the_last_step_may_only_answer(sandbox):
     _, trace = run(model, sandbox, max_steps=3)
     assert model.grammars == [step_grammar(), step_grammar(), step_grammar(final=True)]
     assert trace.answer == 2
+
+
+def test_compute_first_refuses_an_answer_written_from_memory(sandbox):
+    """The prompt asks for final_answer only after a printed result; compute_first holds it to that."""
+    model = ScriptedModel([step("final_answer('8 + 4 * 1 * 4')"), step("print(8 + 4 * 1 * 4)"), step("final_answer(24)")])
+    events, trace = run(model, sandbox, compute_first=True)
+    first = trace.steps[0]
+    assert not first.ok and not first.final and first.answer is None and first.error_kind == "unchecked"
+    assert first.observation == COMPUTE_FIRST and f"Observation: {COMPUTE_FIRST}" in model.prompts[1]
+    assert trace.status == "answered" and trace.answer == 24 and len(trace.steps) == 3
+    assert [e.answer for e in events if isinstance(e, ev.FinalAnswer)] == [24]
+
+
+def test_compute_first_accepts_computed_answers_and_the_last_step(sandbox):
+    computed = ScriptedModel([step("final_answer(17 * 23 + 5)")])
+    assert run(computed, sandbox, compute_first=True)[1].answer == 396  # code did the arithmetic
+    at_limit = ScriptedModel([step("final_answer(3)"), step("final_answer(3)")])
+    _, trace = run(at_limit, sandbox, compute_first=True, max_steps=2)
+    assert trace.answer == 3 and trace.steps[0].error_kind == "unchecked"  # the last step must answer
+    off = ScriptedModel([step("final_answer(3)")])
+    assert run(off, sandbox)[1].answer == 3  # off by default: the answer is taken as before
+
+
+@pytest.mark.parametrize(
+    ("code", "bare"),
+    [
+        ("final_answer(24)", True),
+        ("final_answer('(1 + 2) * 8')", True),
+        ("final_answer(-3.5)", True),
+        ("# sure\nfinal_answer([1, 2])", True),
+        ("final_answer(x)", False),
+        ("final_answer(6 * 4)", False),
+        ("print(1)\nfinal_answer(1)", False),
+        ("final_answer(answer=1)", False),
+        ("def f(:", False),
+    ],
+)
+def test_a_bare_answer_is_a_literal_alone(code, bare):
+    assert is_bare_answer(code) is bare

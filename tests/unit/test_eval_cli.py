@@ -33,6 +33,7 @@ def test_help_lists_the_suites_and_report():
     for name in ("game24", "asdiv", "nq-wiki", "report"):
         assert name in result.output
     assert "--workers" in invoke("eval", "asdiv", "--help").output
+    assert "--compute-first / --no-compute-first" in invoke("eval", "game24", "--help").output
 
 
 def test_rerunning_a_finished_run_loads_no_model_and_prints_the_summary(finished_run):

@@ -18,6 +18,7 @@ from runtime.eval.runner import (
     RunFolderError,
     RunStore,
     Summary,
+    read_config,
     read_records,
     run_eval,
     wilson,
@@ -384,3 +385,20 @@ def test_an_install_inside_another_repository_does_not_take_its_commit(monkeypat
 
     monkeypatch.setattr(runner.subprocess, "run", other_repo)
     assert runner.code_version() == version("runtime")
+
+
+def test_compute_first_runs_in_its_own_folder_and_refuses_memorised_answers(suite, settings, tmp_path):
+    items = suite.sample(2, seed=0)
+    scripts = {
+        items[0].question: [act(f"final_answer({gold(items[0])})"), act(f"print({gold(items[0])})"), act(f"final_answer({gold(items[0])})")],
+        items[1].question: [act(f"final_answer({gold(items[1])})")] * 3,
+    }
+    strict = config(suite, compute_first=True)
+    assert strict.folder_name().endswith("-computefirst-seed0") and not config(suite).compute_first
+    summary = run_eval(EvalRequest(config=strict, limit=2, out=tmp_path / "strict"), suite, FakeLoader(replies=scripts), settings)
+    records = {r.question: r for r in read_records(tmp_path / "strict" / "records.jsonl")}
+    assert [s.error_kind for s in records[items[0].question].trace.steps] == ["unchecked", None, None]
+    assert records[items[0].question].correct and records[items[1].question].trace.steps[-1].final  # last step answers
+    assert summary.correct == 2 and read_config(tmp_path / "strict").compute_first
+    old = strict.model_dump(exclude={"compute_first"})  # a run folder written before the option existed
+    assert RunConfig.model_validate(old).compute_first is False

@@ -201,3 +201,10 @@ def test_observation_key_folds_whitespace_and_number_formats():
     assert key(stdout="1.5") != key(stdout="1.6")
     assert key(stdout="x\n", value="3") == key(stdout="x 3")
     assert key(final=True, answer=56088) == key(final=True, answer=56088.0) != key(stdout="56088")
+
+
+def test_compute_first_refuses_a_winning_answer_written_from_memory(sandbox):
+    model = ScriptedModel([[step("final_answer(7)"), step("final_answer(7)")], [step("print(3 + 4)")] * 2, step("final_answer(7)")])
+    _, trace = run(model, sandbox, 2, compute_first=True)
+    assert trace.steps[0].error_kind == "unchecked" and not trace.steps[0].final
+    assert trace.status == "answered" and trace.answer == 7 and len(trace.steps) == 3
