@@ -327,8 +327,8 @@ class Agent:
         bare_ok: bool = True,
     ) -> Generator[ev.Event, None, ev.StepRecord]:
         """Report what the action gave; returns the step's record. Without `bare_ok`, an answer the
-        model only wrote down (`final_answer(24)`) is refused: on Game of 24 every one of ~340 such
-        first-step answers in our runs was wrong (docs/agent.md)."""
+        model only wrote down (`final_answer(24)`) is refused: on Game of 24 all 261 such
+        first-step answers in our runs were wrong (docs/agent.md)."""
         timings.action_s = result.duration_s
         refused = result.final and not bare_ok and is_bare_answer(parsed.code)
         observation = COMPUTE_FIRST if refused else render_observation(result)
