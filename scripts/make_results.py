@@ -7,6 +7,7 @@ python scripts/make_results.py RUN_DIR... --out docs/results.md
 from __future__ import annotations
 
 import argparse
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def column(summary: Summary) -> str:
     extras = [f"SAG {c.sag} T={c.sag_temperature:g}" if c.sag and c.sag_temperature is not None else ""]
     extras += [f"SAG {c.sag}" if c.sag and c.sag_temperature is None else "", "first thought" if c.first_thought else ""]
     extras += ["" if c.grammar or c.mode == "cot" else "no grammar"]
-    extras += [f"only box {', '.join(c.boxes)}" if c.boxes else ""]
+    extras += [f"only box {', '.join(c.boxes)}" if c.boxes else "", "compute first" if c.compute_first else ""]
     return ", ".join([c.mode, *(e for e in extras if e)])
 
 
@@ -58,27 +59,25 @@ def total_steps(summary: Summary) -> int:
     return round(summary.mean_steps * summary.n)
 
 
-def grammar_table(summaries: list[Summary]) -> str:
-    """Runs that differ only in the step grammar, side by side: format failures, accuracy, time."""
-    pairs: dict[tuple, dict[bool, Summary]] = defaultdict(dict)
+def pair_table(summaries: list[Summary], setting: str, error_kind: str) -> str:
+    """Runs that differ only in the on/off `setting`, side by side: the step errors it is about
+    (`error_kind`), accuracy, steps and time."""
+    pairs: dict[str, dict[bool, Summary]] = defaultdict(dict)
     for s in summaries:
-        c = s.config
-        if c.mode != "cot":
-            pairs[(c.suite, c.model, c.mode, c.sag, c.first_thought, c.seed, tuple(c.boxes or ()))][c.grammar] = s
-    rows = [
-        ["suite", "model", "mode", "n", "grammar", "parse failures / steps", "accuracy [95% CI]", "steps/q", "s/q"],
-        ["---"] * 9,
-    ]
-    for key, by in sorted(pairs.items()):
+        if s.config.mode != "cot":
+            pairs[json.dumps(s.config.model_dump(exclude={setting}), sort_keys=True)][getattr(s.config, setting)] = s
+    header = ["suite", "model", "mode", "n", setting.replace("_", " "), f"{error_kind} steps / steps"]
+    rows = [[*header, "accuracy [95% CI]", "steps/q", "s/q"], ["---"] * 9]
+    for _key, by in sorted(pairs.items()):
         if len(by) < 2:
             continue
-        for grammar in (True, False):
-            s = by[grammar]
-            parse = s.step_errors.get("parse", 0)
+        for on in (True, False):
+            s, c = by[on], by[on].config
+            errors = s.step_errors.get(error_kind, 0)
             rows.append(
                 [
-                    key[0], key[1], key[2], str(s.n), "on" if grammar else "off",
-                    f"{parse} / {total_steps(s)} ({percent(parse / max(1, total_steps(s)))})",
+                    c.suite, c.model, c.mode, str(s.n), "on" if on else "off",
+                    f"{errors} / {total_steps(s)} ({percent(errors / max(1, total_steps(s)))})",
                     accuracy_cell(s), f"{s.mean_steps:.2f}", f"{s.wall_s_per_question:.1f}",
                 ]
             )
@@ -119,12 +118,18 @@ def render(summaries: list[Summary], labels: list[str], note: str = "") -> str:
         )
         parts.append(suite_table(group))
         parts.append(best_line(group))
-        if grammar := grammar_table(group):
+        if grammar := pair_table(group, "grammar", "parse"):
             parts.append(
                 "With and without the step grammar (`--grammar` / `--no-grammar`) on the same questions "
-                "(a step whose reply could not be parsed is a parse failure):\n"
+                "(a parse step is one whose reply could not be parsed):\n"
             )
             parts.append(grammar)
+        if checked := pair_table(group, "compute_first", "unchecked"):
+            parts.append(
+                "With and without `--compute-first` on the same questions (an unchecked step is an answer "
+                "written from memory before any step had run, refused):\n"
+            )
+            parts.append(checked)
         parts.append("Cost and failures per run (s/q is wall time on the machine that ran it):\n")
         parts.append(markdown_table(group, [labels[i] for i in indexes]))
     return "\n".join(parts)

@@ -97,3 +97,23 @@ def test_a_run_limited_to_named_boxes_has_its_own_column(two_runs):
     summary = load_summary(two_runs[0])
     limited = summary.model_copy(update={"config": summary.config.model_copy(update={"mode": "agent+box", "boxes": ["distilled"]})})
     assert column(limited) == "agent+box, only box distilled"
+
+
+def test_runs_that_differ_only_in_compute_first_are_compared_side_by_side(suite, tmp_path):  # noqa: F811
+    from scripts.make_results import column, render
+
+    settings = Settings(home=tmp_path / "home", max_steps=2, threads=1)
+    items = suite.sample(2, seed=0)
+    folders = []
+    for on in (True, False):
+        folder = tmp_path / f"compute-first-{on}"
+        request = EvalRequest(config=config(suite, compute_first=on), limit=2, out=folder)
+        run_eval(request, suite, FakeLoader(replies={i.question: [act(f"final_answer({gold(i)})")] * 3 for i in items}), settings)
+        folders.append(folder)
+    summaries = [load_summary(f) for f in folders]
+    assert column(summaries[0]) == "agent, compute first"
+    page = render(summaries, ["on", "off"])
+    assert "| suite | model | mode | n | compute first | unchecked steps / steps |" in page
+    assert "| asdiv | scripted | agent | 2 | on | 4 / 6 (66.7%) | 100.0% [34–100] | 3.00 |" in page  # the last step may answer
+    assert "| asdiv | scripted | agent | 2 | off | 0 / 2 (0.0%) | 100.0% [34–100] | 1.00 |" in page
+    assert "step grammar" not in page  # no grammar pair among these runs
