@@ -65,11 +65,15 @@ def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
 def _as_argument(result: str) -> str:
     """A printed result as final_answer's argument: a literal as it is, other text quoted, since a
     printed expression such as `2 + 4 + 6 + 12` would be evaluated to 24 when passed bare."""
+    return result if _is_literal(result) else repr(result)
+
+
+def _is_literal(value: str | ast.expr) -> bool:
     try:
-        ast.literal_eval(result)
+        ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return repr(result)
-    return result
+        return False
+    return True
 
 
 def is_bare_answer(code: str) -> bool:
@@ -82,11 +86,7 @@ def is_bare_answer(code: str) -> bool:
         return False
     if not isinstance(call.func, ast.Name) or call.func.id != "final_answer" or call.keywords or len(call.args) != 1:
         return False
-    try:
-        ast.literal_eval(call.args[0])
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
+    return _is_literal(call.args[0])
 
 
 def _plain(observation: str) -> str:
