@@ -45,10 +45,14 @@ def wiki_home(e2e_settings, tmp_path):
     return home
 
 
-def test_the_default_model_looks_a_fact_up_and_answers_from_the_passage(wiki_home):
+def test_the_default_model_looks_a_fact_up_and_reads_the_passage(wiki_home):
     # The Garabit Viaduct is named only in the "Gustave Eiffel" summary; the model has to retrieve it.
+    # Whether it then answers "Garabit Viaduct" is the model's accuracy, which the nq-wiki eval measures:
+    # the same greedy run answered it on one machine and printed the article's title on another.
     proc = solve(wiki_home, "--collection", "wiki", "--json", "Which railway viaduct made Gustave Eiffel's name?")
     assert proc.returncode == 0, proc.stderr
     trace = json.loads(proc.stdout)
-    assert any("retrieve(" in (step["code"] or "") for step in trace["steps"]), trace["steps"]
-    assert "Garabit" in str(trace["answer"])
+    assert trace["status"] == "answered" and str(trace["answer"]).strip()
+    lookups = [step for step in trace["steps"] if "retrieve(" in (step["code"] or "") and step["ok"]]
+    assert lookups, trace["steps"]
+    assert "Garabit Viaduct" in lookups[0]["observation"]  # the passage that holds the answer reached the model
