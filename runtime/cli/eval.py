@@ -27,6 +27,8 @@ from runtime.eval.runner import (
     RunConfig,
     RunProgress,
     Summary,
+    read_config,
+    rejudge,
     resolve_sag,
     run_eval,
 )
@@ -204,11 +206,33 @@ def report(folders: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
         click.echo(report_mod.markdown_table(summaries, labels), nl=False)
 
 
+@click.command(name="rejudge")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print what changed in each folder as JSON.")
+def rejudge_command(folders: tuple[Path, ...], as_json: bool) -> None:
+    """Judge finished run FOLDERS again with this version's checkers and CoT answer reading, without
+    running the model, and rewrite their records and summaries (each record keeps the runtime that
+    answered it and gains `judged_by`)."""
+    results = []
+    for folder in folders:
+        result = rejudge(folder, load_suite(read_config(folder).suite))
+        results.append(result)
+        if not as_json:
+            click.echo(
+                f"{folder.name}: {result.correct_before} -> {result.summary.correct}/{result.summary.n} correct "
+                f"({result.reread} answers read anew, {result.changed} verdicts changed)"
+            )
+    if as_json:
+        click.echo(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
+
+
 @click.group(name="eval")
 def eval_() -> None:
-    """Measure the student on real benchmarks (SUITE --mode MODE), or compare runs (report)."""
+    """Measure the student on real benchmarks (SUITE --mode MODE), compare runs (report), or judge
+    finished runs again after a checker change (rejudge)."""
 
 
 for _name in LOADERS:
     eval_.add_command(_suite_command(_name))
 eval_.add_command(report)
+eval_.add_command(rejudge_command)

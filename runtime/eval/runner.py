@@ -35,7 +35,7 @@ from runtime.agent.events import RunTrace
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import Verdict, check
-from runtime.eval.cot import CotOptions, CotSolver
+from runtime.eval.cot import CotOptions, CotSolver, reread
 from runtime.eval.suites import CheckerName, DataSource, Suite, SuiteItem
 from runtime.model.base import Model
 from runtime.model.store import Progress as ByteProgress
@@ -113,6 +113,9 @@ class QuestionRecord(BaseModel):
     wall_s: float
     trace: RunTrace
     code_version: str | None = Field(default=None, description="The runtime that answered it (see code_version).")
+    judged_by: str | None = Field(
+        default=None, description="The runtime that judged it when `rejudge` did, later; None: the one that answered."
+    )
 
 
 def code_version() -> str:
@@ -316,6 +319,10 @@ class RunStore:
 
     def write_summary(self, summary: Summary) -> None:
         _write_atomic(self.summary_file, summary.model_dump_json(indent=2))
+
+    def replace(self, records: list[QuestionRecord]) -> None:
+        """All records at once, atomically: a crash leaves the old file or the new one."""
+        _write_atomic(self.records_file, "\n".join(r.model_dump_json() for r in records))
 
 
 def _write_atomic(file: Path, text: str) -> None:
@@ -611,3 +618,48 @@ def run_eval(
             summary = summarize(request.config, request.limit, len(sample), records)
             store.write_summary(summary)
     return summary
+
+
+# ---------------------------------------------------------------- judging a finished run again
+
+
+class Rejudged(BaseModel):
+    """What `rejudge` changed in one run folder."""
+
+    folder: Path
+    correct_before: int
+    reread: int = Field(description="CoT answers read differently from their stored replies.")
+    changed: int = Field(description="Verdicts that changed.")
+    summary: Summary
+
+
+def _rejudged_record(config: RunConfig, record: QuestionRecord, judged_by: str) -> QuestionRecord:
+    trace = reread(record.trace) if config.mode == "cot" else record.trace
+    item = SuiteItem(id=record.id, question=record.question, gold=record.gold)
+    fresh = make_record(item, config.checker, trace, record.wall_s)
+    return fresh.model_copy(update={"code_version": record.code_version, "judged_by": judged_by})
+
+
+def rejudge(folder: Path, suite: Suite) -> Rejudged:
+    """Judge a run's stored answers again with this version's checkers (and, for CoT, its answer reading),
+    without the model: a checker fix re-scores old runs in seconds instead of hours. Each record keeps
+    the code that answered it and names the one that judged it."""
+    config = read_config(folder)
+    with RunStore(folder) as store:
+        if not store.summary_file.is_file():
+            raise RunFolderError(f"{folder} has no summary.json: run `runtime eval` there first")
+        before = Summary.model_validate_json(store.summary_file.read_text(encoding="utf-8"))
+        old = store.load()
+        judged_by = code_version()
+        records = [_rejudged_record(config, record, judged_by) for record in old]
+        store.replace(records)
+        planned = {item.id for item in suite.sample(before.limit, config.seed)}
+        summary = summarize(config, before.limit, before.planned, [r for r in records if r.id in planned])
+        store.write_summary(summary)
+    return Rejudged(
+        folder=folder,
+        correct_before=before.correct,
+        reread=sum(a.answer != b.answer for a, b in zip(old, records, strict=True)),
+        changed=sum(a.correct != b.correct for a, b in zip(old, records, strict=True)),
+        summary=summary,
+    )

@@ -30,7 +30,7 @@ def invoke(*args: str):
 def test_help_lists_the_suites_and_report():
     result = invoke("eval", "--help")
     assert result.exit_code == 0
-    for name in ("game24", "asdiv", "nq-wiki", "report"):
+    for name in ("game24", "asdiv", "nq-wiki", "report", "rejudge"):
         assert name in result.output
     assert "--workers" in invoke("eval", "asdiv", "--help").output
     assert "--compute-first / --no-compute-first" in invoke("eval", "game24", "--help").output
@@ -68,6 +68,17 @@ def test_user_errors_are_one_line_and_exit_1(home, args, message):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_rejudge_says_what_changed_in_each_folder(finished_run, tmp_path):
+    result = invoke("eval", "rejudge", str(finished_run))
+    assert result.exit_code == 0
+    assert result.output == f"{finished_run.name}: 3 -> 3/3 correct (0 answers read anew, 0 verdicts changed)\n"
+    data = json.loads(invoke("eval", "rejudge", str(finished_run), "--json").output)
+    assert data[0]["summary"]["correct"] == 3 and data[0]["changed"] == 0
+    refused = invoke("eval", "rejudge", str(tmp_path))
+    assert refused.exit_code == 1 and "not an eval run folder" in refused.stderr
+    assert not (tmp_path / ".lock").exists()  # nothing written into a folder that is not a run
 
 
 def test_report_on_a_folder_that_is_not_a_run(home, tmp_path):

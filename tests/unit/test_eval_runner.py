@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import gold_numbers
-from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, extract_answer
+from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, _answer_line_done, extract_answer
 from runtime.eval.runner import (
     EvalRequest,
     EvalWorkerFailed,
@@ -20,6 +20,7 @@ from runtime.eval.runner import (
     Summary,
     read_config,
     read_records,
+    rejudge,
     run_eval,
     wilson,
     worker_settings,
@@ -187,7 +188,75 @@ def test_cot_prompt_and_answer_line_extraction():
     assert extract_answer("$\\boxed{\\frac{5}{2}}$") == "\\frac{5}{2}"
     assert extract_answer("Answer: 3\nwait, no.\nFinal answer: **4**") == "4"
     assert extract_answer("Answer:\n(4 + 8) * (6 - 4)") == "(4 + 8) * (6 - 4)"
-    assert extract_answer("The answer is 5.") is None
+    assert extract_answer("I think it is 5.") is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "answer"),
+    [
+        ("23 - 14 = 9\nTherefore, the answer is 9.", "9"),  # a sentence instead of the asked-for line
+        ("Therefore, the answer is:\n$19.45", "$19.45"),
+        ("So the answer is: 82 feet.\nDone.", "82 feet"),
+        ("The final answer is: <95>", "95"),
+        ("The answer is: Answer: 15\nThis answer is correct because 3 * 5 = 15.", "15"),  # the colon form first
+        ("so the answer is:\n\\[\n9\n\\]", "9"),  # display math
+        ("The answer is \\(24\\).", "24"),
+        ("The answer is 3.5 apples.", "3.5 apples"),
+        ("The answer is the sum of both.\nAnswer: 13", "13"),  # the asked-for line wins over sentences
+    ],
+)
+def test_an_answer_given_in_other_words_is_still_read(reply, answer):
+    assert extract_answer(reply) == answer
+
+
+def test_generation_stops_at_the_asked_for_line_not_at_a_sentence_or_open_math():
+    assert _answer_line_done("Answer: 12\n")
+    assert not _answer_line_done("Answer: 12")  # the line may go on
+    assert not _answer_line_done("The answer is the sum of 4 and 9.\nSo")  # reasoning, not an answer
+    assert not _answer_line_done("Answer:\n\\[\n")  # display math: its content comes next
+
+
+def _set_records(out, records) -> None:
+    (out / "records.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in records))
+
+
+def test_rejudge_reads_stored_cot_replies_again_without_the_model(suite, settings, tmp_path):
+    items = suite.sample(2, seed=0)
+    scripts = {
+        items[0].question: [f"It adds up.\nTherefore, the answer is {gold(items[0])}."],
+        items[1].question: [f"Answer: {gold(items[1]) + 1}"],
+    }
+    out = tmp_path / "cot"
+    run_eval(EvalRequest(config=config(suite, mode="cot"), limit=2, out=out), suite, FakeLoader(replies=scripts), settings)
+    records = read_records(out / "records.jsonl")
+    # As an older reader judged it: no "Answer:" line, so no answer.
+    first = records[0].model_copy(
+        update={"answer": None, "correct": False, "outcome": "parse", "code_version": "0.0.9 (git old)"}
+    )
+    _set_records(out, [first, records[1]])
+
+    result = rejudge(out, suite)
+
+    again = read_records(out / "records.jsonl")
+    assert (again[0].answer, again[0].correct, again[0].outcome) == (str(gold(items[0])), True, "correct")
+    assert again[0].code_version == "0.0.9 (git old)" and again[0].judged_by  # who answered, who judged
+    assert again[1].outcome == "wrong_answer" and again[1].wall_s == records[1].wall_s
+    assert (result.reread, result.changed, result.summary.correct) == (1, 1, 1)
+    assert Summary.model_validate_json((out / "summary.json").read_text()) == result.summary
+
+
+def test_rejudge_checks_agent_answers_again_and_waits_for_no_running_eval(suite, settings, tmp_path):
+    out = tmp_path / "agent"
+    items = suite.sample(2, seed=0)
+    run_eval(EvalRequest(config=config(suite), limit=2, out=out), suite, FakeLoader(replies=right(items)), settings)
+    records = read_records(out / "records.jsonl")
+    _set_records(out, [records[0].model_copy(update={"correct": False, "outcome": "wrong_answer"}), records[1]])
+    result = rejudge(out, suite)
+    assert (result.correct_before, result.reread, result.changed, result.summary.correct) == (2, 0, 1, 2)
+    assert result.summary.failures["wrong_answer"] == 0
+    with RunStore(out):
+        with pytest.raises(RunFolderError, match="another eval run"):
+            rejudge(out, suite)
 
 
 def test_rerun_resumes_and_a_larger_limit_runs_only_the_new_questions(suite, settings, tmp_path):
