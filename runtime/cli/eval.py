@@ -27,7 +27,6 @@ from runtime.eval.runner import (
     RunConfig,
     RunProgress,
     Summary,
-    read_config,
     rejudge,
     resolve_sag,
     run_eval,
@@ -215,7 +214,7 @@ def rejudge_command(folders: tuple[Path, ...], as_json: bool) -> None:
     answered it and gains `judged_by`)."""
     results = []
     for folder in folders:
-        result = rejudge(folder, load_suite(read_config(folder).suite))
+        result = rejudge(folder)
         results.append(result)
         if not as_json:
             click.echo(

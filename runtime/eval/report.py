@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runtime.errors import RuntimeUserError
-from runtime.eval.runner import FAILURES, Summary, read_config, read_records, summarize
+from runtime.eval.runner import FAILURES, Summary, folder_summary, read_records
 
 
 class ChartUnavailable(RuntimeUserError):
@@ -17,15 +17,7 @@ class ChartUnavailable(RuntimeUserError):
 
 
 def load_summary(folder: Path) -> Summary:
-    config = read_config(folder)
-    records = read_records(folder / "records.jsonl")
-    saved = folder / "summary.json"
-    if saved.is_file():
-        previous = Summary.model_validate_json(saved.read_text(encoding="utf-8"))
-        limit, planned = previous.limit, previous.planned
-    else:
-        limit, planned = None, len(records)
-    return summarize(config, limit, max(planned, len(records)), records)
+    return folder_summary(folder, read_records(folder / "records.jsonl"))
 
 
 def percent(value: float) -> str:

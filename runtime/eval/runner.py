@@ -355,6 +355,18 @@ def read_config(folder: Path) -> RunConfig:
         raise RunFolderError(f"{file} is not a run config: {exc}") from None
 
 
+def folder_summary(folder: Path, records: list[QuestionRecord]) -> Summary:
+    """The summary of a folder's records, with the limit and sample size its summary.json recorded
+    (a run killed before writing one counts what it finished)."""
+    saved = folder / "summary.json"
+    if saved.is_file():
+        previous = Summary.model_validate_json(saved.read_text(encoding="utf-8"))
+        limit, planned = previous.limit, previous.planned
+    else:
+        limit, planned = None, len(records)
+    return summarize(read_config(folder), limit, max(planned, len(records)), records)
+
+
 # ---------------------------------------------------------------- solving
 
 
@@ -640,21 +652,18 @@ def _rejudged_record(config: RunConfig, record: QuestionRecord, judged_by: str) 
     return fresh.model_copy(update={"code_version": record.code_version, "judged_by": judged_by})
 
 
-def rejudge(folder: Path, suite: Suite) -> Rejudged:
+def rejudge(folder: Path) -> Rejudged:
     """Judge a run's stored answers again with this version's checkers (and, for CoT, its answer reading),
     without the model: a checker fix re-scores old runs in seconds instead of hours. Each record keeps
     the code that answered it and names the one that judged it."""
     config = read_config(folder)
     with RunStore(folder) as store:
-        if not store.summary_file.is_file():
-            raise RunFolderError(f"{folder} has no summary.json: run `runtime eval` there first")
-        before = Summary.model_validate_json(store.summary_file.read_text(encoding="utf-8"))
         old = store.load()
+        before = folder_summary(folder, old)
         judged_by = code_version()
         records = [_rejudged_record(config, record, judged_by) for record in old]
         store.replace(records)
-        planned = {item.id for item in suite.sample(before.limit, config.seed)}
-        summary = summarize(config, before.limit, before.planned, [r for r in records if r.id in planned])
+        summary = folder_summary(folder, records)
         store.write_summary(summary)
     return Rejudged(
         folder=folder,

@@ -235,7 +235,7 @@ def test_rejudge_reads_stored_cot_replies_again_without_the_model(suite, setting
     )
     _set_records(out, [first, records[1]])
 
-    result = rejudge(out, suite)
+    result = rejudge(out)
 
     again = read_records(out / "records.jsonl")
     assert (again[0].answer, again[0].correct, again[0].outcome) == (str(gold(items[0])), True, "correct")
@@ -251,12 +251,14 @@ def test_rejudge_checks_agent_answers_again_and_waits_for_no_running_eval(suite,
     run_eval(EvalRequest(config=config(suite), limit=2, out=out), suite, FakeLoader(replies=right(items)), settings)
     records = read_records(out / "records.jsonl")
     _set_records(out, [records[0].model_copy(update={"correct": False, "outcome": "wrong_answer"}), records[1]])
-    result = rejudge(out, suite)
-    assert (result.correct_before, result.reread, result.changed, result.summary.correct) == (2, 0, 1, 2)
+    result = rejudge(out)
+    assert (result.correct_before, result.reread, result.changed, result.summary.correct) == (1, 0, 1, 2)
     assert result.summary.failures["wrong_answer"] == 0
     with RunStore(out):
         with pytest.raises(RunFolderError, match="another eval run"):
-            rejudge(out, suite)
+            rejudge(out)
+    (out / "summary.json").unlink()  # a run killed before it wrote one
+    assert rejudge(out).summary.n == 2 and (out / "summary.json").is_file()
 
 
 def test_rerun_resumes_and_a_larger_limit_runs_only_the_new_questions(suite, settings, tmp_path):
