@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections import defaultdict
+from itertools import combinations
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from runtime.config import Settings
 from runtime.eval.report import accuracy_cell, load_summary, markdown_table, percent
-from runtime.eval.runner import MODES, Summary
+from runtime.eval.runner import MODES, Summary, read_records
 
 PREAMBLE = """# Results
 
@@ -86,6 +90,60 @@ def pair_table(summaries: list[Summary], setting: str, error_kind: str) -> str:
     return "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
 
 
+MIN_PAIRED = 30  # shared questions below which a paired test says nothing useful
+
+
+class Verdicts(BaseModel):
+    """Which questions one run got right, by question id: what a paired comparison needs."""
+
+    summary: Summary
+    correct: dict[str, bool]
+
+
+def load_verdicts(folder: Path) -> Verdicts:
+    return Verdicts(
+        summary=load_summary(folder), correct={r.id: r.correct for r in read_records(folder / "records.jsonl")}
+    )
+
+
+def mcnemar_p(only_a: int, only_b: int) -> float:
+    """Exact two-sided McNemar test: a binomial test on the questions only one of two runs got right."""
+    n = only_a + only_b
+    tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def paired_table(runs: list[Verdicts]) -> str:
+    """Every two runs of one model on the same questions: how many each got right, how many only one
+    of them did, and whether that difference is more than chance (exact McNemar). Intervals of two
+    cells can overlap while the paired test separates them, and the other way round."""
+    order = {mode: i for i, mode in enumerate(MODES)}
+    by_model: dict[str, list[Verdicts]] = defaultdict(list)
+    for run in runs:
+        by_model[run.summary.config.model].append(run)
+    rows = [["model", "A", "B", "same questions", "A right", "B right", "only A", "only B", "McNemar p"], ["---"] * 9]
+    for model, group in sorted(by_model.items()):
+        group.sort(key=lambda r: (order[r.summary.config.mode], column(r.summary)))
+        for a, b in combinations(group, 2):
+            shared = a.correct.keys() & b.correct.keys()
+            if len(shared) < MIN_PAIRED:
+                continue
+            only_a = sum(a.correct[q] and not b.correct[q] for q in shared)
+            only_b = sum(b.correct[q] and not a.correct[q] for q in shared)
+            if only_a + only_b == 0:  # the same questions right: nothing to compare
+                continue
+            rows.append(
+                [
+                    model, column(a.summary), column(b.summary), str(len(shared)),
+                    str(sum(a.correct[q] for q in shared)), str(sum(b.correct[q] for q in shared)),
+                    str(only_a), str(only_b), f"{mcnemar_p(only_a, only_b):.2g}",
+                ]
+            )
+    if len(rows) == 2:
+        return ""
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
+
+
 def best_line(summaries: list[Summary]) -> str:
     """The leading cell, and whether this sample actually separates it from the runner-up."""
     ranked = sorted(summaries, key=lambda s: (-s.accuracy, s.wall_s_per_question))
@@ -101,7 +159,8 @@ def best_line(summaries: list[Summary]) -> str:
     return line + f", ahead of {name(second)} beyond the 95% intervals.\n"
 
 
-def render(summaries: list[Summary], labels: list[str], note: str = "") -> str:
+def render(summaries: list[Summary], labels: list[str], note: str = "", verdicts: list[Verdicts] | None = None) -> str:
+    """The page; `verdicts` (one per summary, same order) adds the paired comparisons."""
     parts = [PREAMBLE] + ([note.strip() + "\n"] if note else [])
     by_suite: dict[str, list[int]] = defaultdict(list)
     for index, s in enumerate(summaries):
@@ -130,6 +189,12 @@ def render(summaries: list[Summary], labels: list[str], note: str = "") -> str:
                 "written from memory before any step had run, refused):\n"
             )
             parts.append(checked)
+        if verdicts and (paired := paired_table([verdicts[i] for i in indexes])):
+            parts.append(
+                "Paired on the same questions (every two runs of a model; p < 0.05 means the difference is "
+                "unlikely to be chance):\n"
+            )
+            parts.append(paired)
         parts.append("Cost and failures per run (s/q is wall time on the machine that ran it):\n")
         parts.append(markdown_table(group, [labels[i] for i in indexes]))
     return "\n".join(parts)
@@ -144,8 +209,9 @@ def main() -> None:
     folders = args.folders or run_folders(Settings().home / "eval")
     if not folders:
         parser.error("no run folders found; run `runtime eval SUITE --mode MODE` first")
-    summaries = [load_summary(folder) for folder in folders]
-    args.out.write_text(render(summaries, [folder.name for folder in folders], args.note), encoding="utf-8")
+    verdicts = [load_verdicts(folder) for folder in folders]
+    summaries = [v.summary for v in verdicts]
+    args.out.write_text(render(summaries, [folder.name for folder in folders], args.note, verdicts), encoding="utf-8")
     print(f"wrote {args.out} from {len(folders)} runs")
 
 

@@ -117,3 +117,23 @@ def test_runs_that_differ_only_in_compute_first_are_compared_side_by_side(suite,
     assert "| asdiv | scripted | agent | 2 | on | 4 / 6 (66.7%) | 100.0% [34–100] | 3.00 |" in page  # the last step may answer
     assert "| asdiv | scripted | agent | 2 | off | 0 / 2 (0.0%) | 100.0% [34–100] | 1.00 |" in page
     assert "step grammar" not in page  # no grammar pair among these runs
+
+
+def test_runs_of_one_model_are_paired_on_the_same_questions(suite, tmp_path, monkeypatch):  # noqa: F811
+    import scripts.make_results
+    from scripts.make_results import load_verdicts, mcnemar_p, render
+
+    monkeypatch.setattr(scripts.make_results, "MIN_PAIRED", 12)  # the test suite holds 12 questions
+    settings = Settings(home=tmp_path / "home", max_steps=2, threads=1)
+    items = suite.sample(12, seed=0)
+    cot = {item.question: [f"Answer: {gold(item)}"] for item in items}  # all 12 right
+    agent = {**right(items), **{item.question: [act(f"final_answer({gold(item) + 1})")] for item in items[:10]}}
+    for mode, replies in (("cot", cot), ("agent", agent)):
+        request = EvalRequest(config=config(suite, mode=mode), limit=12, out=tmp_path / mode)
+        run_eval(request, suite, FakeLoader(replies=replies), settings)
+    verdicts = [load_verdicts(tmp_path / "cot"), load_verdicts(tmp_path / "agent")]
+    page = render([v.summary for v in verdicts], ["cot", "agent"], verdicts=verdicts)
+    assert "| scripted | cot | agent | 12 | 12 | 2 | 10 | 0 | 0.002 |" in page
+    assert mcnemar_p(10, 0) == 2 / 2**10 and mcnemar_p(13, 4) == pytest.approx(0.049, abs=5e-4)
+    assert mcnemar_p(0, 0) == 1.0
+    assert "Paired" not in render([v.summary for v in verdicts], ["cot", "agent"])  # records not given
