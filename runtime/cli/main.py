@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from typing import NoReturn
 
 import click
 
@@ -17,10 +19,21 @@ from runtime.cli import teach as teach_cmd
 from runtime.errors import RuntimeUserError
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a job scheduler, a stopping container), unwound like Ctrl-C so that every
+    `finally` runs: an eval run stopped with `kill` writes its summary, as after Ctrl-C."""
+
+
+def _terminate(_signum: int, _frame: object) -> NoReturn:
+    raise Terminated
+
+
 class _Group(click.Group):
-    """Turns RuntimeUserError into `error: ...` and exit 1; a traceback only with --debug."""
+    """Turns RuntimeUserError into `error: ...` and exit 1 (a traceback only with --debug), and
+    Ctrl-C or SIGTERM into one line and the shell's exit status for them (130, 143)."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().invoke(ctx)
         except RuntimeUserError as exc:
@@ -28,6 +41,9 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Terminated:
+            click.echo("terminated", err=True)
+            sys.exit(143)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
