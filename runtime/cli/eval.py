@@ -205,6 +205,10 @@ def report(folders: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
         click.echo(report_mod.markdown_table(summaries, labels), nl=False)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 @click.command(name="rejudge")
 @click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print what changed in each folder as JSON.")
@@ -219,7 +223,7 @@ def rejudge_command(folders: tuple[Path, ...], as_json: bool) -> None:
         if not as_json:
             click.echo(
                 f"{folder.name}: {result.correct_before} -> {result.summary.correct}/{result.summary.n} correct "
-                f"({result.reread} answers read anew, {result.changed} verdicts changed)"
+                f"({_count(result.reread, 'answer')} read anew, {_count(result.changed, 'verdict')} changed)"
             )
     if as_json:
         click.echo(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
