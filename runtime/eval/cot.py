@@ -147,7 +147,9 @@ def cot_trace(question: str, model: str, reply: str, timings: StepTimings, wall_
 
 
 def reread(trace: RunTrace) -> RunTrace:
-    """A stored CoT trace with its answer read again from the reply by this version's `extract_answer`:
-    generation stops at the same asked-for line as before, so this is what a new run would answer."""
+    """A stored CoT trace with its answer read again from the reply by this version's `extract_answer`.
+    Generation stops at the same asked-for line as before, so this is what a new run would answer;
+    the one exception is a reply cut after an `Answer:` line that only opens display math, where a
+    new run goes on (none of the stored 100-question runs has one)."""
     step = trace.steps[0]
     return cot_trace(trace.question, trace.model, step.raw, step.timings, trace.wall_s)
