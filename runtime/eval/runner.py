@@ -197,13 +197,17 @@ class LlamaLoader(BaseModel):
 
 
 def wilson(correct: int, n: int) -> tuple[float, float]:
-    """95% Wilson score interval: sensible at 0%, 100% and small n, unlike the normal approximation."""
+    """95% Wilson score interval: sensible at 0%, 100% and small n, unlike the normal approximation.
+
+    Clamped to contain p, as it does exactly: float error would otherwise put the bound at 0/n a
+    hair above 0, and a chart's error bar below the bar would be negative.
+    """
     if n == 0:
         return (0.0, 1.0)
     p, z2 = correct / n, _Z95**2
     center = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = _Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return (max(0.0, center - half), min(1.0, center + half))
+    return (min(p, max(0.0, center - half)), max(p, min(1.0, center + half)))
 
 
 def outcome_of(trace: RunTrace, verdict: Verdict) -> Outcome:

@@ -55,6 +55,18 @@ def test_png_chart_is_written(two_runs, tmp_path):
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_png_chart_of_a_run_that_got_none_right(suite, tmp_path):  # noqa: F811
+    settings = Settings(home=tmp_path / "home", max_steps=2, threads=1)
+    items = suite.sample(3, seed=0)
+    wrong = {item.question: ["Answer: -1"] for item in items}
+    request = EvalRequest(config=config(suite, mode="cot"), limit=3, out=tmp_path / "none")
+    run_eval(request, suite, FakeLoader(replies=wrong), settings)
+    summary = load_summary(tmp_path / "none")
+    assert summary.correct == 0 and summary.ci95[0] == 0.0
+    write_chart([summary], ["cot"], tmp_path / "none.png")
+    assert (tmp_path / "none.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_png_without_matplotlib_is_a_clear_error(two_runs, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now fails as if not installed
     with pytest.raises(ChartUnavailable, match=r"pip install 'runtime\[eval\]'"):
