@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     sag_temperature: float = Field(default=0.4, ge=0, description="Sampling temperature of the candidates.")
     sag_top_p: float = Field(default=0.8, gt=0, le=1, description="Nucleus sampling of the candidates.")
     first_thought: bool = Field(default=False, description="Start the first Thought with a chain-of-thought plan.")
+    guided_call: bool = Field(
+        default=False, description="Open the first step's code with a call of the tool that fits the question."
+    )
     compute_first: bool = Field(
         default=False,
         description="Refuse a bare final_answer(literal) until some step has run: answer from a result, not memory.",

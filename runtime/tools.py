@@ -25,6 +25,25 @@ class ToolArgumentError(ToolError):
     """The arguments did not fit the tool's parameters; `Toolset.call` adds how to call it."""
 
 
+class ToolExample(BaseModel):
+    """One real call of a tool and its result, from the box's examples: shown to the model as a
+    worked step when the tool fits a question (small models copy a demonstration far more
+    reliably than they follow a signature)."""
+
+    args: dict[str, Any]
+    result: JSONValue
+
+
+class ToolCall(BaseModel):
+    """A call the sandbox made, as the parent answered it: lets the agent see what its own checks
+    said (a final answer that a check just rejected is refused)."""
+
+    name: str
+    arguments: dict[str, Any]
+    result: JSONValue = None
+    error: str | None = None
+
+
 class ToolSpec(BaseModel):
     """What the prompt and the sandbox need to know about one tool."""
 
@@ -34,6 +53,7 @@ class ToolSpec(BaseModel):
     signature: str = Field(description="Python signature, e.g. '(numbers: list[int], target: int = 24) -> str'.")
     parameters: dict[str, Any] = Field(default_factory=dict, description="JSON schema of the arguments.")
     param_names: list[str] = Field(default_factory=list, description="Positional order of the arguments.")
+    example: ToolExample | None = Field(default=None, description="A verified call, shown when the tool fits.")
 
     def summary(self) -> str:
         """The docstring's first paragraph, plus its first usage example ("f(x) gives y") if elsewhere.
@@ -51,6 +71,13 @@ class ToolSpec(BaseModel):
             if example:
                 head = f"{head} {example.rstrip(';,')}"
         return head
+
+    def demonstration(self, variable: str = "result") -> str | None:
+        """The example as the code of a step: `result = f(args)` then `print(result)`."""
+        if self.example is None:
+            return None
+        args = ", ".join(f"{k}={v!r}" for k, v in self.example.args.items())
+        return f"{variable} = {self.name}({args})\nprint({variable})"
 
     def render(self) -> str:
         """The tool as the prompt shows it: a Python stub with its summary as docstring."""
@@ -74,6 +101,8 @@ class Toolset:
 
     def __init__(self, tools: list[Tool] | None = None) -> None:
         self._tools: dict[str, Tool] = {}
+        self.calls: list[ToolCall] = []
+        """Every call answered, in order (the agent reads the ones made during its run)."""
         for tool in tools or []:
             self.add(tool)
 
@@ -85,6 +114,10 @@ class Toolset:
     def specs(self) -> list[ToolSpec]:
         return [t.spec for t in self._tools.values()]
 
+    def subset(self, names: list[str]) -> Toolset:
+        """A Toolset of just these tools (same handlers), in the given order."""
+        return Toolset([self._tools[name] for name in names])
+
     def __len__(self) -> int:
         return len(self._tools)
 
@@ -92,6 +125,16 @@ class Toolset:
         return name in self._tools
 
     def call(self, name: str, arguments: dict[str, Any]) -> JSONValue:
+        record = ToolCall(name=name, arguments=arguments)
+        self.calls.append(record)
+        try:
+            record.result = self._answer(name, arguments)
+        except ToolError as exc:
+            record.error = str(exc)
+            raise
+        return record.result
+
+    def _answer(self, name: str, arguments: dict[str, Any]) -> JSONValue:
         tool = self._tools.get(name)
         if tool is None:
             raise ToolError(f"unknown tool {name!r}")

@@ -33,7 +33,9 @@ class ChatApp(App[None]):
         model: str | None = None,
         resume: str | None = None,
         pick: bool = False,
+        options: ChatOptions | None = None,
     ) -> None:
+        """`options`: what a new session starts with (solve's defaults: boxes on, the only collection)."""
         super().__init__()
         self.settings = settings
         self.model_factory = model_factory or llama_factory(settings)
@@ -41,6 +43,7 @@ class ChatApp(App[None]):
         self.model_name = model
         self.resume = resume
         self.pick = pick
+        self.options = options or ChatOptions()
 
     def on_mount(self) -> None:
         sessions = self.store.sessions() if self.pick else []
@@ -55,7 +58,7 @@ class ChatApp(App[None]):
         """Open the chat on a session; a --model given on the command line overrides a resumed one's."""
         log = self._open(session_id) if session_id else None
         if log is None:
-            log = self.store.create(ChatOptions(model=self.model_name))
+            log = self.store.create(self.options.model_copy(update={"model": self.model_name}))
         elif self.model_name and self.model_name != log.session.options.model:
             log.record(OptionsSet(options=log.session.options.model_copy(update={"model": self.model_name})))
         self.push_screen(ChatScreen(self.settings, self.model_factory, self.store, log))

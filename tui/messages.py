@@ -6,7 +6,7 @@ from textual.message import Message
 
 from runtime.agent import events as ev
 from runtime.model.base import Model
-from runtime.tools import Toolset
+from runtime.kit import KitTools
 from tui.sessions import ChatOptions
 
 
@@ -43,9 +43,9 @@ class ModelFailed(Message):
 
 
 class ToolsReady(Message):
-    def __init__(self, options: ChatOptions, toolset: Toolset | None) -> None:
+    def __init__(self, options: ChatOptions, tools: KitTools, done: str = "") -> None:
         super().__init__()
-        self.options, self.toolset = options, toolset
+        self.options, self.tools, self.done = options, tools, done
 
 
 class ToolsFailed(Message):

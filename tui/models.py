@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from runtime import assembly
+from runtime import kit
 from runtime.config import Settings
 from runtime.model.backend import LlamaModel
 from runtime.model.base import Model
@@ -21,7 +21,7 @@ def llama_factory(settings: Settings) -> ModelFactory:
     """The real loader: resolve (assembling the GGUF on first use) and load through llama.cpp."""
 
     def load(name: str | None, progress: Progress) -> Model:
-        return assembly.load_model(settings, name, progress, on_loading=lambda message: progress(message, 0, 0))
+        return kit.load_model(settings, name, progress, on_loading=lambda message: progress(message, 0, 0))
 
     return load
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from runtime import assembly
+from runtime import kit
 from runtime.config import Settings
 from runtime.sandbox import Sandbox
 from runtime.tools import Toolset
@@ -28,7 +28,7 @@ class SandboxSlot:
             stale, self._sandbox = self._sandbox, None
         if stale is not None:
             stale.close()
-        sandbox = assembly.open_sandbox(self._settings, toolset)
+        sandbox = kit.open_sandbox(self._settings, toolset)
         with self._lock:
             self._sandbox, self._toolset = sandbox, toolset
         return sandbox

@@ -32,8 +32,11 @@ class ChatOptions(BaseModel):
     """What the user chose with slash commands; saved so a resumed session continues the same way."""
 
     model: str | None = Field(default=None, description="Registry name or GGUF path; None = the default model.")
-    boxes: bool = Field(default=False, description="Offer every shipped and installed box's tools to the agent.")
-    collection: str | None = Field(default=None, description="Retrieval collection the agent may search.")
+    boxes: bool = Field(default=True, description="Offer every shipped and installed box's tools to the agent.")
+    collection: str | None = Field(
+        default=None, description="Retrieval collection the agent may search; None = the only one, if just one."
+    )
+    retrieval: bool = Field(default=True, description="Offer `retrieve` at all (as solve's --no-retrieval).")
     sag: int = Field(default=1, ge=1, le=MAX_CANDIDATES, description="Candidate actions per step; 1 = self-consistency off.")
 
 

@@ -1,51 +1,35 @@
-"""The agent's tools for the chat's options: the boxes (/boxes) and a collection's `retrieve` (/collection).
+"""The agent's tools for the chat's options, opened the way `runtime solve` opens them (runtime.kit).
 
-Boxes load once per app (loading executes their modules and starts their host thread); a
-collection's tool is opened once per name. Building runs in worker threads, never the UI's.
+Boxes load once per app (loading executes their modules and starts their host thread); each
+combination of options is opened once. Building runs in worker threads, never the UI's.
 """
 
 from __future__ import annotations
 
 import threading
-from functools import partial
 
 from runtime.config import Settings
-from runtime.tools import Tool, Toolset
+from runtime.kit import KitTools, ToolChoice, open_tools
 from tui.sessions import ChatOptions
 
 
+def tool_choice(options: ChatOptions) -> ToolChoice:
+    """The chat's options as solve's flags: boxes on or off, a named collection, the only one, or none."""
+    return ToolChoice(boxes=None if options.boxes else [], collection=options.collection, retrieval=options.retrieval)
+
+
 class ChatTools:
-    """Toolsets by option, cached: the same options give the same Toolset object."""
+    """Opened tools by option, cached: the same options give the same KitTools object."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._lock = threading.Lock()
-        self._boxes: list[Tool] | None = None
-        self._retrieve: dict[str, Tool] = {}
-        self._built: dict[tuple[bool, str | None], Toolset | None] = {}
+        self._built: dict[tuple[bool, str | None, bool], KitTools] = {}
 
-    def toolset(self, options: ChatOptions) -> Toolset | None:
-        """The tools `options` ask for (None: no tools); raises a RuntimeUserError a notice can show."""
-        key = (options.boxes, options.collection)
+    def tools(self, options: ChatOptions) -> KitTools:
+        """The tools `options` ask for; raises a RuntimeUserError a notice can show."""
+        key = (options.boxes, options.collection, options.retrieval)
         with self._lock:
             if key not in self._built:
-                tools = [*(self._box_tools() if options.boxes else []), *self._collection_tools(options.collection)]
-                self._built[key] = Toolset(tools) if tools else None
+                self._built[key] = open_tools(self._settings, tool_choice(options))
             return self._built[key]
-
-    def _box_tools(self) -> list[Tool]:
-        if self._boxes is None:
-            from runtime.boxes import load_toolset  # imports FastMCP: only when boxes are on
-
-            boxes = load_toolset(self._settings, None)
-            self._boxes = [Tool(spec=spec, handler=partial(boxes.call, spec.name)) for spec in boxes.specs()]
-        return self._boxes
-
-    def _collection_tools(self, name: str | None) -> list[Tool]:
-        if name is None:
-            return []
-        if name not in self._retrieve:
-            from runtime.retrieval.tool import retrieval_tool  # imports chromadb (about a second)
-
-            self._retrieve[name] = retrieval_tool(self._settings, name)
-        return [self._retrieve[name]]

@@ -86,7 +86,7 @@ def _search(nodes: list[Node], target: Q, use_all: bool, failed: set[tuple[Q, ..
 
 @mcp.tool
 def solve_24(numbers: list[int], target: int = 24, use_all: bool = True) -> str | None:
-    """Solve the Game of 24: find an expression that makes the target (24) from the numbers, using each number exactly once with + - * / and parentheses.
+    """Solve a Game of 24 puzzle: how to make 24 (or another target) from given numbers with + - * / and parentheses, each number used once. Returns the expression that answers it.
 
     Exact fractions; for Countdown, where not every number must be used, pass use_all=False.
     solve_24([3, 3, 8, 8]) gives "8 / (3 - 8 / 3)"; returns None when no expression exists.
@@ -121,7 +121,7 @@ def _evaluate(node: ast.AST, used: list[int]) -> Fraction:
 
 @mcp.tool
 def check_24(expression: str, numbers: list[int], target: int = 24) -> dict[str, bool | str]:
-    """Check a Game of 24 answer: uses each number exactly once, only + - * /, and equals the target.
+    """Verify an expression that someone already wrote for a Game of 24 puzzle: is it correct, does it equal the target and use each number once.
 
     check_24("(3 - 2) * 4 * 6", [2, 3, 4, 6]) gives {"ok": True, "value": "24", "reason": "correct"}.
 

@@ -23,12 +23,15 @@ def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def step_grammar(final: bool = False) -> str:
+def step_grammar(final: bool = False, opening: str | None = None) -> str:
     """The step format; `final` admits only a `final_answer(...)` call as the code, for the step
-    where the run must end (the last one, or after the same result came back twice)."""
+    where the run must end (the last one, or after the same result came back twice). `opening`:
+    the code must start with this text (a guided first call, `result = solve_24(`), and the model
+    writes the rest: the arguments and whatever follows."""
     tick = CODE_CLOSE[0]
     # any text without three backticks in a row: a run of one or two is followed by another character
-    code = f'code ::= ( [^{tick}] | "{tick}" [^{tick}] | "{tick * 2}" [^{tick}] )+'
+    body = f'( [^{tick}] | "{tick}" [^{tick}] | "{tick * 2}" [^{tick}] )+'
+    code = f"code ::= {_literal(opening)} {body}" if opening else f"code ::= {body}"
     rules = []
     if final:  # the call and nothing after it: parentheses balance, so the one that closes the call ends it
         code = f'code ::= "final_answer(" inner ")" {_literal(chr(10))}'

@@ -12,6 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from pydantic import BaseModel, Field
 
 from runtime.agent import events as ev
+from runtime.agent.answers import answer_problem, copied_example
 from runtime.agent.first_thought import first_thought
 from runtime.agent.grammar import step_grammar
 from runtime.agent.parse import (
@@ -32,7 +33,7 @@ from runtime.agent.prompt import (
 from runtime.agent.sag import CandidateSampling, discard, run_candidates, settle, tally
 from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model
 from runtime.sandbox import ExecResult, Sandbox
-from runtime.tools import ToolSpec
+from runtime.tools import ToolCall, ToolSpec
 
 _SENTINEL = "\x00TASK\x00"
 _MAX_OBSERVATION_CHARS = 2000
@@ -115,6 +116,9 @@ class AgentOptions(BaseModel):
         default=False,
         description="Refuse a bare final_answer(literal) until some step has run without error, as the prompt asks.",
     )
+    guided_call: bool = Field(
+        default=False, description="With the grammar, the first step's code opens with a call of the tool that fits."
+    )
 
 
 def render_observation(result: ExecResult) -> str:
@@ -144,15 +148,21 @@ class Agent:
         instructions: str = "",
         should_stop: Callable[[], bool] = lambda: False,
         hints: list[str] | None = None,
+        fits: str | None = None,
+        calls: list[ToolCall] | None = None,
     ) -> None:
         """`instructions`: extra system text after the fixed prompt (e.g. a teacher's brief), cached with it.
 
         `should_stop` is polled while SAG candidates decode (no events flow then, so a consumer
         could not stop the run by closing the event stream); when it turns true the run ends
         "cancelled" and the step's forks are discarded. `hints`: tool names the task message points
-        out (see `task_message`).
+        out (see `task_message`). `fits`: the listed tool that fits the question best: the task
+        shows a call of it, and the first step's code may open with that call (`guided_call`).
+        `calls`: the log of the sandbox's tool calls, to refuse an answer a check just rejected.
         """
         self.hints = hints or []
+        self._calls = calls if calls is not None else []
+        self._demo = next((t for t in tools or [] if t.name == fits), None)
         self.model = model
         self._should_stop = should_stop
         self.sandbox = sandbox
@@ -163,6 +173,11 @@ class Agent:
         self.system = self._static + tools_section(self.tools)
         self._grammar = step_grammar() if self.options.grammar else None
         self._final_grammar = step_grammar(final=True) if self.options.grammar else None
+        guided = self.options.grammar and self.options.guided_call and self._demo is not None
+        self._guided_grammar = step_grammar(opening=f"result = {fits}(") if guided else None
+        self._question = ""
+        self._first_call = self._seen_calls = 0
+        self._refused: list[str] = []
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
     def prefix_checkpoints(self) -> list[str]:
@@ -177,6 +192,8 @@ class Agent:
 
     def run(self, question: str) -> Iterator[ev.Event]:
         started = time.perf_counter()
+        self._question, self._first_call, self._refused = question, len(self._calls), []
+        self._seen_calls = self._first_call
         trace = ev.RunTrace(question=question, model=self.model.name, status="step_limit")
         yield ev.RunStarted(question=question, model=self.model.name, tools=[t.name for t in self.tools])
         plan = ""
@@ -189,7 +206,7 @@ class Agent:
         yield trace.prefix
         messages = [
             ChatMessage(role="system", content=self.system),
-            ChatMessage(role="user", content=task_message(question, self.hints)),
+            ChatMessage(role="user", content=task_message(question, self.hints, self._demo)),
         ]
         hint: str | None = None
         for step in range(1, self.options.max_steps + 1):
@@ -199,6 +216,8 @@ class Agent:
             # a final answer at its step limit); the grammar makes its code a final_answer call
             must_answer = step == self.options.max_steps or (hint or "").startswith(_RESULT_NUDGE)
             grammar = self._final_grammar if must_answer else self._grammar
+            if step == 1 and self._guided_grammar and not must_answer:
+                grammar = self._guided_grammar
             # the prompt's rule "final_answer only after you have seen the printed result", enforced
             bare_ok = must_answer or not self.options.compute_first or any(s.ok for s in trace.steps)
             try:
@@ -225,6 +244,26 @@ class Agent:
             messages += [ChatMessage(role="assistant", content=record.raw), observed]
         trace.wall_s = time.perf_counter() - started
         yield ev.RunFinished(trace=trace)
+
+    def _copied_example(self) -> str | None:
+        """The demonstration's arguments, when this step called the tool with them instead of the task's."""
+        demo = self._demo
+        if demo is None or demo.example is None:
+            return None
+        new_calls = self._calls[self._seen_calls :]
+        self._seen_calls = len(self._calls)
+        copied = copied_example(self._question, demo.example.args, new_calls, demo.name)
+        return None if copied is None else ", ".join(f"{k}={v!r}" for k, v in copied.arguments.items())
+
+    def _answer_problem(self, answer: object) -> str | None:
+        """Why a final answer is refused (see runtime.agent.answers); a form complaint is made once
+        per answer, so a model that insists is believed, but a refuted answer is never accepted."""
+        problem = answer_problem(self._question, answer, self._calls[self._first_call :])
+        key = repr(answer)
+        if problem is None or (key in self._refused and not problem.firm):
+            return None
+        self._refused.append(key)
+        return problem.reason
 
     def _generate(
         self, step: int, messages: list[ChatMessage], opening: str, temperature: float, grammar: str | None
@@ -330,8 +369,23 @@ class Agent:
         model only wrote down (`final_answer(24)`) is refused: on Game of 24 all 261 such
         first-step answers in our runs were wrong (docs/agent.md)."""
         timings.action_s = result.duration_s
+        if (copied := self._copied_example()) is not None:
+            text = (
+                f"Error: that call used the example's values {copied}, not this task's. "
+                f"Call {self._demo.name if self._demo else 'the tool'} again with the values given in the task."
+            )
+            yield ev.ObservationEvent(step=step, text=text, ok=False, error_kind="unchecked", duration_s=result.duration_s)
+            return ev.StepRecord(
+                step=step, raw=raw, thought=parsed.thought, code=parsed.code, observation=text, ok=False,
+                error_kind="unchecked", timings=timings, vote=vote,
+            )
         refused = result.final and not bare_ok and is_bare_answer(parsed.code)
         observation = COMPUTE_FIRST if refused else render_observation(result)
+        if result.final and not refused and (problem := self._answer_problem(result.answer)):
+            shown = render_observation(result.model_copy(update={"final": False}))  # what it printed first
+            refused, observation = True, f"{shown}\nError: final_answer was not accepted: {problem}."
+            if shown == NO_OUTPUT:
+                observation = f"Error: final_answer was not accepted: {problem}."
         ok, kind = (False, "unchecked") if refused else (result.ok, result.error_kind)
         yield ev.ObservationEvent(step=step, text=observation, ok=ok, error_kind=kind, duration_s=result.duration_s)
         return ev.StepRecord(

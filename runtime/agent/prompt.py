@@ -31,12 +31,13 @@ _EXAMPLE = f"""Example:
 {THOUGHT} I will find the primes between 10 and 99 and multiply the first three.
 {CODE_OPEN}
 primes = [n for n in range(10, 100) if all(n % d for d in range(2, n))]
-print(primes[:3], primes[0] * primes[1] * primes[2])
+product = primes[0] * primes[1] * primes[2]
+print(primes[:3], product)
 {CODE_CLOSE}
 {OBSERVATION} [11, 13, 17] 2431
-{THOUGHT} The product is 2431.
+{THOUGHT} The product is 2431, held in `product`.
 {CODE_OPEN}
-final_answer(2431)
+final_answer(product)
 {CODE_CLOSE}"""
 
 
@@ -57,16 +58,28 @@ def tools_section(tools: list[ToolSpec]) -> str:
     )
 
 
-def task_message(question: str, hints: list[str] | None = None) -> str:
+def task_message(question: str, hints: list[str] | None = None, demo: ToolSpec | None = None) -> str:
     """The question; `hints` name the tools that fit it best, since small models overlook a tool
     listed among a dozen and work the answer out by hand instead (docs/mcp-box.md). Names only:
     with the signature in the hint the 1.5B model's fact lookup in tests/e2e/test_retrieval_e2e.py
-    went wrong; a call with wrong arguments is answered with the signature instead."""
+    went wrong; a call with wrong arguments is answered with the signature instead.
+
+    `demo`: the tool that clearly fits, shown in one verified call and its result, then the
+    answer passed on as the variable: small models retyped, changed or dropped a tool's result
+    (on Game of 24 they answered `24`, or asked the tool for another target)."""
     if not hints:
         return f"{TASK_PREFIX}{question}"
     calls = " or ".join(f"{name}(...)" for name in hints)
     defined = "it is" if len(hints) == 1 else "they are"
-    return f"{TASK_PREFIX}{question}\nHint: call {calls} in your code; {defined} already defined."
+    message = f"{TASK_PREFIX}{question}\nHint: call {calls} in your code; {defined} already defined."
+    code = demo.demonstration() if demo is not None else None
+    if demo is None or code is None or demo.example is None:
+        return message
+    shown = demo.example.result if isinstance(demo.example.result, str) else repr(demo.example.result)
+    return (
+        f"{message} For example, with other values:\n{CODE_OPEN}\n{code}\n{CODE_CLOSE}\n"
+        f"{OBSERVATION} {shown}\nThen, for this task's values, answer with the variable: final_answer(result)."
+    )
 
 
 def observation_message(observation: str) -> str:

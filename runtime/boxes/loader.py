@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from runtime.boxes.bundle import Bundle, sha256
 from runtime.boxes.errors import BoxLoadError, SelfTestFailed
-from runtime.tools import JSONValue, Tool, ToolArgumentError, ToolError, Toolset, ToolSpec
+from runtime.tools import JSONValue, Tool, ToolArgumentError, ToolError, ToolExample, Toolset, ToolSpec
 
 
 class RemoteTool(BaseModel):
@@ -125,6 +125,7 @@ class BoxHost:
         self._serving: list[asyncio.Task[None]] = []
         self._clients: dict[tuple[str, str], Client] = {}
         self._tools: list[RemoteTool] = []
+        self._examples: dict[str, ToolExample] = {}  # by qualified name: the first that returns a value
         # Tool failures come back to us as results; the server's own tracebacks are only noise.
         logging.getLogger("fastmcp.server.server").setLevel(logging.CRITICAL)
 
@@ -182,6 +183,10 @@ class BoxHost:
                 for t in listed
             ]
         _check_tools(bundle, tools)
+        for tool_name, examples in bundle.examples.items():
+            shown = next((e for e in examples if e.error is None and e.expect is not None), None)
+            if shown is not None:
+                self._examples[f"{bundle.name}.{tool_name}"] = ToolExample(args=shown.args, result=shown.expect)
         self._clients.update(clients)
         self._tools += tools
         return tools
@@ -208,7 +213,10 @@ class BoxHost:
         names = sandbox_names(self._tools)
         return Toolset(
             [
-                Tool(spec=to_spec(t, names[t.qualified_name]), handler=lambda args, t=t: self.call(t, args))
+                Tool(
+                    spec=to_spec(t, names[t.qualified_name], self._examples.get(t.qualified_name)),
+                    handler=lambda args, t=t: self.call(t, args),
+                )
                 for t in self._tools
             ]
         )
@@ -287,7 +295,7 @@ def render_signature(input_schema: dict[str, Any], output_schema: dict[str, Any]
     return f"({', '.join(params)}){returns}"
 
 
-def to_spec(tool: RemoteTool, name: str) -> ToolSpec:
+def to_spec(tool: RemoteTool, name: str, example: ToolExample | None = None) -> ToolSpec:
     """The spec the prompt and sandbox see: docstring plus the argument notes FastMCP split off."""
     properties = tool.input_schema.get("properties", {})
     notes = [f"    {p}: {s['description']}" for p, s in properties.items() if s.get("description")]
@@ -299,6 +307,7 @@ def to_spec(tool: RemoteTool, name: str) -> ToolSpec:
         signature=render_signature(tool.input_schema, tool.output_schema),
         parameters=tool.input_schema,
         param_names=list(properties),
+        example=example,
     )
 
 

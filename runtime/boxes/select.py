@@ -14,6 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
+from pydantic import BaseModel
+
+from runtime.config import Settings
 from runtime.tools import ToolSpec
 
 DEFAULT_LIMIT = 12
@@ -104,8 +107,41 @@ class ToolSelector:
         return [(specs[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
 
 
-def select_tools(
-    specs: list[ToolSpec], question: str, limit: int = DEFAULT_LIMIT, embedder: Embedder | None = None
-) -> list[ToolSpec]:
-    """One-off selection; keep a `ToolSelector` (with a cache folder) to reuse tool embeddings."""
-    return ToolSelector(embedder).select(specs, question, limit)
+class ToolPick(BaseModel):
+    """The tools a question's prompt lists, the few its task message names, and the one that fits."""
+
+    listed: list[ToolSpec]
+    hinted: list[str] = []
+    fits: str | None = None
+    """The best hinted tool: the task shows a verified call of it (and with `guided_call` the
+    first step's code opens with its call)."""
+
+
+def pick_tools(
+    settings: Settings, specs: list[ToolSpec], question: str, selector: ToolSelector | None, named: bool = False
+) -> ToolPick:
+    """The tools the prompt lists for `question`, and the few its task message names as hints.
+
+    All tools when they fit. Otherwise, when some tool clearly fits (similarity at least
+    `tool_hint_score`), the `max_prompt_tools` most similar ones, with the best `tool_hints` as
+    hints; when none does (a word problem), the toolset's first `max_prompt_tools`: ranking among
+    tools that all score alike picks an arbitrary set, and a fixed one is a prompt prefix that is
+    computed once and then loaded from disk (~800 tokens, 12-24 s of prefill per question saved).
+    Listed tools keep the toolset's order, so similar questions share more of their prompt.
+
+    `named`: the user picked these boxes for the question (`--box`), as `--collection` picks an
+    index, so the best tool is hinted whatever its score (a distilled tool's docstring, written by
+    a small teacher, scored 0.843 against the Game of 24 questions it was made for).
+    """
+    if selector is None or not specs:
+        return ToolPick(listed=specs)
+    ranked = selector.ranked(specs, question)
+    fitting = [s for s, score in ranked if named or score >= settings.tool_hint_score]
+    hinted = [s.name for s in fitting[: settings.tool_hints]]
+    fits = hinted[0] if hinted else None
+    if len(specs) <= settings.max_prompt_tools:
+        return ToolPick(listed=specs, hinted=hinted, fits=fits)
+    if not fitting:
+        return ToolPick(listed=specs[: settings.max_prompt_tools])
+    chosen = {s.name for s, _score in ranked[: settings.max_prompt_tools]}
+    return ToolPick(listed=[s for s in specs if s.name in chosen], hinted=hinted, fits=fits)

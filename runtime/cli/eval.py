@@ -113,6 +113,11 @@ def _suite_command(name: str) -> click.Command:
         help="Agent modes: refuse a bare final_answer(literal) until a step has run (default: RUNTIME_COMPUTE_FIRST).",
     )
     @click.option(
+        "--guided-call/--no-guided-call",
+        default=None,
+        help="Agent modes: open the first step's code with a call of the tool that fits (default: RUNTIME_GUIDED_CALL).",
+    )
+    @click.option(
         "--workers",
         type=click.IntRange(1, 64),
         default=1,
@@ -141,6 +146,7 @@ def _suite_command(name: str) -> click.Command:
         boxes: tuple[str, ...],
         grammar: bool | None,
         compute_first: bool | None,
+        guided_call: bool | None,
         workers: int,
         ray_address: str | None,
         out: Path | None,
@@ -166,6 +172,7 @@ def _suite_command(name: str) -> click.Command:
             max_steps=settings.max_steps,
             grammar=settings.grammar if grammar is None else grammar,
             compute_first=mode != "cot" and (settings.compute_first if compute_first is None else compute_first),
+            guided_call=mode != "cot" and (settings.guided_call if guided_call is None else guided_call),
             boxes=list(boxes) or None,
         )
         folder = out or settings.home / "eval" / config.folder_name()

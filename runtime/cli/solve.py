@@ -7,7 +7,7 @@ import time
 
 import click
 
-from runtime import assembly
+from runtime import kit as agent_kit
 from runtime.agent import events as ev
 from runtime.agent.summary import format_answer, vote_lines
 from runtime.cli._output import ByteProgress, info
@@ -85,6 +85,8 @@ class StepPrinter:
               help="Start the first Thought with the plan of a chain-of-thought answer.")
 @click.option("--compute-first/--no-compute-first", default=None,
               help="Refuse a bare final_answer(literal) until a step has run: answers come from results.")
+@click.option("--guided-call/--no-guided-call", default=None,
+              help="Open the first step's code with a call of the tool that fits the question.")
 @click.option("--box", "boxes", multiple=True, metavar="NAME", help="Use only this box's tools (repeatable).")
 @click.option("--no-boxes", is_flag=True, help="No box tools at all.")
 @click.option("--collection", metavar="NAME", help="Let the agent retrieve from this index collection "
@@ -104,6 +106,7 @@ def solve(
     sag_temperature: float | None,
     first_thought: bool | None,
     compute_first: bool | None,
+    guided_call: bool | None,
     boxes: tuple[str, ...],
     no_boxes: bool,
     collection: str | None,
@@ -116,11 +119,19 @@ def solve(
     calls final_answer(...). Exit status: 0 answered, 3 no answer within the step limit, 1 error.
     """
     settings = Settings(**({"threads": threads} if threads else {}))
+    if no_boxes and boxes:
+        raise click.UsageError("--box and --no-boxes contradict each other")
+    if no_retrieval and collection:
+        raise click.UsageError("--collection and --no-retrieval contradict each other")
+    choice = agent_kit.ToolChoice(
+        boxes=[] if no_boxes else (list(boxes) or None), collection=collection, retrieval=not no_retrieval
+    )
+    tools = agent_kit.open_tools(settings, choice)  # a missing box or collection fails before the model loads
     started = time.perf_counter()
-    model = assembly.load_model(settings, model_name, ByteProgress(), on_loading=info if not quiet else lambda _m: None)
+    model = agent_kit.load_model(settings, model_name, ByteProgress(), on_loading=info if not quiet else lambda _m: None)
     if not quiet:
         info(f"model ready in {time.perf_counter() - started:.1f} s")
-    options = assembly.agent_options(
+    options = agent_kit.agent_options(
         settings,
         max_steps=max_steps,
         temperature=temperature,
@@ -130,26 +141,15 @@ def solve(
         sag_temperature=sag_temperature,
         first_thought=first_thought,
         compute_first=compute_first,
+        guided_call=guided_call,
     )
-    if no_boxes and boxes:
-        raise click.UsageError("--box and --no-boxes contradict each other")
-    toolset = assembly.load_tools(settings, [] if no_boxes else (list(boxes) or None))
-    tools = assembly.pick_tools(settings, toolset, question, assembly.tool_selector(settings), named=bool(boxes))
-    if no_retrieval and collection:
-        raise click.UsageError("--collection and --no-retrieval contradict each other")
-    retrieve = None if no_retrieval else assembly.add_retrieval(settings, toolset, collection)
-    if retrieve is not None:
-        tools.listed.append(retrieve)
-        if collection:  # asked for by name: point the model at it, as at a box tool that fits
-            tools.hinted.insert(0, retrieve.name)
+    kit = agent_kit.AgentKit(settings, model, tools, options)
     printer = StepPrinter(quiet)
     trace: ev.RunTrace | None = None
-    with assembly.open_sandbox(settings, toolset=toolset) as sandbox:
-        agent = assembly.make_agent(model, sandbox, tools, options)
-        for event in agent.run(question):
-            printer(event)
-            if isinstance(event, ev.RunFinished):
-                trace = event.trace
+    for event in kit.run(question):
+        printer(event)
+        if isinstance(event, ev.RunFinished):
+            trace = event.trace
     assert trace is not None
     if as_json:
         click.echo(trace.model_dump_json(indent=2))

@@ -43,9 +43,9 @@ def open_teacher(settings: Settings, name: str | None, url: str | None, quiet: b
         from runtime.distill.remote import RemoteChatModel
 
         return RemoteChatModel(url, name or "default", api_key=os.environ.get(API_KEY_ENV))
-    from runtime import assembly
+    from runtime.kit import load_model
 
-    return assembly.load_model(settings, name, ByteProgress(), on_loading=(lambda _m: None) if quiet else info)
+    return load_model(settings, name, ByteProgress(), on_loading=(lambda _m: None) if quiet else info)
 
 
 @click.command()

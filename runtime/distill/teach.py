@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from runtime import assembly
-from runtime.agent import Agent, RunTrace
+from runtime.kit import AgentKit
+from runtime.agent import RunTrace
 from runtime.agent import events as ev
 from runtime.config import Settings
 from runtime.distill.records import DistillError, Trajectory, append_jsonl, read_jsonl
@@ -126,15 +126,13 @@ def load_teaching(source: str, split: str, checker: CheckerName | None, limit: i
 
 def teach_one(model: Model, settings: Settings, item: SuiteItem, checker: CheckerName | None) -> Trajectory:
     """One question, fresh sandbox, no box tools (the teacher writes its own), judged if it can be."""
-    options = assembly.agent_options(settings)
+    kit = AgentKit(settings, model, instructions=TEACHER_BRIEF)
     trace: RunTrace | None = None
     started = time.perf_counter()
     try:
-        with assembly.open_sandbox(settings, None) as sandbox:
-            agent = Agent(model, sandbox, tools=[], options=options, instructions=TEACHER_BRIEF)
-            for event in agent.run(item.question + TASK_REMINDER):
-                if isinstance(event, ev.RunFinished):
-                    trace = event.trace
+        for event in kit.run(item.question + TASK_REMINDER):
+            if isinstance(event, ev.RunFinished):
+                trace = event.trace
     except RuntimeUserError as exc:  # e.g. the context filled up: this question fails, teaching goes on
         trace = RunTrace(
             question=item.question,

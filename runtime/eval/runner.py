@@ -28,8 +28,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
-from runtime import assembly
-from runtime.agent import AgentOptions
+from runtime import kit as agent_kit
 from runtime.agent import events as ev
 from runtime.agent.events import RunTrace
 from runtime.config import Settings
@@ -40,7 +39,6 @@ from runtime.eval.suites import CheckerName, DataSource, Suite, SuiteItem
 from runtime.model.base import Model
 from runtime.model.store import Progress as ByteProgress
 from runtime.model.store import resolve
-from runtime.tools import Toolset
 
 Mode = Literal["cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval"]
 MODES: tuple[Mode, ...] = ("cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval")
@@ -80,6 +78,9 @@ class RunConfig(BaseModel):
     compute_first: bool = Field(
         default=False, description="A bare final_answer(literal) refused until a step has run (absent in older runs: off)."
     )
+    guided_call: bool = Field(
+        default=False, description="The first step's code opened with a call of the tool that fits (absent: off)."
+    )
     boxes: list[str] | None = Field(
         default=None, description="Box modes: only these boxes (e.g. a distilled one); None = every box."
     )
@@ -92,6 +93,7 @@ class RunConfig(BaseModel):
             + ("-ft" if self.first_thought else "")
             + ("" if self.grammar else "-nogrammar")
             + ("-computefirst" if self.compute_first else "")
+            + ("-guided" if self.guided_call else "")
             + "".join(f"-box-{name}" for name in self.boxes or [])
         )
         return f"{self.suite}-{self.mode}-{model}{extras}-seed{self.seed}"
@@ -184,7 +186,7 @@ class ModelLoader(Protocol):
 
 
 class LlamaLoader(BaseModel):
-    """Loads a registry model or GGUF path through the runtime's assembly."""
+    """Loads a registry model or GGUF path as every front end does (runtime.kit)."""
 
     name: str
 
@@ -193,7 +195,7 @@ class LlamaLoader(BaseModel):
         resolve(settings, self.name, progress)
 
     def __call__(self, settings: Settings) -> Model:
-        return assembly.load_model(settings, self.name, lambda *_: None, on_loading=lambda _m: None)
+        return agent_kit.load_model(settings, self.name, lambda *_: None, on_loading=lambda _m: None)
 
 
 def wilson(correct: int, n: int) -> tuple[float, float]:
@@ -374,39 +376,25 @@ def folder_summary(folder: Path, records: list[QuestionRecord]) -> Summary:
 # ---------------------------------------------------------------- solving
 
 
-class ModeTools(BaseModel):
-    """A mode's tools: the Toolset the sandbox answers calls from, and what each prompt lists."""
-
-    model_config = {"arbitrary_types_allowed": True}
-
-    toolset: Toolset | None = None
-    pick: Callable[[str], assembly.ToolPick] = lambda _question: assembly.ToolPick(listed=[])
-
-
 class AgentSolver:
     """The CodeAct agent with a fresh sandbox per question, so no variable leaks between questions."""
 
-    def __init__(self, model: Model, settings: Settings, tools: ModeTools, options: AgentOptions) -> None:
-        self.model = model
-        self.settings = settings
-        self.tools = tools
-        self.options = options
+    def __init__(self, kit: agent_kit.AgentKit) -> None:
+        self.kit = kit
 
     def solve(self, question: str) -> RunTrace:
         started = time.perf_counter()
         steps: list[ev.StepRecord] = []
         try:
-            with assembly.open_sandbox(self.settings, self.tools.toolset) as sandbox:
-                agent = assembly.make_agent(self.model, sandbox, self.tools.pick(question), self.options)  # type: ignore[arg-type]
-                for event in agent.run(question):
-                    if isinstance(event, ev.StepFinished):
-                        steps.append(event.record)
-                    elif isinstance(event, ev.RunFinished):
-                        return event.trace
+            for event in self.kit.run(question):
+                if isinstance(event, ev.StepFinished):
+                    steps.append(event.record)
+                elif isinstance(event, ev.RunFinished):
+                    return event.trace
         except RuntimeUserError as exc:  # e.g. the context filled up: the question fails, the run goes on
             return RunTrace(
                 question=question,
-                model=self.model.name,
+                model=self.kit.model.name,
                 status="error",
                 steps=steps,
                 wall_s=time.perf_counter() - started,
@@ -439,28 +427,21 @@ def check_mode(mode: Mode, sag: int | None, first_thought: bool, boxes: list[str
         raise ModeNotAvailable(f"mode {mode} is not available yet: {module} is missing")
 
 
-def mode_tools(mode: Mode, settings: Settings, boxes: list[str] | None = None) -> ModeTools:
-    """The tools as `runtime solve` assembles them, limited to what the mode measures."""
+def mode_tools(mode: Mode, settings: Settings, boxes: list[str] | None = None) -> agent_kit.KitTools:
+    """The tools as `runtime solve` opens them, limited to what the mode measures."""
     if mode in ("agent+box", "agent+box+sag"):
-        toolset, selector = assembly.load_tools(settings, boxes), assembly.tool_selector(settings)
-        return ModeTools(
-            toolset=toolset,
-            pick=lambda question: assembly.pick_tools(settings, toolset, question, selector, named=bool(boxes)),
-        )
+        return agent_kit.open_tools(settings, agent_kit.ToolChoice(boxes=boxes, retrieval=False))
     if mode == "agent+retrieval":
         from runtime.retrieval.errors import CollectionNotFound
         from runtime.retrieval.wiki import WIKI_COLLECTION
 
-        toolset = Toolset()
         try:
-            spec = assembly.add_retrieval(settings, toolset, WIKI_COLLECTION)
+            return agent_kit.open_tools(settings, agent_kit.ToolChoice(boxes=[], collection=WIKI_COLLECTION))
         except CollectionNotFound:
             raise ModeNotAvailable(
                 "mode agent+retrieval searches the wiki index: run `runtime index add-wiki` first"
             ) from None
-        pick = assembly.ToolPick(listed=[spec], hinted=[spec.name]) if spec else assembly.ToolPick(listed=[])
-        return ModeTools(toolset=toolset, pick=lambda _question: pick)
-    return ModeTools()
+    return agent_kit.open_tools(settings, agent_kit.ToolChoice(boxes=[], retrieval=False))
 
 
 def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> Solver:
@@ -474,7 +455,7 @@ def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> S
         )
         return CotSolver(loader(settings), options)
     tools = mode_tools(config.mode, settings, config.boxes)
-    agent_options = assembly.agent_options(
+    agent_options = agent_kit.agent_options(
         settings,
         seed=config.seed,
         temperature=config.temperature,
@@ -484,8 +465,9 @@ def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> S
         sag_temperature=config.sag_temperature,
         first_thought=config.first_thought,
         compute_first=config.compute_first,
+        guided_call=config.guided_call,
     )
-    return AgentSolver(loader(settings), settings, tools, agent_options)
+    return AgentSolver(agent_kit.AgentKit(settings, loader(settings), tools, agent_options))
 
 
 def solve_item(solver: Solver, checker: CheckerName, item: SuiteItem) -> QuestionRecord:

@@ -21,7 +21,7 @@ CODE = "primes = [n for n in range(2, 30) if all(n % d for d in range(2, n))]\np
 def saved_session(settings) -> str:
     store = SessionStore(settings)
     log = SessionLog(
-        store.path("snapshot"), Session(id="snapshot", created=datetime(2026, 1, 1, 10, 0), options=ChatOptions())
+        store.path("snapshot"), Session(id="snapshot", created=datetime(2026, 1, 1, 10, 0), options=ChatOptions(boxes=False))
     )
     log.record(TitleSet(title="Primes"))
     log.record(Asked(question="What is the sum of the first five primes?", at=datetime(2026, 1, 1, 10, 1)))

@@ -218,3 +218,63 @@ def test_compute_first_accepts_computed_answers_and_the_last_step(sandbox):
 )
 def test_a_bare_answer_is_a_literal_alone(code, bare):
     assert is_bare_answer(code) is bare
+
+
+def _puzzle_tools() -> tuple[Toolset, list[ToolSpec]]:
+    """solve_24 and check_24 stand-ins with real handlers: the parent answers the sandbox's calls."""
+    from runtime.tools import ToolExample
+
+    solve = ToolSpec(
+        name="solve_24", qualified_name="math.solve_24", description="Solve the Game of 24.",
+        signature="(numbers: list[int]) -> str | None", param_names=["numbers"],
+        example=ToolExample(args={"numbers": [3, 3, 8, 8]}, result="8 / (3 - 8 / 3)"),
+    )
+    check = ToolSpec(
+        name="check_24", qualified_name="math.check_24", description="Check a Game of 24 answer.",
+        signature="(expression: str, numbers: list[int]) -> dict", param_names=["expression", "numbers"],
+    )
+
+    def checked(args):
+        ok = args["expression"].replace(" ", "") == "8*(4+7-8)"
+        return {"ok": ok, "value": "24" if ok else "12", "reason": "correct" if ok else "equals 12, not 24"}
+
+    toolset = Toolset([Tool(spec=solve, handler=lambda args: "8 * (4 + 7 - 8)"), Tool(spec=check, handler=checked)])
+    return toolset, [solve, check]
+
+
+GAME = "Use the numbers 4 7 8 8 and + - * / to make 24. Answer with the expression only."
+
+
+def test_a_tool_that_fits_is_demonstrated_and_opens_the_first_step():
+    toolset, specs = _puzzle_tools()
+    model = ScriptedModel([step("result = solve_24([4, 7, 8, 8])\nprint(result)"), step("final_answer(result)")])
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        options = AgentOptions(guided_call=True)
+        agent = Agent(model, box, tools=specs, options=options, hints=["solve_24"], fits="solve_24", calls=toolset.calls)
+        trace = list(agent.run(GAME))[-1].trace
+    assert trace.answer == "8 * (4 + 7 - 8)"
+    task = model.prompts[0].split("Task: ")[-1]
+    assert "result = solve_24(numbers=[3, 3, 8, 8])" in task and "Observation: 8 / (3 - 8 / 3)" in task
+    assert model.grammars[0] == step_grammar(opening="result = solve_24(")
+    assert model.grammars[1] == step_grammar()
+
+
+def test_the_target_number_is_refused_as_an_answer_and_the_model_tries_again():
+    toolset, specs = _puzzle_tools()
+    model = ScriptedModel([step("result = solve_24([4, 7, 8, 8])\nprint(result)"), step("final_answer(24)"),
+                           step("final_answer(result)")])
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        trace = list(Agent(model, box, tools=specs, calls=toolset.calls).run(GAME))[-1].trace
+    assert trace.status == "answered" and trace.answer == "8 * (4 + 7 - 8)"
+    assert trace.steps[1].error_kind == "unchecked" and "target" in trace.steps[1].observation
+
+
+def test_an_answer_the_runs_own_check_rejected_is_never_returned():
+    toolset, specs = _puzzle_tools()
+    guess = "final_answer('(4 + 7) * 8 / 8')"
+    model = ScriptedModel([step("print(check_24('(4 + 7) * 8 / 8', [4, 7, 8, 8]))"), step(guess), step(guess)])
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        agent = Agent(model, box, tools=specs, options=AgentOptions(max_steps=3), calls=toolset.calls)
+        trace = list(agent.run(GAME))[-1].trace
+    assert trace.status == "step_limit" and trace.answer is None
+    assert all("equals 12, not 24" in s.observation for s in trace.steps[1:])

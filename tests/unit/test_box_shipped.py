@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime.boxes import ToolSelector, load_toolset, select_tools
+from runtime.boxes import ToolSelector, load_toolset
 from runtime.boxes.bundle import open_bundle
 from runtime.boxes.loader import check_bundle
 from runtime.boxes.store import shipped_dir
@@ -87,7 +87,7 @@ class NoEmbedder:
 
 def test_all_tools_are_kept_when_they_fit(toolset: Toolset) -> None:
     specs = toolset.specs()[:5]
-    assert select_tools(specs, "anything", limit=12, embedder=NoEmbedder()) == specs
+    assert ToolSelector(NoEmbedder()).select(specs, "anything", limit=12) == specs
 
 
 def test_selection_finds_the_right_tools_and_embeds_each_tool_once(toolset: Toolset, tmp_path: Path) -> None:
@@ -111,12 +111,12 @@ def test_selection_finds_the_right_tools_and_embeds_each_tool_once(toolset: Tool
 
 
 def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolset: Toolset, tmp_path: Path) -> None:
-    from runtime import assembly
+    from runtime.boxes import pick_tools
     from runtime.agent.prompt import task_message
 
     settings = Settings(home=tmp_path)
     selector = ToolSelector(cache_dir=tmp_path)
-    game = assembly.pick_tools(settings, toolset, "Use the numbers 4 7 8 8 to make 24", selector)
+    game = pick_tools(settings, toolset.specs(), "Use the numbers 4 7 8 8 to make 24", selector)
     assert "solve_24" in game.hinted and len(game.hinted) <= settings.tool_hints
     assert len(game.listed) == settings.max_prompt_tools and {"solve_24", "check_24"} <= {s.name for s in game.listed}
     assert game.hinted == ["solve_24"]
@@ -125,10 +125,10 @@ def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolse
     )
     assert task_message("q", ["retrieve", "solve_24"]).endswith("call retrieve(...) or solve_24(...) in your code; they are already defined.")
     word_problem = "Dave had sixteen apps on his phone. After deleting some, he had 5 left. How many did he delete?"
-    plain = assembly.pick_tools(settings, toolset, word_problem, selector)
+    plain = pick_tools(settings, toolset.specs(), word_problem, selector)
     assert plain.hinted == [] and plain.listed == toolset.specs()[: settings.max_prompt_tools]  # one cached prefix
     off = settings.model_copy(update={"tool_hints": 0})
-    assert assembly.pick_tools(off, toolset, "Use the numbers 4 7 8 8 to make 24", selector).hinted == []
+    assert pick_tools(off, toolset.specs(), "Use the numbers 4 7 8 8 to make 24", selector).hinted == []
     # boxes the user named (--box): their best tool is hinted even below the score
     best = selector.ranked(toolset.specs(), word_problem)[0][0].name
-    assert assembly.pick_tools(settings, toolset, word_problem, selector, named=True).hinted == [best]
+    assert pick_tools(settings, toolset.specs(), word_problem, selector, named=True).hinted == [best]

@@ -83,14 +83,14 @@ def test_the_shipped_wiki_loads_as_one_source_of_ten_thousand_summaries():
 
 
 def test_solve_wiring_picks_the_only_compatible_collection(tmp_path):
-    from runtime import assembly
+    from runtime import kit
     from runtime.config import Settings
     from runtime.retrieval.store import Store
     from runtime.tools import Toolset
 
     settings = Settings(home=tmp_path / "home")
-    assert assembly.add_retrieval(settings, Toolset(), None) is None  # no index at all
+    assert kit.add_retrieval(settings, Toolset(), None) is None  # no index at all
     Store(settings).open("notes", create=True)
     toolset = Toolset()
-    spec = assembly.add_retrieval(settings, toolset, None)
+    spec = kit.add_retrieval(settings, toolset, None)
     assert spec is not None and spec.name == "retrieve" and "retrieve" in toolset

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker, get_current_worker
 
-from runtime import assembly
+from runtime.kit import AgentKit, agent_options
 from runtime.agent import events as ev
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
@@ -169,28 +169,39 @@ class ChatScreen(Screen[None]):
 
     def prepare_tools(self) -> None:
         """Load what the options ask for now (boxes take a moment), so errors show before a question."""
-        self.tools_note = "loading…" if self.options.boxes or self.options.collection else ""
+        self._prepare(self.options)
+
+    def _prepare(self, options: ChatOptions, done: str = "") -> None:
+        self.tools_note = "loading…" if options.boxes or options.collection else ""
         self.refresh_panel()
-        self._build_tools(self.options)
+        self._build_tools(options, done)
 
     @work(thread=True, exclusive=True, group="tools", exit_on_error=False)
-    def _build_tools(self, options: ChatOptions) -> None:
+    def _build_tools(self, options: ChatOptions, done: str) -> None:
         try:
-            self.post_message(ToolsReady(options, self.tools.toolset(options)))
+            self.post_message(ToolsReady(options, self.tools.tools(options), done))
         except Exception as exc:  # noqa: BLE001 - a box that fails to load, a missing collection: a notice
             self.post_message(ToolsFailed(options, readable(exc)))
 
     def on_tools_ready(self, message: ToolsReady) -> None:
-        if message.options == self.options:
-            self.tool_names = [spec.qualified_name for spec in message.toolset.specs()] if message.toolset else []
-            self.tools_note = ""
-            self.refresh_panel()
+        """Options that a command changed are kept only now that their tools opened."""
+        if message.options != self.options:
+            self._set_options(**message.options.model_dump())
+            self.sandbox.discard()
+        self.tool_names = [spec.qualified_name for spec in message.tools.toolset.specs()]
+        self.tools_note = ""
+        self.refresh_panel()
+        if message.done:
+            self.notify(message.done, timeout=3)
 
     def on_tools_failed(self, message: ToolsFailed) -> None:
+        """A failed change (a collection that does not exist) leaves the session's options as they were."""
         if message.options == self.options:
             self.tool_names, self.tools_note = [], "failed to load"
-            self.notify(message.error, title="Tools unavailable", severity="error", timeout=10)
-            self.refresh_panel()
+        else:
+            self.tools_note = ""
+        self.notify(message.error, title="Tools unavailable", severity="error", timeout=10)
+        self.refresh_panel()
 
     # ── asking ─────────────────────────────────────────────────────────────────────────────
 
@@ -215,25 +226,23 @@ class ChatScreen(Screen[None]):
         conversation.add_question(question)
         self._runs += 1
         self.active = ActiveRun(self._runs, conversation.add_answer())
-        self.active.worker = self._run_agent(self.active.number, self.model, self.options, task)
+        self.active.worker = self._run_agent(self.active.number, self.model, self.options, question, task)
         self.query_one(StatusBar).idle("starting…")
 
     @work(thread=True, exclusive=True, group="agent", exit_on_error=False)
-    def _run_agent(self, number: int, model: Model, options: ChatOptions, task: str) -> None:
+    def _run_agent(self, number: int, model: Model, options: ChatOptions, question: str, task: str) -> None:
+        """Tools are picked for the question itself, as solve picks them; the task adds the context."""
         worker = get_current_worker()
         with self._model_lock:  # a stopped run may still be finishing its last token
             if worker.is_cancelled:
                 return
             try:
-                toolset = self.tools.toolset(options)
-                sandbox = self.sandbox.get(toolset)
-                agent = assembly.make_agent(
-                    model,  # type: ignore[arg-type]
-                    sandbox,
-                    toolset,
-                    assembly.agent_options(self.settings, sag=options.sag),
-                    should_stop=lambda: worker.is_cancelled,
+                kit = AgentKit(
+                    self.settings, model, self.tools.tools(options), agent_options(self.settings, sag=options.sag)
                 )
+                pick = kit.pick(question)
+                sandbox = self.sandbox.get(kit.sandbox_tools(pick))
+                agent = kit.agent(sandbox, pick, should_stop=lambda: worker.is_cancelled)
                 events = cast(Generator[ev.Event, None, None], agent.run(task))  # closed below, at once
                 try:
                     for event in events:
@@ -307,7 +316,9 @@ class ChatScreen(Screen[None]):
                 self._set_tool_options(f"Boxes {'on' if on else 'off'}.", boxes=on)
             case "collection":
                 self._set_tool_options(
-                    f"Collection: {argument}." if argument else "No collection.", collection=argument or None
+                    f"Collection: {argument}." if argument else "No collection.",
+                    collection=argument or None,
+                    retrieval=bool(argument),
                 )
             case "sag":
                 self._command_sag(argument)
@@ -368,10 +379,7 @@ class ChatScreen(Screen[None]):
         if self.active is not None:
             self.notify("Stop the current answer (Esc) before changing its tools.", severity="warning")
             return
-        self._set_options(**changes)
-        self.sandbox.discard()
-        self.prepare_tools()
-        self.notify(done, timeout=3)
+        self._prepare(self.options.model_copy(update=changes), done)
 
     def palette_command(self, command: SlashCommand) -> None:
         """A palette entry: commands that take an argument wait in the input for it; others run now."""

@@ -1,0 +1,120 @@
+"""Checks on a final answer before the run returns it: the form the task asks for, and what the
+run's own tools already said about it.
+
+Small models turn a fitting tool's result into a wrong answer in a few recurring ways (issue 27,
+docs/agent.md): they answer the target number a puzzle gave (`final_answer(24)` for "make 24"),
+a value where the task asks for an expression, a float where it asks for a fraction, or an
+expression that their own `check_24` call had just rejected. Each is refused with the reason, and
+the model gets another step; a refuted answer is never returned as if it were right.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+from pydantic import BaseModel
+
+from runtime.tools import ToolCall
+
+
+class Refusal(BaseModel):
+    """Why a final answer is not accepted; `firm`: never, however often the model insists."""
+
+    reason: str
+    firm: bool = False
+
+_TARGET = re.compile(
+    r"\b(?:make|makes|making|get|gets|reach|reaches|obtain|equal|equals|total)\s+(?:exactly\s+)?(-?\d+)\b", re.I
+)
+_ASKS_EXPRESSION = re.compile(r"\bexpression\b", re.I)
+_NUMBERS_GIVEN = re.compile(r"\d+\s*,?\s+(?:and\s+)?\d+\s*,?\s+(?:and\s+)?\d+", re.I)
+"""Three or more numbers listed in a row ("4 7 8 8", "4, 7, 8 and 8"): a puzzle's inputs."""
+_ASKS_FRACTION = re.compile(r"\b(?:as|in)\s+(?:a|an)\s+(?:exact\s+|simplified\s+|reduced\s+)?fraction\b", re.I)
+
+
+def _number(value: Any) -> Fraction | None:
+    """The answer as an exact number if it is one (42, 42.0, "42"), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return Fraction(value)
+        except (ValueError, OverflowError):
+            return None
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", value):
+        return Fraction(value.strip())
+    return None
+
+
+def _atoms(value: Any) -> list[str]:
+    """The scalar values inside a JSON value, as text."""
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in _atoms(v)]
+    if isinstance(value, list | tuple):
+        return [a for v in value for a in _atoms(v)]
+    return [str(value)]
+
+
+def copied_example(question: str, example_args: dict[str, Any], calls: list[ToolCall], tool: str) -> ToolCall | None:
+    """A call of `tool` with exactly the demonstration's arguments although the task does not
+    contain them: the 0.5B model copied `solve_24(numbers=[1, 2, 3, 5])` from the hint and
+    answered that puzzle's expression."""
+    words = set(re.findall(r"[\w.]+", question.lower()))
+    if all(atom.lower() in words for atom in _atoms(example_args)):
+        return None
+    return next((c for c in calls if c.name == tool and c.arguments == example_args), None)
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", "", text).replace("×", "*").replace("÷", "/")
+
+
+def refuted_by(answer: Any, calls: list[ToolCall]) -> ToolCall | None:
+    """A check made in this run that rejected this very answer: a tool call that was given the
+    answer (as a string argument) and returned `{"ok": False, ...}`."""
+    if not isinstance(answer, str) or not answer.strip():
+        return None
+    for call in reversed(calls):
+        result = call.result
+        if not isinstance(result, dict) or result.get("ok") is not False:
+            continue
+        if any(isinstance(v, str) and _normal(v) == _normal(answer) for v in call.arguments.values()):
+            return call
+    return None
+
+
+def form_problem(question: str, answer: Any) -> str | None:
+    """Why `answer` is not in the form `question` asks for, or None when it may be."""
+    value = _number(answer)
+    if value is not None and _NUMBERS_GIVEN.search(question):
+        if value in {Fraction(m) for m in _TARGET.findall(question)}:
+            return (
+                f"{answer} is the target the task gives, not an answer: the task asks how to make it, so "
+                "answer with the expression (a string) that your code found, e.g. final_answer(result)"
+            )
+        if _ASKS_EXPRESSION.search(question):
+            return "the task asks for an expression; pass the expression your code found as a string"
+    if isinstance(answer, float) and _ASKS_FRACTION.search(question):
+        return (
+            f"{answer} is a decimal but the task asks for a fraction; compute it with fractions.Fraction "
+            "and answer with str(the_fraction), e.g. final_answer(str(Fraction(5, 36)))"
+        )
+    return None
+
+
+def answer_problem(question: str, answer: Any, calls: list[ToolCall]) -> Refusal | None:
+    """The reason to refuse a final answer, or None to accept it."""
+    call = refuted_by(answer, calls)
+    if call is not None:
+        assert isinstance(call.result, dict)
+        reason = call.result.get("reason") or "it is wrong"
+        return Refusal(
+            reason=f"your own {call.name} call rejected {answer!r} ({reason}); do not answer it, find one that passes",
+            firm=True,
+        )
+    problem = form_problem(question, answer)
+    if problem is None:
+        return None
+    return Refusal(reason=problem, firm=problem.startswith(f"{answer} is the target"))

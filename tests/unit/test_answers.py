@@ -1,0 +1,58 @@
+"""Final answers are checked against the form the task asks for and what the run's checks said."""
+
+from fractions import Fraction
+
+import pytest
+
+from runtime.agent.answers import answer_problem, form_problem, refuted_by
+from runtime.tools import ToolCall
+
+GAME = "Use the numbers 4 7 8 8 and + - * / to make 24. Answer with the expression only."
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        GAME,
+        "can you get 24 from 3 3 8 8?",
+        "Use 4, 7, 8 and 8 once each with + - * / to reach 24",
+        "My kid asked me this: with the numbers 1, 5, 5 and 5, how do you make 24 using + - * /?",
+    ],
+)
+def test_the_target_a_puzzle_gives_is_not_its_answer(question):
+    problem = form_problem(question, 24)
+    assert problem is not None and "target" in problem
+    assert form_problem(question, "24") is not None and form_problem(question, 24.0) is not None
+    assert form_problem(question, "8 * (4 + 7 - 8)") is None
+
+
+def test_a_number_that_only_appears_in_a_word_problem_is_accepted():
+    question = "Tom has 24 apples and gives 3 to each of his 8 friends. How many apples are left?"
+    assert form_problem(question, 0) is None
+    assert form_problem(question, 24) is None  # no expression is asked for: a plain count may equal a given number
+
+
+def test_a_decimal_where_a_fraction_is_asked_for_is_refused_once():
+    question = "What is the probability that two dice sum to 8, as a fraction?"
+    assert "fraction" in (form_problem(question, 0.1388888888888889) or "")
+    assert form_problem(question, "5/36") is None
+    assert form_problem("What is 5 divided by 36?", 0.1388888888888889) is None
+
+
+def test_an_answer_a_check_in_the_same_run_rejected_is_refuted():
+    calls = [
+        ToolCall(name="check_24", arguments={"expression": "(4 + 7) * 8 / 8", "numbers": [4, 7, 8, 8]},
+                 result={"ok": False, "value": "11", "reason": "equals 11, not 24"}),
+        ToolCall(name="check_24", arguments={"expression": "8*(4+7-8)", "numbers": [4, 7, 8, 8]},
+                 result={"ok": True, "value": "24", "reason": "correct"}),
+    ]
+    assert refuted_by("(4+7)*8/8", calls) is calls[0]  # spacing does not matter
+    assert refuted_by("8 * (4 + 7 - 8)", calls) is None  # the check passed it
+    refusal = answer_problem(GAME, "(4 + 7) * 8 / 8", calls)
+    assert refusal is not None and refusal.firm and "equals 11, not 24" in refusal.reason
+    form = answer_problem(GAME, 24, [])
+    assert form is not None and not form.firm
+
+
+def test_exact_numbers_compare_as_numbers():
+    assert form_problem(GAME, Fraction(24).numerator) is not None
