@@ -278,3 +278,14 @@ def test_an_answer_the_runs_own_check_rejected_is_never_returned():
         trace = list(agent.run(GAME))[-1].trace
     assert trace.status == "step_limit" and trace.answer is None
     assert all("equals 12, not 24" in s.observation for s in trace.steps[1:])
+
+
+def test_a_call_that_copies_the_demonstrations_values_is_sent_back():
+    toolset, specs = _puzzle_tools()
+    model = ScriptedModel([step("result = solve_24([3, 3, 8, 8])\nprint(result)"),
+                           step("result = solve_24([4, 7, 8, 8])\nprint(result)"), step("final_answer(result)")])
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        agent = Agent(model, box, tools=specs, hints=["solve_24"], fits="solve_24", calls=toolset.calls)
+        trace = list(agent.run(GAME))[-1].trace
+    assert not trace.steps[0].ok and "example's values" in trace.steps[0].observation
+    assert trace.answer == "8 * (4 + 7 - 8)" and len(trace.steps) == 3

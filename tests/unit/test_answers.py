@@ -50,8 +50,11 @@ def test_an_answer_a_check_in_the_same_run_rejected_is_refuted():
     assert refuted_by("8 * (4 + 7 - 8)", calls) is None  # the check passed it
     refusal = answer_problem(GAME, "(4 + 7) * 8 / 8", calls)
     assert refusal is not None and refusal.firm and "equals 11, not 24" in refusal.reason
-    form = answer_problem(GAME, 24, [])
-    assert form is not None and not form.firm
+    target = answer_problem(GAME, 24, [])
+    assert target is not None and target.firm  # the target is never the answer, however often given
+    question = "What is the probability that two dice sum to 8, as a fraction?"
+    form = answer_problem(question, 0.1388888888888889, [])
+    assert form is not None and not form.firm  # a decimal is refused once; a model that insists is believed
 
 
 def test_exact_numbers_compare_as_numbers():
