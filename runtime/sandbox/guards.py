@@ -98,7 +98,8 @@ class SandboxTransformer(RestrictingNodeTransformer):
     """RestrictedPython's transformer, with a few safe constructs ordinary code needs put back.
 
     Added: special methods from DUNDER_METHODS, `super().__init__(...)`, reading the global
-    `__name__` and READABLE_DUNDERS attributes, `nonlocal`, annotated assignments, and
+    `__name__` and READABLE_DUNDERS attributes, single-underscore names (`self._count`, checked
+    at run time by Guards.is_own), `nonlocal`, annotated assignments, and
     `obj.attr += x` / `obj[key] += x` (rewritten through the same guards, each sub-expression
     evaluated once; `name += x` is left native).
     """
@@ -350,7 +351,9 @@ class Guards:
     def write_own(self, obj: Any) -> Any:
         """`obj._name = v`: only on a class the code defined or an instance of one."""
         if not self.is_own(obj):
-            raise RefusedAttribute("names starting with '_' can only be set on classes defined in the sandbox and their instances")
+            raise RefusedAttribute(
+                "names starting with '_' can only be set on classes defined in the sandbox and their instances"
+            )
         return self.write(obj)
 
     def setattr(self, obj: Any, name: str, value: Any) -> None:

@@ -24,8 +24,12 @@ import fcntl
 import os
 import platform
 import pwd
+import select
 import struct
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -264,31 +268,49 @@ def _install_filter(libc: ctypes.CDLL, arch: _Arch, gate: bool) -> int | None:
 
 class ForkGate:
     """The parent's end of a worker's seccomp user notifications: every clone of the worker and of
-    its forks waits here for an answer."""
+    its forks waits here for an answer. Thread-safe: SAG runs candidates in threads while the main
+    thread forks, and whichever thread is waiting answers for all of them."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self._lock = threading.Lock()
+        self._permitted: set[int] = set()
 
     def fileno(self) -> int:
         return self.fd
 
-    def answer(self, allow_pid: int | None) -> bool:
-        """Answer one waiting clone: let it through only if `allow_pid` made it. True if it did."""
-        buffer = bytearray(_NOTIF.size)
+    @contextmanager
+    def permit(self, pid: int) -> Iterator[None]:
+        """Let one clone of process `pid` through while in this block (the fork we asked it for)."""
+        with self._lock:
+            self._permitted.add(pid)
         try:
-            fcntl.ioctl(self.fd, _NOTIF_RECV, buffer)
-        except OSError:  # the caller died meanwhile, or nothing was waiting
-            return False
-        notif_id, pid = _NOTIF.unpack(buffer)[:2]
-        allowed = allow_pid is not None and pid == allow_pid
-        response = _NOTIF_RESP.pack(notif_id, 0, 0 if allowed else -errno.EPERM, _NOTIF_FLAG_CONTINUE if allowed else 0)
-        try:
-            fcntl.ioctl(self.fd, _NOTIF_SEND, bytearray(response))
-        except OSError:
-            return False
-        return allowed
+            yield
+        finally:
+            with self._lock:
+                self._permitted.discard(pid)
+
+    def answer_pending(self) -> None:
+        """Answer the clone waiting here, if one still is: through if permitted, else EPERM."""
+        with self._lock:
+            if self.fd < 0 or not select.select([self.fd], [], [], 0)[0]:
+                return  # another thread answered it
+            buffer = bytearray(_NOTIF.size)
+            try:
+                fcntl.ioctl(self.fd, _NOTIF_RECV, buffer)
+            except OSError:  # the caller died meanwhile
+                return
+            notif_id, pid = _NOTIF.unpack(buffer)[:2]
+            allowed = pid in self._permitted
+            self._permitted.discard(pid)
+            error, flags = (0, _NOTIF_FLAG_CONTINUE) if allowed else (-errno.EPERM, 0)
+            try:
+                fcntl.ioctl(self.fd, _NOTIF_SEND, bytearray(_NOTIF_RESP.pack(notif_id, 0, error, flags)))
+            except OSError:
+                return
 
     def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        with self._lock:
+            if self.fd >= 0:
+                os.close(self.fd)
+                self.fd = -1

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -135,8 +136,9 @@ class WorkerProcess:
 
     def fork(self, timeout: float) -> WorkerProcess:
         try:
-            self.channel.send({"op": "fork"})
-            message = self._recv(time.monotonic() + timeout, allow_fork=True)
+            with self.gate.permit(self.pid) if self.gate else nullcontext():
+                self.channel.send({"op": "fork"})
+                message = self._recv(time.monotonic() + timeout)
             if message.get("op") != "forked":
                 raise WorkerStopped("died", f"fork failed: {message.get('error', message.get('op'))}")
             sock = self.channel.recv_socket(timeout)
@@ -145,18 +147,20 @@ class WorkerProcess:
         channel = Channel(sock, send_timeout=_SEND_TIMEOUT_S)
         return WorkerProcess(channel, int(message["pid"]), self.pgid, gate=self.gate, protections=self.protections)
 
-    def _recv(self, deadline: float, allow_fork: bool = False) -> dict[str, Any]:
-        """The worker's next message, answering clone calls meanwhile: one from this worker when
-        `allow_fork`, none otherwise (they fail with EPERM)."""
-        allow = self.pid if allow_fork else None
+    def _recv(self, deadline: float) -> dict[str, Any]:
+        """The worker's next message, answering clone calls meanwhile (only a permitted fork passes)."""
         while self.gate is not None:
-            readable, _, _ = select.select([self.channel.sock, self.gate], [], [], max(0.0, deadline - time.monotonic()))
+            try:
+                readable, _, _ = select.select(
+                    [self.channel.sock, self.gate], [], [], max(0.0, deadline - time.monotonic())
+                )
+            except (OSError, ValueError) as exc:  # the gate was closed: the sandbox restarted
+                raise ChannelClosed(str(exc)) from exc
             if not readable:
                 raise TimeoutError
             if self.channel.sock in readable:
                 break
-            if self.gate.answer(allow):
-                allow = None  # exactly one
+            self.gate.answer_pending()
         return self.channel.recv(max(0.0, deadline - time.monotonic()))
 
     def alive(self) -> bool:

@@ -179,7 +179,9 @@ ESCAPES: dict[str, tuple[str, str]] = {
     ),
     "dataclasses_function_type": ("from dataclasses import FunctionType", "FunctionType is not available"),
     "dataclass_onto_stdlib_class": ("import dataclasses, json\ndataclasses.dataclass(json.JSONEncoder)", "read-only"),
-    "total_ordering_onto_stdlib_class": ("import functools, json\nfunctools.total_ordering(json.JSONEncoder)", "read-only"),
+    "total_ordering_onto_stdlib_class": (
+        "import functools, json\nfunctools.total_ordering(json.JSONEncoder)", "read-only"
+    ),
     # -- self._name: only on the code's own classes and instances --
     "private_attribute_of_stdlib_base": (
         "import random\nclass R(random.Random):\n    pass\nR()._randbelow(5)",
