@@ -11,6 +11,7 @@ import click
 from runtime import __version__
 from runtime.cli import box as box_cmd
 from runtime.cli import chat as chat_cmd
+from runtime.cli import doctor as doctor_cmd
 from runtime.cli import eval as eval_cmd
 from runtime.cli import index as index_cmd
 from runtime.cli import model as model_cmd
@@ -61,6 +62,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if debug:
+        click.echo(doctor_cmd.protections_line(), err=True)
 
 
 cli.add_command(solve_cmd.solve)
@@ -70,6 +73,7 @@ cli.add_command(box_cmd.box)
 cli.add_command(index_cmd.index)
 cli.add_command(chat_cmd.chat)
 cli.add_command(teach_cmd.teach)
+cli.add_command(doctor_cmd.doctor)
 
 
 def main() -> None:

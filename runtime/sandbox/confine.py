@@ -1,8 +1,9 @@
 """OS limits the worker puts on itself before it runs any sandboxed code.
 
-They are the second wall: should code ever get past the guards, it still finds no environment,
-no inherited descriptors, bounded memory, CPU and file size, and (for non-root users) no way to
-start processes. Only the worker's own trusted code lifts the process limit, to fork its state.
+Part of the second wall, with runtime/sandbox/oslayer.py (seccomp, Landlock, uid): should code
+ever get past the guards, it still finds no environment, no inherited descriptors, and bounded
+memory, CPU and file size. The process limit is a backstop for kernels without the fork gate;
+the worker's own code lifts it to fork its state.
 """
 
 from __future__ import annotations

@@ -44,6 +44,17 @@ user's own class and is handed objects the code already holds; `__getattribute__
 READABLE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__"})
 """Private-looking attributes that are only strings; `type(e).__name__` is everyday code."""
 
+_GUARD_NAMES = frozenset({"_print", "_aug_obj", "_aug_key"})
+"""The guard names that do not end in '_' (those that do are refused by is_own_member_name)."""
+
+
+def is_own_member_name(name: str) -> bool:
+    """`_name`, as in `self._name`: one leading underscore, never a guard's name or a dunder."""
+    return (
+        len(name) > 1 and name[0] == "_" and name[1] != "_" and not name.endswith("_")
+        and name.isidentifier() and name not in _GUARD_NAMES
+    )
+
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
     "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift, ">>=": operator.irshift,
@@ -87,13 +98,16 @@ class SandboxTransformer(RestrictingNodeTransformer):
     """RestrictedPython's transformer, with a few safe constructs ordinary code needs put back.
 
     Added: special methods from DUNDER_METHODS, `super().__init__(...)`, reading the global
-    `__name__` and READABLE_DUNDERS attributes, `nonlocal`, annotated assignments, and
+    `__name__` and READABLE_DUNDERS attributes, single-underscore names (`self._count`, checked
+    at run time by Guards.is_own), `nonlocal`, annotated assignments, and
     `obj.attr += x` / `obj[key] += x` (rewritten through the same guards, each sub-expression
     evaluated once; `name += x` is left native).
     """
 
     def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
         if allow_magic_methods and name in DUNDER_METHODS and node.col_offset != 0:
+            return
+        if name is not None and is_own_member_name(name):  # `_count = 0`, `def _helper(self)`
             return
         super().check_name(node, name, allow_magic_methods)
 
@@ -103,6 +117,8 @@ class SandboxTransformer(RestrictingNodeTransformer):
         return super().visit_Name(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
+        if is_own_member_name(node.attr):
+            return self._own_member(node)
         readable = node.attr in READABLE_DUNDERS or (node.attr in DUNDER_METHODS and _is_super_call(node.value))
         if readable and isinstance(node.ctx, ast.Load):
             call = ast.Call(
@@ -113,6 +129,17 @@ class SandboxTransformer(RestrictingNodeTransformer):
             copy_locations(call, node)
             return call
         return super().visit_Attribute(node)
+
+    def _own_member(self, node: ast.Attribute) -> Any:
+        """`obj._name`: read through _getattr_, written through _write_own_; both let it pass only
+        on classes the code defined and their instances (Guards.is_own)."""
+        value = self.visit(node.value)
+        if isinstance(node.ctx, ast.Load):
+            replacement: ast.expr = _call("_getattr_", value, ast.Constant(node.attr))
+        else:
+            replacement = ast.Attribute(_call("_write_own_", value), node.attr, node.ctx)
+        copy_locations(replacement, node)
+        return ast.fix_missing_locations(replacement)
 
     def visit_Call(self, node: ast.Call) -> Any:
         """`eval(...)` is let through to the sandbox's own `eval`, which only does arithmetic
@@ -146,7 +173,8 @@ class SandboxTransformer(RestrictingNodeTransformer):
         statements: list[ast.stmt] = [_assign("_aug_obj", self.visit(target.value))]
         if isinstance(target, ast.Attribute):
             current = _call("_getattr_", _name("_aug_obj"), ast.Constant(target.attr))
-            store: ast.expr = ast.Attribute(_call("_write_", _name("_aug_obj")), target.attr, ast.Store())
+            writer = "_write_own_" if is_own_member_name(target.attr) else "_write_"
+            store: ast.expr = ast.Attribute(_call(writer, _name("_aug_obj")), target.attr, ast.Store())
         else:
             statements.append(_assign("_aug_key", self.visit(target.slice)))
             current = _call("_getitem_", _name("_aug_obj"), _name("_aug_key"))
@@ -208,6 +236,15 @@ def compile_action(code: str, reserved: frozenset[str] = frozenset()) -> tuple[t
     return body.code, value.code if value else None
 
 
+def split_last_expression(code: str) -> tuple[types.CodeType, types.CodeType | None]:
+    """Plain Python, no guards at all: only for tests of the OS layer alone."""
+    tree = ast.parse(code, FILENAME)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = compile(ast.Expression(tree.body.pop().value), FILENAME, "eval")
+    return compile(tree, FILENAME, "exec"), last
+
+
 def _is_copied_stub(node: ast.stmt, reserved: frozenset[str]) -> bool:
     """The 1.5B model pastes a tool's stub from the prompt above its call to the tool (6 of 100
     Game of 24 questions, all lost to the refusal); it means the real tool."""
@@ -253,9 +290,11 @@ class Guards:
     def __init__(self, allowed_modules: tuple[str, ...]) -> None:
         self._user_classes: weakref.WeakSet[type] = weakref.WeakSet()
         self._formatter = _GuardedFormatter(self)
-        self.modules: dict[str, ModuleView] = build_views(allowed_modules, self.getattr)
         self.globals: dict[str, Any] = {}  # filled by namespace(); identifies the code's own functions
         self._ready_made: dict[str, Any] = {}  # tool functions and final_answer, by name
+        self._pristine: dict[str, Any] = {}  # the guard entries of the namespace, as namespace() made them
+        self._pristine_builtins: dict[str, Any] = {}
+        self.modules: dict[str, ModuleView] = build_views(allowed_modules, self)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -263,12 +302,14 @@ class Guards:
         """`obj.name` for sandboxed code; `default` as in getattr(), but refusals always raise."""
         if type(name) is not str:
             raise TypeError("attribute name must be a string")
-        if name.startswith("_") and not _readable_private(obj, name):
+        if name.startswith("_") and not _readable_private(obj, name) and not self._own_member(obj, name):
             raise RefusedAttribute(f"access to {name!r} is not allowed: names starting with '_' are private")
         if name in INSPECT_ATTRIBUTES:
             raise RefusedAttribute(f"access to {name!r} is not allowed: it exposes interpreter frames")
-        if name in ("format", "format_map") and _is_str(obj):
-            return self._str_format(obj, name)
+        if name in ("format", "format_map"):
+            target = obj.__self__ if type(obj) is super else obj  # super(S, s).format is str.format too
+            if _is_str(target):
+                return self._str_format(target, name)
         if isinstance(obj, string.Formatter):
             raise RefusedAttribute("string.Formatter is not available in the sandbox")
         if name == "obj" and isinstance(obj, BaseException):
@@ -307,21 +348,64 @@ class Guards:
             raise RefusedAttribute("built-in functions are read-only in the sandbox")
         return obj
 
+    def write_own(self, obj: Any) -> Any:
+        """`obj._name = v`: only on a class the code defined or an instance of one."""
+        if not self.is_own(obj):
+            raise RefusedAttribute(
+                "names starting with '_' can only be set on classes defined in the sandbox and their instances"
+            )
+        return self.write(obj)
+
     def setattr(self, obj: Any, name: str, value: Any) -> None:
-        _check_public(name)
+        self._check_settable(obj, name)
         setattr(self.write(obj), name, value)
 
     def delattr(self, obj: Any, name: str) -> None:
-        _check_public(name)
+        self._check_settable(obj, name)
         delattr(self.write(obj), name)
+
+    def is_own(self, obj: Any) -> bool:
+        """A class the code defined (or a subclass of one), or an instance of one."""
+        classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
+        return any(cls in self._user_classes for cls in classes)
+
+    def _own_member(self, obj: Any, name: str) -> bool:
+        """`obj._name` that the code's own classes define, or that its instance holds itself
+        (nothing of a standard-library base class: that is not the code's to read)."""
+        if not is_own_member_name(name) or not self.is_own(obj):
+            return False
+        classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
+        if any(name in vars(cls) for cls in classes if cls in self._user_classes):
+            return True
+        holder = getattr(obj, "__dict__", None) if not isinstance(obj, type) else None
+        return isinstance(holder, dict) and name in holder
+
+    def _check_settable(self, obj: Any, name: Any) -> None:
+        if type(name) is str and is_own_member_name(name) and self.is_own(obj):
+            return
+        _check_public(name)
 
     # -- the rest of RestrictedPython's hooks ----------------------------------------------------
 
     def build_class(self, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
         """Every `class` statement comes here (RestrictedPython's `__metaclass__` hook)."""
-        cls = type(name, bases, namespace)
+        return self.adopt_class(type(name, bases, namespace))
+
+    def adopt_class(self, cls: type) -> type:
+        """Treat `cls` as the code's own (writable); for classes made from one of its classes."""
         self._user_classes.add(cls)
         return cls
+
+    def is_user_function(self, obj: Any) -> bool:
+        return isinstance(obj, types.FunctionType) and obj.__globals__ is self.globals
+
+    def reassert(self) -> None:
+        """Put the namespace's builtins and guard functions back as namespace() made them, before each
+        action: should anything have replaced or filled them in, it lasts one action at most."""
+        builtins = self._pristine["__builtins__"]
+        builtins.clear()
+        builtins.update(self._pristine_builtins)
+        self.globals.update(self._pristine)
 
     def import_(
         self, name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
@@ -381,11 +465,14 @@ class Guards:
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
             "_unpack_sequence_": guarded_unpack_sequence,
             "_write_": self.write,
+            "_write_own_": self.write_own,
             "_inplacevar_": _inplacevar,
             "_apply_": _apply,
             "_print_": lambda _getattr=None: printer,
             "_print": printer,
         }
+        self._pristine = dict(self.globals)
+        self._pristine_builtins = dict(builtins)
         return self.globals
 
     def _str_format(self, obj: Any, name: str) -> Callable[..., str]:

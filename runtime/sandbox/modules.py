@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from runtime.sandbox.refusals import RefusedAttribute
+from runtime.sandbox.replacements import GuardHooks, replacements
 
 Getattr = Callable[[Any, str], Any]
 
@@ -21,6 +22,7 @@ _HIDDEN: dict[str, frozenset[str]] = {
     "calendar": frozenset({"main"}),  # a command-line entry point, not a library function
     "datetime": frozenset({"datetime_CAPI"}),
     "collections": frozenset({"abc"}),  # only as the view of "collections.abc", when allowed
+    "numbers": frozenset({"ABCMeta"}),  # a metaclass: ABCMeta(name, bases, namespace) is type() with 3 arguments
 }
 
 _ONLY: dict[str, frozenset[str]] = {
@@ -31,6 +33,13 @@ _ONLY: dict[str, frozenset[str]] = {
             "FrozenSet", "Generator", "Hashable", "Iterable", "Iterator", "List", "Literal",
             "Mapping", "MutableMapping", "MutableSequence", "MutableSet", "NamedTuple", "Optional",
             "OrderedDict", "Sequence", "Set", "Tuple", "Type", "TypeVar", "Union", "cast",
+        }
+    ),
+    # not make_dataclass (a namespace of arbitrary dunders), FunctionType (builds functions from code)
+    "dataclasses": frozenset(
+        {
+            "Field", "FrozenInstanceError", "InitVar", "KW_ONLY", "MISSING", "asdict", "astuple", "dataclass",
+            "field", "fields", "is_dataclass", "replace",
         }
     ),
 }
@@ -60,9 +69,9 @@ def withholds(view: ModuleView, name: str) -> bool:
     return name in view.__dict__["_withheld"]
 
 
-def build_views(allowed: tuple[str, ...], getattr_: Getattr) -> dict[str, ModuleView]:
+def build_views(allowed: tuple[str, ...], guards: GuardHooks) -> dict[str, ModuleView]:
     """Import each allowed module once (before the worker is confined) and wrap it."""
-    views = {name: ModuleView(name, *_public_names(name, getattr_)) for name in allowed}
+    views = {name: ModuleView(name, *_public_names(name, guards)) for name in allowed}
     for name, view in views.items():
         parent, _, child = name.rpartition(".")
         if parent in views:
@@ -70,7 +79,7 @@ def build_views(allowed: tuple[str, ...], getattr_: Getattr) -> dict[str, Module
     return views
 
 
-def _public_names(name: str, getattr_: Getattr) -> tuple[dict[str, Any], frozenset[str]]:
+def _public_names(name: str, guards: GuardHooks) -> tuple[dict[str, Any], frozenset[str]]:
     """The names a view shows, and the public names of the module that it withholds."""
     module = importlib.import_module(name)
     hidden = _HIDDEN.get(name, frozenset())
@@ -82,7 +91,8 @@ def _public_names(name: str, getattr_: Getattr) -> tuple[dict[str, Any], frozens
         if not isinstance(value, types.ModuleType) and key not in hidden and (only is None or key in only)
     }
     if name == "operator":
-        names.update(attrgetter=_attrgetter(getattr_), methodcaller=_methodcaller(getattr_))
+        names.update(attrgetter=_attrgetter(guards.getattr), methodcaller=_methodcaller(guards.getattr))
+    names.update(replacements(name, guards))
     return names, frozenset(public) - set(names)
 
 

@@ -30,6 +30,7 @@ DEFAULT_MODULES: tuple[str, ...] = (
     "datetime",
     "calendar",
     "typing",
+    "dataclasses",
 )
 """Pure computation only; `string` and `operator` are exposed with their escape hatches replaced."""
 

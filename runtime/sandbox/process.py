@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
 import runtime
+from runtime.sandbox.oslayer import ForkGate, Protections
 from runtime.sandbox.policy import SandboxPolicy
 from runtime.sandbox.protocol import Channel, ChannelClosed
 from runtime.sandbox.proxy import ToolStub
@@ -34,18 +36,33 @@ class WorkerStopped(Exception):
 
 class WorkerProcess:
     """One worker process and its channel. Forks are not our children, so they are signalled
-    through a pidfd, which cannot hit an unrelated process that reused the pid."""
+    through a pidfd, which cannot hit an unrelated process that reused the pid.
 
-    def __init__(self, channel: Channel, pid: int, pgid: int, popen: subprocess.Popen[bytes] | None = None) -> None:
+    `gate` answers the clone calls of the worker and all its forks (runtime/sandbox/oslayer.py):
+    while we wait on a worker, a clone is let through only when we asked that worker to fork."""
+
+    def __init__(
+        self,
+        channel: Channel,
+        pid: int,
+        pgid: int,
+        popen: subprocess.Popen[bytes] | None = None,
+        gate: ForkGate | None = None,
+        protections: Protections | None = None,
+    ) -> None:
         self.channel = channel
         self.pid = pid
         self.pgid = pgid
         self.popen = popen
         self.ready = popen is None
+        self.gate = gate
+        self.protections = protections or Protections()
         self._pidfd: int | None = os.pidfd_open(pid)
 
     @classmethod
-    def spawn(cls, policy: SandboxPolicy, tools: list[ToolStub], workdir: Path, log: Path) -> WorkerProcess:
+    def spawn(
+        cls, policy: SandboxPolicy, tools: list[ToolStub], workdir: Path, log: Path, language_guard: bool = True
+    ) -> WorkerProcess:
         """Start a worker without waiting for it; `wait_ready` collects its greeting."""
         ours, theirs = socket.socketpair()
         env = {
@@ -69,7 +86,12 @@ class WorkerProcess:
         theirs.close()
         channel = Channel(ours, send_timeout=_SEND_TIMEOUT_S)
         channel.send(
-            {"op": "init", "policy": policy.model_dump(mode="json"), "tools": [t.model_dump() for t in tools]}
+            {
+                "op": "init",
+                "policy": policy.model_dump(mode="json"),
+                "tools": [t.model_dump() for t in tools],
+                "language_guard": language_guard,
+            }
         )
         return cls(channel, popen.pid, pgid=popen.pid, popen=popen)
 
@@ -82,6 +104,12 @@ class WorkerProcess:
             raise WorkerStopped("died", f"no greeting from the worker ({exc or 'timeout'})") from exc
         if message.get("op") != "ready":
             raise WorkerStopped("died", f"unexpected greeting {message.get('op')!r}")
+        try:
+            self.protections = Protections.model_validate(message.get("protections", {}))
+            if message.get("gate"):
+                self.gate = ForkGate(self.channel.recv_fd(timeout, b"G"))
+        except (ValueError, ChannelClosed) as exc:
+            raise WorkerStopped("died", f"bad greeting from the worker ({exc})") from exc
         self.ready = True
 
     def execute(self, code: str, timeout: float, answer: ToolAnswerer) -> dict[str, Any]:
@@ -93,7 +121,7 @@ class WorkerProcess:
         try:
             self.channel.send({"op": "run", "code": code})
             while True:
-                message = self.channel.recv(max(0.0, deadline - time.monotonic()))
+                message = self._recv(deadline)
                 if message.get("op") == "result":
                     return message
                 if message.get("op") != "tool":
@@ -108,14 +136,32 @@ class WorkerProcess:
 
     def fork(self, timeout: float) -> WorkerProcess:
         try:
-            self.channel.send({"op": "fork"})
-            message = self.channel.recv(timeout)
+            with self.gate.permit(self.pid) if self.gate else nullcontext():
+                self.channel.send({"op": "fork"})
+                message = self._recv(time.monotonic() + timeout)
             if message.get("op") != "forked":
                 raise WorkerStopped("died", f"fork failed: {message.get('error', message.get('op'))}")
             sock = self.channel.recv_socket(timeout)
         except (TimeoutError, ChannelClosed) as exc:
             raise WorkerStopped("died", f"fork failed: {exc or 'timeout'}") from exc
-        return WorkerProcess(Channel(sock, send_timeout=_SEND_TIMEOUT_S), int(message["pid"]), pgid=self.pgid)
+        channel = Channel(sock, send_timeout=_SEND_TIMEOUT_S)
+        return WorkerProcess(channel, int(message["pid"]), self.pgid, gate=self.gate, protections=self.protections)
+
+    def _recv(self, deadline: float) -> dict[str, Any]:
+        """The worker's next message, answering clone calls meanwhile (only a permitted fork passes)."""
+        while self.gate is not None:
+            try:
+                readable, _, _ = select.select(
+                    [self.channel.sock, self.gate], [], [], max(0.0, deadline - time.monotonic())
+                )
+            except (OSError, ValueError) as exc:  # the gate was closed: the sandbox restarted
+                raise ChannelClosed(str(exc)) from exc
+            if not readable:
+                raise TimeoutError
+            if self.channel.sock in readable:
+                break
+            self.gate.answer_pending()
+        return self.channel.recv(max(0.0, deadline - time.monotonic()))
 
     def alive(self) -> bool:
         if self._pidfd is None:
@@ -149,12 +195,15 @@ class WorkerProcess:
         self._reap()
 
     def kill_group(self) -> None:
-        """Stop this process and everything in its process group: forks, and anything it started."""
+        """Stop this process and everything in its process group: forks, and anything it started
+        (the OS layer keeps them from leaving the group)."""
         try:
             os.killpg(self.pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.kill()
+        if self.gate is not None:
+            self.gate.close()
 
     def _reap(self) -> None:
         if self.popen is not None:

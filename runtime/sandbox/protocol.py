@@ -7,6 +7,7 @@ without running anything, and sizes are capped so a worker cannot make the paren
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
 import time
@@ -51,17 +52,26 @@ class Channel:
 
     def send_socket(self, sock: socket.socket) -> None:
         """Hand `sock` to the other process (SCM_RIGHTS); our copy stays open until closed."""
-        socket.send_fds(self.sock, [b"S"], [sock.fileno()])
+        self.send_fd(sock.fileno(), b"S")
 
     def recv_socket(self, timeout: float) -> socket.socket:
+        return socket.socket(fileno=self.recv_fd(timeout, b"S"))
+
+    def send_fd(self, fd: int, tag: bytes) -> None:
+        """Hand descriptor `fd` to the other process; `tag` (one byte) says what it is."""
+        socket.send_fds(self.sock, [tag], [fd])
+
+    def recv_fd(self, timeout: float, tag: bytes) -> int:
         self.sock.settimeout(timeout)
         try:
             data, fds, _, _ = socket.recv_fds(self.sock, 1, 1)
         except OSError as exc:
             raise ChannelClosed(str(exc)) from exc
-        if data != b"S" or len(fds) != 1:
-            raise ChannelClosed("expected a socket")
-        return socket.socket(fileno=fds[0])
+        if data != tag or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise ChannelClosed(f"expected a descriptor tagged {tag!r}")
+        return fds[0]
 
     def close(self) -> None:
         self.sock.close()

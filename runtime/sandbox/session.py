@@ -8,6 +8,7 @@ actions from the same state costs a few milliseconds each.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from runtime.sandbox.oslayer import Protections
 from runtime.sandbox.policy import ErrorKind, ExecResult, SandboxPolicy
 from runtime.sandbox.process import WorkerProcess, WorkerStopped
 from runtime.sandbox.proxy import ToolStub, answer_tool_call
@@ -29,6 +31,9 @@ _LOG_TAIL_CHARS = 2000
 _RESTARTED = "The sandbox was restarted; variables from earlier steps are lost."
 _DISCARDED = "This candidate was discarded; the session's variables are unchanged."
 _RESULT_FIELDS = ("ok", "stdout", "value", "error", "error_kind", "final", "answer")
+_NEARLY_FULL = 0.5
+"""After a MemoryError, a worker using more than this share of its limit is replaced."""
+_KEPT = "Variables from earlier steps are kept."
 
 
 class SandboxError(RuntimeError):
@@ -65,11 +70,17 @@ class SandboxFork:
 class Sandbox:
     """A session's code executor. Variables persist across run() calls. Not thread-safe."""
 
-    def __init__(self, policy: SandboxPolicy | None = None, toolset: Toolset | None = None) -> None:
+    def __init__(
+        self, policy: SandboxPolicy | None = None, toolset: Toolset | None = None, *, language_guard: bool = True
+    ) -> None:
+        """`language_guard=False` runs plain Python with only the OS layer around it: for tests of
+        that layer, never for model code."""
         self.policy = policy or SandboxPolicy()
+        self._language_guard = language_guard
         self._toolset = toolset
         self._tools = [ToolStub.from_spec(spec) for spec in toolset.specs()] if toolset else []
         self._dir = Path(tempfile.mkdtemp(prefix="runtime-sandbox-"))
+        self._dir.chmod(0o711)  # a worker that dropped root to nobody still reaches work/
         (self._dir / "work").mkdir()
         self._remove_dir = weakref.finalize(self, shutil.rmtree, self._dir, True)
         self._forks: list[SandboxFork] = []
@@ -81,6 +92,11 @@ class Sandbox:
     def pid(self) -> int:
         """The worker process that holds the session's state."""
         return self._worker.pid
+
+    @property
+    def protections(self) -> Protections:
+        """The OS protections the worker has in force (it reports them when it starts)."""
+        return self._ready_worker().protections
 
     @property
     def toolset(self) -> Toolset | None:
@@ -149,7 +165,9 @@ class Sandbox:
     # -- internals -----------------------------------------------------------------------------
 
     def _spawn(self) -> WorkerProcess:
-        return WorkerProcess.spawn(self.policy, self._tools, self._dir / "work", self._dir / "worker.log")
+        return WorkerProcess.spawn(
+            self.policy, self._tools, self._dir / "work", self._dir / "worker.log", self._language_guard
+        )
 
     def _ready_worker(self) -> WorkerProcess:
         if self._closed:
@@ -202,9 +220,23 @@ class Sandbox:
         reply = worker.execute(code, self.policy.timeout_s + self._grace_s(), self._answer_tool)
         try:
             fields = {k: reply[k] for k in _RESULT_FIELDS if k in reply}
-            return ExecResult(**fields, duration_s=time.monotonic() - started), reply.get("restart") is True
+            result = ExecResult(**fields, duration_s=time.monotonic() - started)
         except ValidationError as exc:
             raise WorkerStopped("died", f"malformed result: {exc.error_count()} errors") from None
+        if result.error_kind != "memory":
+            return result, False
+        if self._memory_nearly_full(worker):
+            # Kept variables hold the memory, and CPython is unreliable this close to its limit.
+            return result, True
+        result.error = f"{result.error} {_KEPT}"
+        return result, False
+
+    def _memory_nearly_full(self, worker: WorkerProcess) -> bool:
+        try:
+            pages = int(Path(f"/proc/{worker.pid}/statm").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return True
+        return pages * os.sysconf("SC_PAGE_SIZE") > self.policy.memory_mb * 1024 * 1024 * _NEARLY_FULL
 
     def _answer_tool(self, message: dict[str, Any]) -> dict[str, Any]:
         return answer_tool_call(self._toolset, message)

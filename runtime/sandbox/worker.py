@@ -7,16 +7,20 @@ copies the whole interpreter with os.fork, which is how candidate actions share 
 
 from __future__ import annotations
 
+import builtins
+import importlib
 import json
 import os
 import signal
 import socket
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 from runtime.sandbox.confine import close_inherited_fds, confine, forking_allowed, limit_action_cpu
-from runtime.sandbox.guards import FILENAME, CompileFailed, Guards, compile_action
+from runtime.sandbox.guards import FILENAME, CompileFailed, Guards, compile_action, split_last_expression
+from runtime.sandbox.oslayer import harden
 from runtime.sandbox.output import OutputLimitExceeded, Printer, summarize, truncate
 from runtime.sandbox.policy import SandboxPolicy
 from runtime.sandbox.protocol import Channel, ChannelClosed
@@ -25,9 +29,11 @@ from runtime.sandbox.refusals import Refused
 from runtime.tools import ToolError
 
 MAX_ANSWER_CHARS = 100_000
-_NEARLY_FULL = 0.5
-"""After a MemoryError, a worker using more than this share of its limit is replaced."""
 _NO_ANSWER = object()
+_PRELOADED = ("_strptime",)
+"""Modules the allowed ones import lazily (datetime.strptime), loaded before the OS layer hides files."""
+_UNGUARDED_PRELOADED = ("subprocess",)
+"""For tests of the OS layer alone: loaded first, so that the test reaches the syscalls."""
 
 
 class ActionTimeout(BaseException):
@@ -41,15 +47,23 @@ class FinalAnswer(BaseException):
 class Worker:
     """Runs actions in one persistent namespace and serves the parent's requests."""
 
-    def __init__(self, channel: Channel, policy: SandboxPolicy, tools: list[ToolStub]) -> None:
+    def __init__(
+        self, channel: Channel, policy: SandboxPolicy, tools: list[ToolStub], language_guard: bool = True
+    ) -> None:
         self.channel = channel
         self.policy = policy
         self.printer = Printer(policy.max_output_chars, policy.output_stop_chars)
-        guards = Guards(policy.allowed_modules)
         extras: dict[str, Any] = {"final_answer": self._answer_function(), "ToolError": ToolError}
         extras.update({stub.name: make_tool_function(stub, self._call_tool) for stub in tools})
         self._reserved = frozenset({"final_answer", *(stub.name for stub in tools)})
-        self.namespace = guards.namespace(extras, self.printer)
+        self.guards: Guards | None = None
+        if language_guard:
+            self.guards = Guards(policy.allowed_modules)
+            self.namespace = self.guards.namespace(extras, self.printer)
+        else:  # tests of the OS layer alone: plain Python, real builtins
+            self.namespace = {"__builtins__": builtins, "__name__": "__main__", **extras}
+        for module in _PRELOADED + (() if language_guard else _UNGUARDED_PRELOADED):
+            importlib.import_module(module)
         self._answer: Any = _NO_ANSWER
         self._armed = False
         self._calls = 0
@@ -119,7 +133,11 @@ class Worker:
         return {"ok": True, "value": value}
 
     def _execute(self, code: str) -> str | None:
-        body, last = compile_action(code, self._reserved)
+        if self.guards is None:
+            body, last = split_last_expression(code)
+        else:
+            body, last = compile_action(code, self._reserved)
+            self.guards.reassert()
         exec(body, self.namespace)
         if last is None:
             return None
@@ -143,24 +161,15 @@ class Worker:
         line = _user_line(exc.__traceback__)
         where = f" (line {line})" if line else ""
         if isinstance(exc, MemoryError):
+            # The parent reads our memory use and decides whether to replace us (the OS layer
+            # hides /proc from this process).
             text = f"MemoryError: the action needed more memory than the sandbox allows ({policy.memory_mb} MB){where}."
-            if self._memory_nearly_full():
-                # Kept variables hold the memory, and CPython is unreliable this close to its limit.
-                return {**_failure("memory", text), "restart": True}
-            return _failure("memory", f"{text} Variables from earlier steps are kept.")
+            return _failure("memory", text)
         name = _public_class_name(exc)
         message = str(exc)
         text = f"{name}: {message}" if message else name
         kind = "policy" if isinstance(exc, Refused) else "runtime"
         return _failure(kind, truncate(text, policy.max_output_chars) + where)
-
-    def _memory_nearly_full(self) -> bool:
-        try:
-            with open("/proc/self/statm") as statm:
-                used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, MemoryError):
-            return True
-        return used > self.policy.memory_mb * 1024 * 1024 * _NEARLY_FULL
 
     def _answer_function(self) -> Any:
         """`final_answer(answer)` for the code; a plain function, so a wrong call reads
@@ -247,9 +256,14 @@ def main() -> None:
     channel = Channel(socket.socket(fileno=fd))
     init = channel.recv()
     policy = SandboxPolicy.model_validate(init["policy"])
-    worker = Worker(channel, policy, [ToolStub.model_validate(t) for t in init["tools"]])
+    tools = [ToolStub.model_validate(t) for t in init["tools"]]
+    worker = Worker(channel, policy, tools, language_guard=init.get("language_guard") is not False)
     confine(policy)
-    channel.send({"op": "ready"})
+    protections, gate = harden(Path.cwd())
+    channel.send({"op": "ready", "protections": protections.model_dump(), "gate": gate is not None})
+    if gate is not None:
+        channel.send_fd(gate, b"G")
+        os.close(gate)  # only the parent may answer our clones
     worker.serve()
     os._exit(0)
 
