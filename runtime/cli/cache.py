@@ -56,7 +56,8 @@ def clear(yes: bool, as_json: bool) -> None:
     if summary.states and not yes:
         if not sys.stdin.isatty():
             raise ConfirmationRequired("nobody at the terminal to confirm: run again with --yes")
-        if not click.confirm(f"Delete {summary.states} prompt states ({_size(summary.bytes)})?", default=False, err=True):
+        question = f"Delete {summary.states} prompt states ({_size(summary.bytes)})?"
+        if not click.confirm(question, default=False, err=True):
             click.echo("nothing deleted", err=True)
             sys.exit(1)
     deleted = states.clear()

@@ -51,7 +51,9 @@ class PrefixInfo(BaseModel):
     computed_tokens: int = 0
 
 
-def checkpoint_lengths(tokenize: Callable[[str], list[int]], prompt: str, tokens: list[int], cuts: list[int]) -> list[int]:
+def checkpoint_lengths(
+    tokenize: Callable[[str], list[int]], prompt: str, tokens: list[int], cuts: list[int]
+) -> list[int]:
     """How many of `prompt`'s `tokens` each cacheable start `prompt[:cut]` keeps, increasing.
 
     Each is where the tokens of `prompt[:cut]` alone stop agreeing with `tokens`: a prefix
