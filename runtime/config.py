@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_steps: int = 6
     max_tokens_per_step: int = 512
     action_timeout_s: float = 10.0
+    prefix_cache_mb: int = Field(
+        default=1024, ge=0, description="Disk for saved prompt states; the least recently used go first beyond it."
+    )
     max_prompt_tools: int = Field(default=12, description="Tools listed in the prompt; more are picked by relevance.")
     tool_hint_score: float = Field(
         default=0.85,

@@ -138,7 +138,7 @@ def main() -> None:
           f"load average at start {os.getloadavg()[0]:.2f}")
     with Sandbox(SandboxPolicy(timeout_s=settings.action_timeout_s)) as sandbox:
         agent = Agent(model, sandbox, options=AgentOptions())
-        model.warm_prefix(agent.prefix_checkpoints())
+        agent.warm_prefix(args.question)
         messages = [ChatMessage(role="system", content=agent.system), ChatMessage(role="user", content=task_message(args.question))]
         prompt = model.render(messages, continue_assistant=OPENING)
         stop = [f"\n{OBSERVATION}", model.end_of_turn]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Generator, Iterator
 
-from runtime.model.base import ChatMessage, Generation, PrefixInfo
+from runtime.model.base import ChatMessage, Generation, PrefixInfo, checkpoint_lengths
 
 Candidate = str | tuple[str, float]
 """A scripted candidate action: its text, or its text and mean token log-probability."""
@@ -26,7 +27,9 @@ class ScriptedModel:
         self.replies = list(replies)
         self.decode_s = decode_s
         self.prompts: list[str] = []
-        self.prefixes: list[str] = []
+        self.prefixes: list[list[str]] = []
+        self.checkpoints: list[list[list[int]]] = []
+        self._vocab: dict[str, int] = {}
         self.grammars: list[str | None] = []
         self.temperatures: list[float] = []
 
@@ -34,9 +37,18 @@ class ScriptedModel:
         turns = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
         return f"{turns}<|im_start|>assistant\n{continue_assistant}"
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
-        self.prefixes.append(checkpoints)
-        return PrefixInfo(tokens=len(checkpoints[-1].split()), source="computed", seconds=0.0)
+    def tokenize(self, text: str) -> list[int]:
+        """A toy tokenizer that, like Qwen's, merges text across a checkpoint's end: a token is a
+        run of non-space characters with the whitespace after it ("```" + "\n\n" is one token)."""
+        return [self._vocab.setdefault(piece, len(self._vocab)) for piece in re.findall(r"\s+|\S+\s*", text)]
+
+    def warm_prefix(self, prompt: str, cuts: list[int]) -> PrefixInfo:
+        tokens = self.tokenize(prompt)
+        lengths = checkpoint_lengths(self.tokenize, prompt, tokens, cuts)
+        self.prefixes.append([prompt[:cut] for cut in sorted(cuts)])
+        self.checkpoints.append([tokens[:n] for n in lengths])
+        n = lengths[-1] if lengths else 0
+        return PrefixInfo(tokens=n, source="computed", seconds=0.0, computed_tokens=n)
 
     def stream(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 Status = Literal["answered", "step_limit", "error", "cancelled"]
 
@@ -17,12 +17,14 @@ class RunStarted(BaseModel):
 
 
 class PrefixReady(BaseModel):
-    """The fixed prompt prefix is in the KV cache (from memory, disk, or computed now)."""
+    """The fixed prompt prefix is in the KV cache (from memory, disk, or computed now): of its
+    `tokens`, `cached_tokens` were loaded and `computed_tokens` evaluated, in `seconds`."""
 
     kind: Literal["prefix_ready"] = "prefix_ready"
     tokens: int
     source: Literal["memory", "disk", "computed"]
     seconds: float
+    cached_tokens: int = 0
     computed_tokens: int = 0
 
 
@@ -118,12 +120,20 @@ class Vote(BaseModel):
 
 
 class StepTimings(BaseModel):
+    """A step's cost: of its `prompt_tokens`, `cached_tokens` were in the KV cache already and
+    `computed_tokens` were evaluated in `prefill_s`."""
+
     prompt_tokens: int
     cached_tokens: int
     completion_tokens: int
     prefill_s: float
     decode_s: float
     action_s: float = 0.0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def computed_tokens(self) -> int:
+        return self.prompt_tokens - self.cached_tokens
 
 
 class StepRecord(BaseModel):

@@ -6,6 +6,7 @@ The agent owns no I/O: it takes a Model, a Sandbox and a Toolset and yields type
 from __future__ import annotations
 
 import ast
+import os
 import time
 from collections.abc import Callable, Generator, Iterator
 
@@ -31,7 +32,7 @@ from runtime.agent.prompt import (
     tools_section,
 )
 from runtime.agent.sag import CandidateSampling, discard, run_candidates, settle, tally
-from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model
+from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model, PrefixInfo
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolCall, ToolSpec
 
@@ -180,15 +181,29 @@ class Agent:
         self._refused: list[str] = []
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
-    def prefix_checkpoints(self) -> list[str]:
-        """Cacheable prompt prefixes: the static instructions, then those plus this run's tools."""
+    def prefix_cuts(self, prompt: str) -> list[int]:
+        """Where the cacheable starts of `prompt` (a rendering of this agent's conversation) end:
+        after the static instructions, then after this run's tools too. Character offsets: the
+        model cuts `prompt`'s own tokens there, so a saved state always matches the prompt."""
         rendered = self.model.render(
             [ChatMessage(role="system", content=self._static + _SENTINEL + self.system[len(self._static):]),
              ChatMessage(role="user", content=_SENTINEL)]
         )
         static_end, tools_end = rendered.index(_SENTINEL), rendered.rindex(_SENTINEL)
         without_marker = rendered[:static_end] + rendered[static_end + len(_SENTINEL) : tools_end]
-        return list(dict.fromkeys([rendered[:static_end], without_marker]))
+        shared = len(os.path.commonprefix([prompt, without_marker]))
+        return sorted({min(static_end, shared), shared})
+
+    def warm_prefix(self, question: str) -> PrefixInfo:
+        """Put the prompt's fixed start into the model's KV cache (from memory, disk, or computed)."""
+        prompt = self.model.render(self._messages(question))
+        return self.model.warm_prefix(prompt, self.prefix_cuts(prompt))
+
+    def _messages(self, question: str) -> list[ChatMessage]:
+        return [
+            ChatMessage(role="system", content=self.system),
+            ChatMessage(role="user", content=task_message(question, self.hints, self._demo)),
+        ]
 
     def run(self, question: str) -> Iterator[ev.Event]:
         started = time.perf_counter()
@@ -201,13 +216,9 @@ class Agent:
             thought = first_thought(self.model, question, self.options.seed)
             trace.first_thought = plan = thought.text
             yield thought
-        prefix = self.model.warm_prefix(self.prefix_checkpoints())
-        trace.prefix = ev.PrefixReady(**prefix.model_dump())
+        trace.prefix = ev.PrefixReady(**self.warm_prefix(question).model_dump())
         yield trace.prefix
-        messages = [
-            ChatMessage(role="system", content=self.system),
-            ChatMessage(role="user", content=task_message(question, self.hints, self._demo)),
-        ]
+        messages = self._messages(question)
         hint: str | None = None
         for step in range(1, self.options.max_steps + 1):
             yield ev.StepStarted(step=step)

@@ -10,6 +10,7 @@ import click
 
 from runtime import __version__
 from runtime.cli import box as box_cmd
+from runtime.cli import cache as cache_cmd
 from runtime.cli import chat as chat_cmd
 from runtime.cli import doctor as doctor_cmd
 from runtime.cli import eval as eval_cmd
@@ -74,6 +75,7 @@ cli.add_command(index_cmd.index)
 cli.add_command(chat_cmd.chat)
 cli.add_command(teach_cmd.teach)
 cli.add_command(doctor_cmd.doctor)
+cli.add_command(cache_cmd.cache)
 
 
 def main() -> None:

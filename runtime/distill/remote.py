@@ -58,7 +58,7 @@ class RemoteChatModel:
         packed = "".join(f"{_MESSAGE}{m.role}{_ROLE}{m.content}" for m in messages)
         return packed + f"{_MESSAGE}assistant{_ROLE}{continue_assistant}"
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
+    def warm_prefix(self, prompt: str, cuts: list[int]) -> PrefixInfo:
         return PrefixInfo(tokens=0, source="computed", seconds=0.0)
 
     def stream(

@@ -5,7 +5,7 @@ Prompt processing dominates on a CPU, so two caches matter:
   tokens after the longest common prefix, so each agent step pays only for its new tokens;
 - across processes, the KV state of the fixed prompt prefix (system prompt, tools, example) is
   saved to disk keyed by (model sha256, context size, prefix tokens) and loaded instead of
-  recomputed;
+  recomputed (runtime.model.prefix_cache keeps the folder under its size limit);
 - after `sample_n`, the candidates' sequences are kept, and the next prompt takes over the KV of
   the one it continues (the winner), so the winner's tokens are not evaluated again.
 """
@@ -32,6 +32,7 @@ from runtime.model.base import (
     ContextFull,
     Generation,
     PrefixInfo,
+    checkpoint_lengths,
 )
 from runtime.model.batch import (
     Branches,
@@ -40,10 +41,9 @@ from runtime.model.batch import (
     allow_sequences,
     candidate_seed,
 )
+from runtime.model.prefix_cache import PrefixStates
 from runtime.model.registry import ModelManifest
 from runtime.model.sampler import GrammarState, SamplingParams, TokenSampler
-
-_MAX_PREFIX_STATES = 24
 
 
 @contextlib.contextmanager
@@ -104,6 +104,7 @@ class LlamaModel:
         )
         self.end_of_turn = self._formatter.eos_token
         self._branches = Branches(self.llm, MAX_CANDIDATES)
+        self._states = PrefixStates.of(settings)
         self._vocab = llama_cpp.llama_model_get_vocab(model.model)
         self._n_vocab = self.llm.n_vocab()
         self._control = np.array(
@@ -138,19 +139,24 @@ class LlamaModel:
             n += 1
         return n
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
-        """Make the KV cache hold the last of `checkpoints` (each a prefix of the next).
+    def warm_prefix(self, prompt: str, cuts: list[int]) -> PrefixInfo:
+        """Make the KV cache hold `prompt` up to the last of `cuts` (character offsets), cut on its own tokens.
 
-        From memory if it is there; else the longest checkpoint saved on disk is loaded and only
-        the rest is evaluated, and every checkpoint computed is saved for the next process. So a
-        new tool selection costs only its own tokens, and a repeated one costs nothing.
+        `prompt` is tokenized once and each checkpoint is a start of that token list (see
+        `checkpoint_lengths`), so every state matches the prompt that follows. From memory if the
+        KV holds it; else the longest checkpoint saved on disk is loaded and only the rest is
+        evaluated, and every checkpoint computed is saved for the next process. So a new tool
+        selection costs only its own tokens, and a repeated one costs nothing.
         """
         started = time.perf_counter()
         self.drop_branches()  # a saved state must hold the prefix only
-        token_lists = [self.tokenize(text) for text in checkpoints]
+        tokens = self.tokenize(prompt)
+        token_lists = [tokens[:n] for n in checkpoint_lengths(self.tokenize, prompt, tokens, cuts)]
+        if not token_lists:
+            return PrefixInfo(tokens=0, source="memory", seconds=0.0)
         full = token_lists[-1]
         if self._cached_prefix(full + [0]) >= len(full):
-            return PrefixInfo(tokens=len(full), source="memory", seconds=0.0)
+            return PrefixInfo(tokens=len(full), source="memory", seconds=0.0, cached_tokens=len(full))
         loaded = next(
             (toks for toks in reversed(token_lists) if (f := self._state_file(toks)).is_file() and self._load_state(f, toks)),
             None,
@@ -169,7 +175,8 @@ class LlamaModel:
             tokens=len(full),
             source="computed" if computed else "disk",
             seconds=time.perf_counter() - started,
-            computed_tokens=min(computed, len(full)),
+            cached_tokens=len(full) - computed,
+            computed_tokens=computed,
         )
 
     def _state_file(self, tokens: list[int]) -> Path:
@@ -177,7 +184,7 @@ class LlamaModel:
         key.update(self.manifest.sha256.encode())
         key.update(f"|{self.n_ctx}|{self._llama_cpp.__version__}|seq{MAX_CANDIDATES + 1}|".encode())
         key.update(",".join(map(str, tokens)).encode())
-        return self.settings.cache_dir / "prefix" / f"{key.hexdigest()[:32]}.state"
+        return self._states.path(key.hexdigest()[:32])
 
     def _save_state(self, file: Path, tokens: list[int]) -> None:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +194,7 @@ class LlamaModel:
             tmp.replace(file)
         else:
             tmp.unlink(missing_ok=True)
-        _prune(file.parent, keep=_MAX_PREFIX_STATES)
+        self._states.evict()
 
     def _load_state(self, file: Path, tokens: list[int]) -> bool:
         cap = len(tokens) + 1
@@ -201,6 +208,7 @@ class LlamaModel:
             return False
         self.llm.input_ids[: len(tokens)] = tokens
         self.llm.n_tokens = len(tokens)
+        self._states.used(file)
         return True
 
     def stream(
@@ -333,13 +341,6 @@ class LlamaModel:
     def _last_logits(self) -> np.ndarray:
         ptr = self._llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy()
-
-
-def _prune(folder: Path, keep: int) -> None:
-    """Keep the newest `keep` saved prefix states (each is tens of MB for a 1.5B model)."""
-    states = sorted(folder.glob("*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in states[keep:]:
-        old.unlink(missing_ok=True)
 
 
 def _first_stop(text: str, stop: list[str]) -> int | None:

@@ -41,12 +41,33 @@ class Generation(BaseModel):
 
 
 class PrefixInfo(BaseModel):
-    """How the fixed prompt prefix got into the KV cache, and how many tokens had to be evaluated."""
+    """How the fixed prompt prefix got into the KV cache: `cached_tokens` came from memory or a
+    saved state, `computed_tokens` had to be evaluated now; they add up to `tokens`."""
 
     tokens: int
     source: Literal["memory", "disk", "computed"]
     seconds: float
+    cached_tokens: int = 0
     computed_tokens: int = 0
+
+
+def checkpoint_lengths(
+    tokenize: Callable[[str], list[int]], prompt: str, tokens: list[int], cuts: list[int]
+) -> list[int]:
+    """How many of `prompt`'s `tokens` each cacheable start `prompt[:cut]` keeps, increasing.
+
+    Each is where the tokens of `prompt[:cut]` alone stop agreeing with `tokens`: a prefix
+    tokenized on its own can end on a token the whole prompt merges across the cut (Qwen's "```"
+    before "\n\n"), and a state saved for those tokens would never match the prompt. Cut on
+    the prompt's own token list, the state always does.
+    """
+    lengths: list[int] = []
+    for cut in sorted(cuts):
+        alone = tokenize(prompt[:cut])
+        n = next((i for i, (a, b) in enumerate(zip(alone, tokens)) if a != b), min(len(alone), len(tokens)))
+        if n and (not lengths or n > lengths[-1]):
+            lengths.append(n)
+    return lengths
 
 
 class Model(Protocol):
@@ -57,7 +78,10 @@ class Model(Protocol):
 
     def render(self, messages: list[ChatMessage], continue_assistant: str = "") -> str: ...
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo: ...
+    def warm_prefix(self, prompt: str, cuts: list[int]) -> PrefixInfo:
+        """Make the KV cache hold `prompt` up to its last cut (character offsets, each the end of a
+        part worth caching), cut on `prompt`'s own tokens (see `checkpoint_lengths`)."""
+        ...
 
     def stream(
         self,

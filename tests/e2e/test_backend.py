@@ -54,26 +54,26 @@ def test_until_callback_stops_generation(small):
 
 def test_prefix_state_is_saved_and_loaded_by_a_new_model_instance(small, e2e_settings):
     prefix = small.render([ChatMessage(role="system", content="You are terse. " * 20)])[:-30]
-    assert small.warm_prefix([prefix]).source in ("computed", "disk")
-    assert small.warm_prefix([prefix]).source == "memory"
-    fresh = LlamaModel(small.manifest, small.path, e2e_settings)
-    loaded = fresh.warm_prefix([prefix])
-    assert loaded.source == "disk" and loaded.computed_tokens == 0
-    # the loaded state is really used: continuing from it gives the same text as computing it
     prompt = prefix + " What is 2+2?<|im_end|>\n<|im_start|>assistant\n"
+    assert small.warm_prefix(prompt, [len(prefix)]).source in ("computed", "disk")
+    assert small.warm_prefix(prompt, [len(prefix)]).source == "memory"
+    fresh = LlamaModel(small.manifest, small.path, e2e_settings)
+    loaded = fresh.warm_prefix(prompt, [len(prefix)])
+    assert loaded.source == "disk" and loaded.computed_tokens == 0 and loaded.cached_tokens == loaded.tokens
+    # the loaded state is really used: continuing from it gives the same text as computing it
     from_disk = collect(fresh, prompt)
-    assert from_disk.cached_tokens >= loaded.tokens - 1
+    assert from_disk.cached_tokens == loaded.tokens
     small.llm.reset()
     assert collect(small, prompt).text == from_disk.text
 
 
 def test_a_longer_prefix_computes_only_its_new_tokens(small, e2e_settings):
     base = small.render([ChatMessage(role="system", content="Answer in one word. " * 10)])[:-30]
-    small.warm_prefix([base])
+    small.warm_prefix(base, [len(base)])
     fresh = LlamaModel(small.manifest, small.path, e2e_settings)
     extended = base + " Also be polite."
-    info = fresh.warm_prefix([base, extended])
+    info = fresh.warm_prefix(extended, [len(base), len(extended)])
     assert info.source == "computed"
     assert 0 < info.computed_tokens < 10  # the base came from disk
-    again = LlamaModel(small.manifest, small.path, e2e_settings).warm_prefix([base, extended])
+    again = LlamaModel(small.manifest, small.path, e2e_settings).warm_prefix(extended, [len(base), len(extended)])
     assert again.source == "disk" and again.computed_tokens == 0

@@ -1,0 +1,58 @@
+"""The saved prompt state hits for every shipped model: `runtime solve` processes only the new tokens.
+
+Each model runs three one-step solves in a fresh RUNTIME_HOME (sharing the assembled GGUFs of the
+other e2e tests): the first computes the prompt's fixed start, the same question again loads all
+of it, and a different question with the same tools loads all of it and evaluates only its own
+task message. Steps are cut short (8 tokens): only the prompt's cost is under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+TASK_TOKENS = 48
+"""More than any model needs for "Task: <short question>" plus the chat template's tail."""
+
+
+@pytest.fixture
+def fresh_home(tmp_path, e2e_home):
+    home = tmp_path / "home"
+    home.mkdir()
+    (e2e_home / "models").mkdir(exist_ok=True)
+    (home / "models").symlink_to(e2e_home / "models")
+    return home
+
+
+def solve(home, model: str, question: str) -> dict:
+    env = {**os.environ, "RUNTIME_HOME": str(home), "RUNTIME_THREADS": "2", "RUNTIME_MAX_TOKENS_PER_STEP": "8"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", "solve", "--model", model, "--box", "text", "--max-steps", "1",
+         "--json", "--quiet", question],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert proc.returncode in (0, 3), proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("model", ["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
+def test_a_second_solve_processes_no_prompt_prefix_tokens(fresh_home, model):
+    first = solve(fresh_home, model, "What is 17 * 23?")
+    prefix = first["prefix"]
+    assert prefix["source"] == "computed" and prefix["computed_tokens"] == prefix["tokens"] > 300
+
+    for question in ("What is 17 * 23?", "How many vowels are in 'banana'?"):
+        trace = solve(fresh_home, model, question)
+        again = trace["prefix"]
+        assert again["tokens"] == prefix["tokens"], question
+        assert (again["source"], again["cached_tokens"], again["computed_tokens"]) == ("disk", prefix["tokens"], 0)
+        step = trace["steps"][0]["timings"]
+        # the first step evaluates only what follows the prefix: its task and the template's tail
+        assert step["cached_tokens"] == prefix["tokens"], question
+        assert 0 < step["computed_tokens"] == step["prompt_tokens"] - prefix["tokens"] <= TASK_TOKENS, question
