@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from runtime.agent import Agent, AgentOptions
 from runtime.config import Settings
 from runtime.model.backend import LlamaModel
+from runtime.model.base import PrefillProgress
 from runtime.model.store import Progress, resolve
 from runtime.sandbox import Sandbox, SandboxPolicy
 from runtime.tools import Toolset, ToolSpec
@@ -53,15 +54,17 @@ def make_agent(
     tools: Toolset | list[ToolSpec] | ToolPick | None,
     options: AgentOptions,
     should_stop: Callable[[], bool] = lambda: False,
+    prefill_progress: PrefillProgress | None = None,
 ) -> Agent:
     """An agent whose prompt lists `tools`: a whole Toolset, the specs picked for a question, or
     a ToolPick (whose hinted tools the task message names)."""
     if isinstance(tools, ToolPick):
         return Agent(
-            model, sandbox, tools=tools.listed, options=options, should_stop=should_stop, hints=tools.hinted
+            model, sandbox, tools=tools.listed, options=options, should_stop=should_stop, hints=tools.hinted,
+            prefill_progress=prefill_progress,
         )
     specs = tools.specs() if isinstance(tools, Toolset) else list(tools or [])
-    return Agent(model, sandbox, tools=specs, options=options, should_stop=should_stop)
+    return Agent(model, sandbox, tools=specs, options=options, should_stop=should_stop, prefill_progress=prefill_progress)
 
 
 def load_tools(settings: Settings, boxes: list[str] | None) -> Toolset:
@@ -128,10 +131,9 @@ def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) 
             return None
         from runtime.retrieval.store import Store
 
-        names = [c.name for c in Store(settings).collections() if c.compatible]
-        if len(names) != 1:
+        collection = Store(settings).only()
+        if collection is None:
             return None
-        collection = names[0]
     from runtime.retrieval.tool import retrieval_tool
 
     tool = retrieval_tool(settings, collection)

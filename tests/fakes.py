@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterator
 
-from runtime.model.base import ChatMessage, Generation, PrefixInfo
+from runtime.model.base import ChatMessage, Generation, PrefillProgress, PrefixInfo
 
 Candidate = str | tuple[str, float]
 """A scripted candidate action: its text, or its text and mean token log-probability."""
@@ -34,9 +34,13 @@ class ScriptedModel:
         turns = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
         return f"{turns}<|im_start|>assistant\n{continue_assistant}"
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
+    def warm_prefix(self, checkpoints: list[str], progress: PrefillProgress | None = None) -> PrefixInfo:
         self.prefixes.append(checkpoints)
-        return PrefixInfo(tokens=len(checkpoints[-1].split()), source="computed", seconds=0.0)
+        tokens = len(checkpoints[-1].split())
+        if progress:  # as the real model reports a prefix it computes: at the start, then as it goes
+            progress(0, tokens)
+            progress(tokens, tokens)
+        return PrefixInfo(tokens=tokens, source="computed", seconds=0.0)
 
     def stream(
         self,

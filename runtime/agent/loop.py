@@ -30,7 +30,7 @@ from runtime.agent.prompt import (
     tools_section,
 )
 from runtime.agent.sag import CandidateSampling, discard, run_candidates, settle, tally
-from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model
+from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model, PrefillProgress
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolSpec
 
@@ -144,15 +144,18 @@ class Agent:
         instructions: str = "",
         should_stop: Callable[[], bool] = lambda: False,
         hints: list[str] | None = None,
+        prefill_progress: PrefillProgress | None = None,
     ) -> None:
         """`instructions`: extra system text after the fixed prompt (e.g. a teacher's brief), cached with it.
 
         `should_stop` is polled while SAG candidates decode (no events flow then, so a consumer
         could not stop the run by closing the event stream); when it turns true the run ends
         "cancelled" and the step's forks are discarded. `hints`: tool names the task message points
-        out (see `task_message`).
+        out (see `task_message`). `prefill_progress` hears how far the prompt prefix is computed
+        (no events flow while it is, and it can take a minute).
         """
         self.hints = hints or []
+        self._prefill_progress = prefill_progress
         self.model = model
         self._should_stop = should_stop
         self.sandbox = sandbox
@@ -184,7 +187,7 @@ class Agent:
             thought = first_thought(self.model, question, self.options.seed)
             trace.first_thought = plan = thought.text
             yield thought
-        prefix = self.model.warm_prefix(self.prefix_checkpoints())
+        prefix = self.model.warm_prefix(self.prefix_checkpoints(), self._prefill_progress)
         trace.prefix = ev.PrefixReady(**prefix.model_dump())
         yield trace.prefix
         messages = [

@@ -31,6 +31,7 @@ from runtime.model.base import (
     ChatMessage,
     ContextFull,
     Generation,
+    PrefillProgress,
     PrefixInfo,
 )
 from runtime.model.batch import (
@@ -44,6 +45,8 @@ from runtime.model.registry import ModelManifest
 from runtime.model.sampler import GrammarState, SamplingParams, TokenSampler
 
 _MAX_PREFIX_STATES = 24
+_PROGRESS_PIECE = 128
+"""Tokens evaluated between two progress reports while a prefix is computed (a few seconds on 2 cores)."""
 
 
 @contextlib.contextmanager
@@ -138,17 +141,19 @@ class LlamaModel:
             n += 1
         return n
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
+    def warm_prefix(self, checkpoints: list[str], progress: PrefillProgress | None = None) -> PrefixInfo:
         """Make the KV cache hold the last of `checkpoints` (each a prefix of the next).
 
         From memory if it is there; else the longest checkpoint saved on disk is loaded and only
         the rest is evaluated, and every checkpoint computed is saved for the next process. So a
         new tool selection costs only its own tokens, and a repeated one costs nothing.
+        `progress(done, total)` is called as the tokens to compute are evaluated (up to a minute).
         """
         started = time.perf_counter()
         self.drop_branches()  # a saved state must hold the prefix only
         token_lists = [self.tokenize(text) for text in checkpoints]
         full = token_lists[-1]
+        self._check_prefix_fits(len(full))
         if self._cached_prefix(full + [0]) >= len(full):
             return PrefixInfo(tokens=len(full), source="memory", seconds=0.0)
         loaded = next(
@@ -158,11 +163,18 @@ class LlamaModel:
         if loaded is None:
             self.llm.reset()
         computed = 0
+        total = len(full) - self._cached_prefix(full + [0])
+        if progress and total:
+            progress(0, total)
         for toks in token_lists:
             common = self._cached_prefix(toks + [0])
             if common < len(toks):
                 self.llm.n_tokens = common
-                self.llm.eval(toks[common:])
+                for start in range(common, len(toks), _PROGRESS_PIECE):
+                    end = min(start + _PROGRESS_PIECE, len(toks))
+                    self.llm.eval(toks[start:end])
+                    if progress:
+                        progress(min(computed + end - common, total), total)
                 computed += len(toks) - common
                 self._save_state(self._state_file(toks), toks)
         return PrefixInfo(
@@ -171,6 +183,15 @@ class LlamaModel:
             seconds=time.perf_counter() - started,
             computed_tokens=min(computed, len(full)),
         )
+
+    def _check_prefix_fits(self, tokens: int) -> None:
+        """A prompt longer than the context would fail inside llama.cpp (llama_decode returned 1)."""
+        if tokens + self.settings.max_tokens_per_step > self.n_ctx:
+            needed = -(-(tokens + self.settings.max_tokens_per_step + 256) // 512) * 512
+            raise ContextFull(
+                f"the prompt ({tokens} tokens before the question) and a step ({self.settings.max_tokens_per_step} "
+                f"tokens) do not fit the context of {self.n_ctx} tokens; set RUNTIME_N_CTX to at least {needed}"
+            )
 
     def _state_file(self, tokens: list[int]) -> Path:
         key = hashlib.sha256()

@@ -40,6 +40,10 @@ class Generation(BaseModel):
         return self.completion_tokens / self.decode_s if self.decode_s > 0 else 0.0
 
 
+PrefillProgress = Callable[[int, int], None]
+"""Called as (tokens done, tokens to compute) while a prompt prefix is evaluated."""
+
+
 class PrefixInfo(BaseModel):
     """How the fixed prompt prefix got into the KV cache, and how many tokens had to be evaluated."""
 
@@ -57,7 +61,7 @@ class Model(Protocol):
 
     def render(self, messages: list[ChatMessage], continue_assistant: str = "") -> str: ...
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo: ...
+    def warm_prefix(self, checkpoints: list[str], progress: PrefillProgress | None = None) -> PrefixInfo: ...
 
     def stream(
         self,
