@@ -20,26 +20,28 @@ class ChatTools:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._lock = threading.Lock()
-        self._boxes: list[Tool] | None = None
+        self._boxes: dict[tuple[str, ...], list[Tool]] = {}
         self._retrieve: dict[str, Tool] = {}
-        self._built: dict[tuple[bool, str | None], Toolset | None] = {}
+        self._built: dict[tuple[bool, tuple[str, ...], str | None], Toolset | None] = {}
 
     def toolset(self, options: ChatOptions) -> Toolset | None:
         """The tools `options` ask for (None: no tools); raises a RuntimeUserError a notice can show."""
-        key = (options.boxes, options.collection)
+        names = tuple(options.box_names)
+        key = (options.boxes, names, options.collection)
         with self._lock:
             if key not in self._built:
-                tools = [*(self._box_tools() if options.boxes else []), *self._collection_tools(options.collection)]
+                tools = [*(self._box_tools(names) if options.boxes else []), *self._collection_tools(options.collection)]
                 self._built[key] = Toolset(tools) if tools else None
             return self._built[key]
 
-    def _box_tools(self) -> list[Tool]:
-        if self._boxes is None:
+    def _box_tools(self, names: tuple[str, ...]) -> list[Tool]:
+        """The named boxes' tools (all boxes' for no names), loaded once per selection."""
+        if names not in self._boxes:
             from runtime.boxes import load_toolset  # imports FastMCP: only when boxes are on
 
-            boxes = load_toolset(self._settings, None)
-            self._boxes = [Tool(spec=spec, handler=partial(boxes.call, spec.name)) for spec in boxes.specs()]
-        return self._boxes
+            boxes = load_toolset(self._settings, list(names) or None)
+            self._boxes[names] = [Tool(spec=spec, handler=partial(boxes.call, spec.name)) for spec in boxes.specs()]
+        return self._boxes[names]
 
     def _collection_tools(self, name: str | None) -> list[Tool]:
         if name is None:
