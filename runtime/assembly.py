@@ -64,7 +64,9 @@ def make_agent(
             prefill_progress=prefill_progress,
         )
     specs = tools.specs() if isinstance(tools, Toolset) else list(tools or [])
-    return Agent(model, sandbox, tools=specs, options=options, should_stop=should_stop, prefill_progress=prefill_progress)
+    return Agent(
+        model, sandbox, tools=specs, options=options, should_stop=should_stop, prefill_progress=prefill_progress
+    )
 
 
 def load_tools(settings: Settings, boxes: list[str] | None) -> Toolset:

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, description="Models, boxes, indexes, caches.")
     default_model: str = "qwen2.5-coder-1.5b"
     threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
-    n_ctx: int = Field(default=4096, ge=256, description="Context window in tokens (the prompt, the question and every step).")
+    n_ctx: int = Field(default=4096, ge=256, description="Context window in tokens: the prompt, question and steps.")
     temperature: float = 0.0
     top_p: float = 0.95
     seed: int = 0

@@ -30,7 +30,8 @@ class ChatTools:
         key = (options.boxes, names, options.collection)
         with self._lock:
             if key not in self._built:
-                tools = [*(self._box_tools(names) if options.boxes else []), *self._collection_tools(options.collection)]
+                boxes = self._box_tools(names) if options.boxes else []
+                tools = [*boxes, *self._collection_tools(options.collection)]
                 self._built[key] = Toolset(tools) if tools else None
             return self._built[key]
 

@@ -182,10 +182,13 @@ def _ingest(collection: str, sources: list[Source | SourceFailure], as_json: boo
 
 def _nothing_readable(report: IngestReport, sources: list[Source | SourceFailure]) -> IngestReport:
     """The report of an add where no source could be read: every one failed or was skipped."""
-    from runtime.retrieval.ingest import SourceSkipped
+    from runtime.retrieval.ingest import SourceFailure, SourceSkipped
 
     for source in sources:
-        (report.skipped if isinstance(source, SourceSkipped) else report.failures).append(source)  # type: ignore[arg-type]
+        if isinstance(source, SourceSkipped):
+            report.skipped.append(source)
+        elif isinstance(source, SourceFailure):
+            report.failures.append(source)
     return report
 
 

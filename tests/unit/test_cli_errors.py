@@ -62,9 +62,10 @@ def test_a_home_that_is_a_file_is_one_line(tmp_path):
 
 def test_a_home_below_a_file_is_one_line(tmp_path):
     (tmp_path / "file").write_text("")
-    result = run("index", "list", env={"RUNTIME_HOME": str(tmp_path / "file" / "home")})
+    home = tmp_path / "file" / "home"
+    result = run("index", "list", env={"RUNTIME_HOME": str(home)})
     assert result.exit_code == 1
-    assert one_error_line(result).startswith(f"error: RUNTIME_HOME {tmp_path / 'file' / 'home'} is not a writable folder")
+    assert one_error_line(result).startswith(f"error: RUNTIME_HOME {home} is not a writable folder")
 
 
 def test_a_read_only_home_is_one_line(tmp_path):

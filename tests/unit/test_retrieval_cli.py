@@ -74,7 +74,8 @@ def test_query_of_a_missing_collection_is_a_user_error(home: Path):
     assert isinstance(result.exception, CollectionNotFound)
     assert str(result.exception) == "no collection 'wiki'; there are none yet (see `runtime index add`)"
     unnamed = _invoke("query", "anything")
-    assert unnamed.exit_code == 2 and "name the collection to search with --collection; there are none yet" in unnamed.output
+    assert unnamed.exit_code == 2
+    assert "name the collection to search with --collection; there are none yet" in unnamed.output
 
 
 def test_query_searches_the_only_collection_as_solve_does(home: Path, notes: Path):
@@ -107,7 +108,9 @@ def test_an_empty_file_is_skipped_and_re_adding_exits_0(home: Path, notes: Path)
     assert (report["sources_unchanged"], report["failures"], len(report["skipped"])) == (2, [], 1)
 
 
-def test_a_walk_does_not_follow_a_link_out_of_its_folder_and_reports_a_broken_one(home: Path, notes: Path, tmp_path: Path):
+def test_a_walk_does_not_follow_a_link_out_of_its_folder_and_reports_a_broken_one(
+    home: Path, notes: Path, tmp_path: Path
+):
     secret = tmp_path / "secret.txt"
     secret.write_text("The vault code is zanzibar.", encoding="utf-8")
     (notes / "secret.txt").symlink_to(secret)
