@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from runtime.errors import ConfigError
 from runtime.model.base import MAX_CANDIDATES
 
 
@@ -24,7 +27,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, description="Models, boxes, indexes, caches.")
     default_model: str = "qwen2.5-coder-1.5b"
     threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
-    n_ctx: int = 4096
+    n_ctx: int = Field(default=4096, ge=256, description="Context window in tokens: the prompt, question and steps.")
     temperature: float = 0.0
     top_p: float = 0.95
     seed: int = 0
@@ -64,3 +67,39 @@ class Settings(BaseSettings):
     @property
     def boxes_dir(self) -> Path:
         return self.home / "boxes"
+
+
+_PROBLEMS = {
+    "int_parsing": "not a whole number",
+    "float_parsing": "not a number",
+    "bool_parsing": "not true or false",
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (plus `overrides`), checked: a bad RUNTIME_* value or an
+    unusable home folder is one ConfigError line at startup, not a traceback deep in a command."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe(e) for e in exc.errors())) from exc
+    check_home(settings.home)
+    return settings
+
+
+def _describe(error: Any) -> str:
+    name = "RUNTIME_" + "_".join(map(str, error["loc"])).upper()
+    problem = _PROBLEMS.get(error["type"], error["msg"][:1].lower() + error["msg"][1:])
+    return f"{name}: {problem} (got {error['input']!r})"
+
+
+def check_home(home: Path) -> None:
+    """RUNTIME_HOME must be a folder this process can write (models, caches and indexes go there)."""
+    if home.exists() and not home.is_dir():
+        raise ConfigError(f"RUNTIME_HOME {home} is a file, not a folder")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"RUNTIME_HOME {home} is not a writable folder: {exc.strerror or exc}") from exc

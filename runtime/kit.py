@@ -18,7 +18,7 @@ from runtime.agent import events as ev
 from runtime.boxes.select import ToolPick, ToolSelector, pick_tools
 from runtime.config import Settings
 from runtime.model.backend import LlamaModel
-from runtime.model.base import Model
+from runtime.model.base import Model, PrefillProgress
 from runtime.model.store import Progress, resolve
 from runtime.sandbox import Sandbox, SandboxPolicy
 from runtime.tools import Toolset, ToolSpec
@@ -128,12 +128,15 @@ class AgentKit:
         tools: KitTools | None = None,
         options: AgentOptions | None = None,
         instructions: str = "",
+        prefill_progress: PrefillProgress | None = None,
     ) -> None:
+        """`prefill_progress` hears how far a prompt prefix is computed (solve shows it)."""
         self.settings = settings
         self.model = model
         self.tools = tools
         self.options = options or agent_options(settings)
         self.instructions = instructions
+        self.prefill_progress = prefill_progress
 
     def pick(self, question: str) -> ToolPick:
         return self.tools.pick(question) if self.tools is not None else ToolPick(listed=[])
@@ -155,6 +158,7 @@ class AgentKit:
             hints=pick.hinted,
             fits=pick.fits,
             calls=toolset.calls if toolset is not None else None,
+            prefill_progress=self.prefill_progress,
         )
 
     def run(self, question: str, should_stop: Callable[[], bool] = lambda: False) -> Iterator[ev.Event]:

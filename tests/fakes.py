@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Callable, Generator, Iterator
 
-from runtime.model.base import ChatMessage, Generation, PrefixInfo, checkpoint_lengths
+from runtime.model.base import ChatMessage, Generation, PrefillProgress, PrefixInfo, checkpoint_lengths
 
 Candidate = str | tuple[str, float]
 """A scripted candidate action: its text, or its text and mean token log-probability."""
@@ -42,12 +42,15 @@ class ScriptedModel:
         run of non-space characters with the whitespace after it ("```" + "\n\n" is one token)."""
         return [self._vocab.setdefault(piece, len(self._vocab)) for piece in re.findall(r"\s+|\S+\s*", text)]
 
-    def warm_prefix(self, prompt: str, cuts: list[int]) -> PrefixInfo:
+    def warm_prefix(self, prompt: str, cuts: list[int], progress: PrefillProgress | None = None) -> PrefixInfo:
         tokens = self.tokenize(prompt)
         lengths = checkpoint_lengths(self.tokenize, prompt, tokens, cuts)
         self.prefixes.append([prompt[:cut] for cut in sorted(cuts)])
         self.checkpoints.append([tokens[:n] for n in lengths])
         n = lengths[-1] if lengths else 0
+        if progress:  # as the real model reports a prefix it computes: at the start, then as it goes
+            progress(0, n)
+            progress(n, n)
         return PrefixInfo(tokens=n, source="computed", seconds=0.0, computed_tokens=n)
 
     def stream(

@@ -33,9 +33,9 @@ class ChatApp(App[None]):
         model: str | None = None,
         resume: str | None = None,
         pick: bool = False,
-        options: ChatOptions | None = None,
+        tools: dict[str, object] | None = None,
     ) -> None:
-        """`options`: what a new session starts with (solve's defaults: boxes on, the only collection)."""
+        """`tools`: the ChatOptions fields `chat --box/--no-boxes/--collection/--no-retrieval` set."""
         super().__init__()
         self.settings = settings
         self.model_factory = model_factory or llama_factory(settings)
@@ -43,7 +43,7 @@ class ChatApp(App[None]):
         self.model_name = model
         self.resume = resume
         self.pick = pick
-        self.options = options or ChatOptions()
+        self.tools = tools or {}
 
     def on_mount(self) -> None:
         sessions = self.store.sessions() if self.pick else []
@@ -55,12 +55,13 @@ class ChatApp(App[None]):
                 self.notify("No saved sessions yet; this is a new one.")
 
     def start(self, session_id: str | None) -> None:
-        """Open the chat on a session; a --model given on the command line overrides a resumed one's."""
+        """Open the chat on a session; options given on the command line override a resumed one's."""
         log = self._open(session_id) if session_id else None
+        chosen = {**self.tools, **({"model": self.model_name} if self.model_name else {})}
         if log is None:
-            log = self.store.create(self.options.model_copy(update={"model": self.model_name}))
-        elif self.model_name and self.model_name != log.session.options.model:
-            log.record(OptionsSet(options=log.session.options.model_copy(update={"model": self.model_name})))
+            log = self.store.create(ChatOptions(**chosen))
+        elif chosen and log.session.options.model_copy(update=chosen) != log.session.options:
+            log.record(OptionsSet(options=log.session.options.model_copy(update=chosen)))
         self.push_screen(ChatScreen(self.settings, self.model_factory, self.store, log))
 
     def _open(self, session_id: str) -> SessionLog | None:

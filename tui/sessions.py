@@ -33,6 +33,7 @@ class ChatOptions(BaseModel):
 
     model: str | None = Field(default=None, description="Registry name or GGUF path; None = the default model.")
     boxes: bool = Field(default=True, description="Offer every shipped and installed box's tools to the agent.")
+    box_names: list[str] = Field(default=[], description="With boxes on, only these (`chat --box`); empty = all.")
     collection: str | None = Field(
         default=None, description="Retrieval collection the agent may search; None = the only one, if just one."
     )

@@ -15,7 +15,8 @@ from tui.sessions import ChatOptions
 
 def tool_choice(options: ChatOptions) -> ToolChoice:
     """The chat's options as solve's flags: boxes on or off, a named collection, the only one, or none."""
-    return ToolChoice(boxes=None if options.boxes else [], collection=options.collection, retrieval=options.retrieval)
+    boxes = (list(options.box_names) or None) if options.boxes else []
+    return ToolChoice(boxes=boxes, collection=options.collection, retrieval=options.retrieval)
 
 
 class ChatTools:
@@ -24,11 +25,11 @@ class ChatTools:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._lock = threading.Lock()
-        self._built: dict[tuple[bool, str | None, bool], KitTools] = {}
+        self._built: dict[tuple[bool, tuple[str, ...], str | None, bool], KitTools] = {}
 
     def tools(self, options: ChatOptions) -> KitTools:
         """The tools `options` ask for; raises a RuntimeUserError a notice can show."""
-        key = (options.boxes, options.collection, options.retrieval)
+        key = (options.boxes, tuple(options.box_names), options.collection, options.retrieval)
         with self._lock:
             if key not in self._built:
                 self._built[key] = open_tools(self._settings, tool_choice(options))

@@ -32,7 +32,7 @@ from runtime.agent.prompt import (
     tools_section,
 )
 from runtime.agent.sag import CandidateSampling, discard, run_candidates, settle, tally
-from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model, PrefixInfo
+from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model, PrefillProgress, PrefixInfo
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolCall, ToolSpec
 
@@ -151,6 +151,7 @@ class Agent:
         hints: list[str] | None = None,
         fits: str | None = None,
         calls: list[ToolCall] | None = None,
+        prefill_progress: PrefillProgress | None = None,
     ) -> None:
         """`instructions`: extra system text after the fixed prompt (e.g. a teacher's brief), cached with it.
 
@@ -160,10 +161,13 @@ class Agent:
         out (see `task_message`). `fits`: the listed tool that fits the question best: the task
         shows a call of it, and the first step's code may open with that call (`guided_call`).
         `calls`: the log of the sandbox's tool calls, to refuse an answer a check just rejected.
+        `prefill_progress` hears how far the prompt prefix is computed (no events flow while it is,
+        and it can take a minute).
         """
         self.hints = hints or []
         self._calls = calls if calls is not None else []
         self._demo = next((t for t in tools or [] if t.name == fits), None)
+        self._prefill_progress = prefill_progress
         self.model = model
         self._should_stop = should_stop
         self.sandbox = sandbox
@@ -197,7 +201,7 @@ class Agent:
     def warm_prefix(self, question: str) -> PrefixInfo:
         """Put the prompt's fixed start into the model's KV cache (from memory, disk, or computed)."""
         prompt = self.model.render(self._messages(question))
-        return self.model.warm_prefix(prompt, self.prefix_cuts(prompt))
+        return self.model.warm_prefix(prompt, self.prefix_cuts(prompt), self._prefill_progress)
 
     def _messages(self, question: str) -> list[ChatMessage]:
         return [

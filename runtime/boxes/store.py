@@ -104,10 +104,12 @@ class BoxStore:
         return [entries[name] for name in sorted(entries)]
 
     def find(self, name: str) -> BoxEntry:
-        for entry in self.available():
+        available = self.available()
+        for entry in available:
             if entry.manifest.name == name:
                 return entry
-        raise BoxNotFound(f"no box named {name!r}; `runtime box list` shows the available ones")
+        names = ", ".join(sorted(e.manifest.name for e in available)) or "none"
+        raise BoxNotFound(f"no box named {name!r}; available: {names}")
 
     def open(self, name: str) -> Bundle:
         """Read an available box back, verifying every hash again."""

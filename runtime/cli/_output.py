@@ -32,3 +32,25 @@ class ByteProgress:
             click.echo(f"\r{line}", err=True, nl=finished)
         else:
             click.echo(line, err=True)
+
+
+class TokenProgress:
+    """A `(done, total)` callback for prompt tokens: a self-updating percentage on a TTY that is
+    erased when done (the step printer then says what it cost), a line every 5 s off one."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._last = 0.0
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        finished = done >= total
+        if self._tty and finished:
+            click.echo("\r\033[K", err=True, nl=False)
+            return
+        if now - self._last < (0.2 if self._tty else 5.0) or finished:
+            return
+        self._last = now
+        line = f"{self._label}: {100 * done / total:3.0f}% of {total} tokens"
+        click.echo(f"\r{line}\033[K" if self._tty else line, err=True, nl=not self._tty)

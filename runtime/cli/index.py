@@ -100,7 +100,9 @@ def add_wiki(collection: str, as_json: bool) -> None:
 @index.command()
 @click.argument("text")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="Passages to show.")
-@click.option("--collection", "-c", default="wiki", show_default=True, metavar="NAME", help="Collection to search.")
+@click.option(
+    "--collection", "-c", metavar="NAME", help="Collection to search (default: the only one, as for `runtime solve`)."
+)
 @click.option(
     "--mode",
     type=click.Choice(["dense", "hybrid", "lexical"]),
@@ -109,11 +111,15 @@ def add_wiki(collection: str, as_json: bool) -> None:
     help="dense: by meaning; lexical: BM25, for exact names and numbers; hybrid: both fused.",
 )
 @_JSON
-def query(text: str, k: int, collection: str, mode: Mode, as_json: bool) -> None:
+def query(text: str, k: int, collection: str | None, mode: Mode, as_json: bool) -> None:
     """Show the passages of a collection that best match TEXT (what retrieve() returns)."""
     from runtime.retrieval.store import Store
 
-    hits = Store(Settings()).open(collection).query(text, k, mode)
+    store = Store(Settings())
+    name = collection or store.only()
+    if name is None:
+        raise click.UsageError(f"name the collection to search with --collection; {store.existing_note()}")
+    hits = store.open(name).query(text, k, mode)
     if as_json:
         click.echo(json.dumps([h.model_dump() for h in hits], indent=2, ensure_ascii=False))
         return
@@ -152,15 +158,21 @@ def drop(name: str, as_json: bool) -> None:
 
 def _ingest(collection: str, sources: list[Source | SourceFailure], as_json: bool) -> None:
     from runtime.retrieval.errors import IngestIncomplete
-    from runtime.retrieval.ingest import ingest
+    from runtime.retrieval.ingest import IngestReport, Source, ingest
     from runtime.retrieval.store import Store
 
-    target = Store(Settings()).open(collection, create=True)
-    report = ingest(target, sources, progress=ChunkProgress(f"embedding into {collection}"))
+    store = Store(Settings())
+    if any(isinstance(s, Source) for s in sources) or store.exists(collection):
+        target = store.open(collection, create=True)
+        report = ingest(target, sources, progress=ChunkProgress(f"embedding into {collection}"))
+    else:  # nothing to add: creating the collection would leave an empty one that `solve` then picks
+        report = _nothing_readable(IngestReport(collection=collection), sources)
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
         _print_summary(report)
+    if not report.sources_ingested and not report.sources_unchanged:
+        raise IngestIncomplete(f"nothing could be added to {collection} (see above)")
     if report.failures:
         total = len(report.failures) + report.sources_ingested + report.sources_unchanged
         raise IngestIncomplete(
@@ -168,11 +180,26 @@ def _ingest(collection: str, sources: list[Source | SourceFailure], as_json: boo
         )
 
 
+def _nothing_readable(report: IngestReport, sources: list[Source | SourceFailure]) -> IngestReport:
+    """The report of an add where no source could be read: every one failed or was skipped."""
+    from runtime.retrieval.ingest import SourceFailure, SourceSkipped
+
+    for source in sources:
+        if isinstance(source, SourceSkipped):
+            report.skipped.append(source)
+        elif isinstance(source, SourceFailure):
+            report.failures.append(source)
+    return report
+
+
 def _print_summary(report: IngestReport) -> None:
     for failure in report.failures:
-        info(f"skipped {failure.source}: {failure.reason}")
+        info(f"failed {failure.source}: {failure.reason}")
+    for skipped in report.skipped:
+        info(f"skipped {skipped.source}: {skipped.reason}")
+    skipped_note = f", {len(report.skipped)} skipped" if report.skipped else ""
     click.echo(
         f"{report.collection}: {report.sources_ingested} sources added, {report.sources_unchanged} unchanged, "
-        f"{len(report.failures)} failed; {report.chunks_added} new chunks, {report.chunks_duplicate} duplicates, "
-        f"{report.chunks_removed} removed ({report.seconds:.1f} s)"
+        f"{len(report.failures)} failed{skipped_note}; {report.chunks_added} new chunks, "
+        f"{report.chunks_duplicate} duplicates, {report.chunks_removed} removed ({report.seconds:.1f} s)"
     )

@@ -18,6 +18,7 @@ from runtime.cli import index as index_cmd
 from runtime.cli import model as model_cmd
 from runtime.cli import solve as solve_cmd
 from runtime.cli import teach as teach_cmd
+from runtime.config import load_settings
 from runtime.errors import RuntimeUserError
 
 
@@ -33,6 +34,10 @@ def _terminate(_signum: int, _frame: object) -> NoReturn:
 class _Group(click.Group):
     """Turns RuntimeUserError into `error: ...` and exit 1 (a traceback only with --debug), and
     Ctrl-C or SIGTERM into one line and the shell's exit status for them (130, 143)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["runtime.help"] = any(a in ctx.help_option_names for a in args)  # help needs no settings
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         signal.signal(signal.SIGTERM, _terminate)
@@ -63,6 +68,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if not ctx.resilient_parsing and not ctx.meta.get("runtime.help"):
+        load_settings()  # a bad RUNTIME_* value or home folder: one line before any command starts
     if debug:
         click.echo(doctor_cmd.protections_line(), err=True)
 

@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from typing import Any
 
 import click
 
+from runtime import __version__
 from runtime import kit as agent_kit
+from runtime.agent import AgentOptions
 from runtime.agent import events as ev
 from runtime.agent.summary import format_answer, vote_lines
-from runtime.cli._output import ByteProgress, info
-from runtime.config import Settings
+from runtime.cli._output import ByteProgress, TokenProgress, info
+from runtime.config import Settings, load_settings
 from runtime.model.base import MAX_CANDIDATES
 
 EXIT_NO_ANSWER = 3
+CHARS_PER_TOKEN = 3
+"""A question longer than n_ctx * 3 characters cannot fit with the prompt (about 4 characters a
+token in English, and the prompt and a step take over a quarter of the context): refused at once,
+not after a minute of reading it."""
+
+
+def checked_question(question: str, settings: Settings) -> str:
+    """The question without surrounding blanks; a usage error when it is empty or cannot fit."""
+    question = question.strip()
+    if not question:
+        raise click.BadParameter("the question is empty", param_hint="QUESTION")
+    limit = settings.n_ctx * CHARS_PER_TOKEN
+    if len(question) > limit:
+        raise click.BadParameter(
+            f"the question is {len(question):,} characters; a context of {settings.n_ctx} tokens holds about "
+            f"{limit:,} (raise RUNTIME_N_CTX)",
+            param_hint="QUESTION",
+        )
+    return question
+
+
+def json_record(trace: ev.RunTrace, settings: Settings, options: AgentOptions) -> dict[str, Any]:
+    """The trace, plus what produced it: the runtime version, the settings and the agent options."""
+    return trace.model_dump(mode="json") | {
+        "runtime": {
+            "version": __version__,
+            "settings": settings.model_dump(mode="json"),
+            "options": options.model_dump(mode="json"),
+        }
+    }
 class StepPrinter:
     """Shows the run as it happens: streamed thought and code, then each observation."""
 
@@ -70,7 +104,7 @@ class StepPrinter:
 
 
 @click.command()
-@click.argument("question")
+@click.argument("question")  # "-": read it from stdin
 @click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or path to a .gguf file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole trace as one JSON document on stdout.")
 @click.option("--max-steps", type=click.IntRange(1, 50), help="Stop after this many steps.")
@@ -113,16 +147,19 @@ def solve(
     no_retrieval: bool,
     quiet: bool,
 ) -> None:
-    """Answer QUESTION with the local student agent.
+    """Answer QUESTION (or, for -, the text on stdin) with the local student agent.
 
     The model thinks, writes Python that runs in a sandbox, reads the output, and repeats until it
-    calls final_answer(...). Exit status: 0 answered, 3 no answer within the step limit, 1 error.
+    calls final_answer(...). Exit status: 0 answered, 3 no answer within the step limit, 1 error
+    (a setting, model, box or collection), 2 a bad option or question.
     """
-    settings = Settings(**({"threads": threads} if threads else {}))
+    settings = load_settings(**({"threads": threads} if threads else {}))
     if no_boxes and boxes:
         raise click.UsageError("--box and --no-boxes contradict each other")
     if no_retrieval and collection:
         raise click.UsageError("--collection and --no-retrieval contradict each other")
+    question = checked_question(sys.stdin.read() if question == "-" else question, settings)
+    # everything a user can get wrong is checked before the model loads (seconds, a minute when cold)
     choice = agent_kit.ToolChoice(
         boxes=[] if no_boxes else (list(boxes) or None), collection=collection, retrieval=not no_retrieval
     )
@@ -143,7 +180,8 @@ def solve(
         compute_first=compute_first,
         guided_call=guided_call,
     )
-    kit = agent_kit.AgentKit(settings, model, tools, options)
+    progress = None if quiet else TokenProgress("reading the prompt")
+    kit = agent_kit.AgentKit(settings, model, tools, options, prefill_progress=progress)
     printer = StepPrinter(quiet)
     trace: ev.RunTrace | None = None
     for event in kit.run(question):
@@ -152,7 +190,7 @@ def solve(
             trace = event.trace
     assert trace is not None
     if as_json:
-        click.echo(trace.model_dump_json(indent=2))
+        click.echo(json.dumps(json_record(trace, settings, options), indent=2, ensure_ascii=False))
     elif trace.status == "answered":
         click.echo(format_answer(trace.answer))
     sys.exit(0 if trace.status == "answered" else EXIT_NO_ANSWER)

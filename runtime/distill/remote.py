@@ -16,7 +16,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from runtime.errors import RuntimeUserError
-from runtime.model.base import ChatMessage, Generation, PrefixInfo
+from runtime.model.base import ChatMessage, Generation, PrefillProgress, PrefixInfo
 
 _MESSAGE = "\x1e"
 _ROLE = "\x1f"
@@ -58,7 +58,7 @@ class RemoteChatModel:
         packed = "".join(f"{_MESSAGE}{m.role}{_ROLE}{m.content}" for m in messages)
         return packed + f"{_MESSAGE}assistant{_ROLE}{continue_assistant}"
 
-    def warm_prefix(self, prompt: str, cuts: list[int]) -> PrefixInfo:
+    def warm_prefix(self, prompt: str, cuts: list[int], progress: PrefillProgress | None = None) -> PrefixInfo:
         return PrefixInfo(tokens=0, source="computed", seconds=0.0)
 
     def stream(

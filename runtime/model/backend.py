@@ -31,6 +31,7 @@ from runtime.model.base import (
     ChatMessage,
     ContextFull,
     Generation,
+    PrefillProgress,
     PrefixInfo,
     checkpoint_lengths,
 )
@@ -44,6 +45,9 @@ from runtime.model.batch import (
 from runtime.model.prefix_cache import PrefixStates
 from runtime.model.registry import ModelManifest
 from runtime.model.sampler import GrammarState, SamplingParams, TokenSampler
+
+_PROGRESS_PIECE = 128
+"""Tokens evaluated between two progress reports while a prefix is computed (a few seconds on 2 cores)."""
 
 
 @contextlib.contextmanager
@@ -139,7 +143,7 @@ class LlamaModel:
             n += 1
         return n
 
-    def warm_prefix(self, prompt: str, cuts: list[int]) -> PrefixInfo:
+    def warm_prefix(self, prompt: str, cuts: list[int], progress: PrefillProgress | None = None) -> PrefixInfo:
         """Make the KV cache hold `prompt` up to the last of `cuts` (character offsets), cut on its own tokens.
 
         `prompt` is tokenized once and each checkpoint is a start of that token list (see
@@ -147,6 +151,7 @@ class LlamaModel:
         KV holds it; else the longest checkpoint saved on disk is loaded and only the rest is
         evaluated, and every checkpoint computed is saved for the next process. So a new tool
         selection costs only its own tokens, and a repeated one costs nothing.
+        `progress(done, total)` is called as the tokens to compute are evaluated (up to a minute).
         """
         started = time.perf_counter()
         self.drop_branches()  # a saved state must hold the prefix only
@@ -155,6 +160,7 @@ class LlamaModel:
         if not token_lists:
             return PrefixInfo(tokens=0, source="memory", seconds=0.0)
         full = token_lists[-1]
+        self._check_prefix_fits(len(full))
         if self._cached_prefix(full + [0]) >= len(full):
             return PrefixInfo(tokens=len(full), source="memory", seconds=0.0, cached_tokens=len(full))
         loaded = next(
@@ -164,11 +170,18 @@ class LlamaModel:
         if loaded is None:
             self.llm.reset()
         computed = 0
+        total = len(full) - self._cached_prefix(full + [0])
+        if progress and total:
+            progress(0, total)
         for toks in token_lists:
             common = self._cached_prefix(toks + [0])
             if common < len(toks):
                 self.llm.n_tokens = common
-                self.llm.eval(toks[common:])
+                for start in range(common, len(toks), _PROGRESS_PIECE):
+                    end = min(start + _PROGRESS_PIECE, len(toks))
+                    self.llm.eval(toks[start:end])
+                    if progress:
+                        progress(min(computed + end - common, total), total)
                 computed += len(toks) - common
                 self._save_state(self._state_file(toks), toks)
         return PrefixInfo(
@@ -178,6 +191,15 @@ class LlamaModel:
             cached_tokens=len(full) - computed,
             computed_tokens=computed,
         )
+
+    def _check_prefix_fits(self, tokens: int) -> None:
+        """A prompt longer than the context would fail inside llama.cpp (llama_decode returned 1)."""
+        if tokens + self.settings.max_tokens_per_step > self.n_ctx:
+            needed = -(-(tokens + self.settings.max_tokens_per_step + 256) // 512) * 512
+            raise ContextFull(
+                f"the prompt ({tokens} tokens before the question) and a step ({self.settings.max_tokens_per_step} "
+                f"tokens) do not fit the context of {self.n_ctx} tokens; set RUNTIME_N_CTX to at least {needed}"
+            )
 
     def _state_file(self, tokens: list[int]) -> Path:
         key = hashlib.sha256()

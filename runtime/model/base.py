@@ -40,6 +40,10 @@ class Generation(BaseModel):
         return self.completion_tokens / self.decode_s if self.decode_s > 0 else 0.0
 
 
+PrefillProgress = Callable[[int, int], None]
+"""Called as (tokens done, tokens to compute) while a prompt prefix is evaluated."""
+
+
 class PrefixInfo(BaseModel):
     """How the fixed prompt prefix got into the KV cache: `cached_tokens` came from memory or a
     saved state, `computed_tokens` had to be evaluated now; they add up to `tokens`."""
@@ -78,7 +82,7 @@ class Model(Protocol):
 
     def render(self, messages: list[ChatMessage], continue_assistant: str = "") -> str: ...
 
-    def warm_prefix(self, prompt: str, cuts: list[int]) -> PrefixInfo:
+    def warm_prefix(self, prompt: str, cuts: list[int], progress: PrefillProgress | None = None) -> PrefixInfo:
         """Make the KV cache hold `prompt` up to its last cut (character offsets, each the end of a
         part worth caching), cut on `prompt`'s own tokens (see `checkpoint_lengths`)."""
         ...

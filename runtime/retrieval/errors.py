@@ -19,6 +19,10 @@ class SourceError(RuntimeUserError):
     """One input file could not be ingested (unreadable, binary, empty, malformed)."""
 
 
+class EmptySource(SourceError):
+    """A file with no text: passed over and reported, not an error (a folder may well hold one)."""
+
+
 class IngestIncomplete(RuntimeUserError):
     """Some sources failed; the others were ingested and the summary says which."""
 

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from runtime.retrieval.errors import SourceError
+from runtime.retrieval.errors import EmptySource, SourceError
 from runtime.retrieval.models import ChunkRecord, SourceMarker
 from runtime.retrieval.store import IndexCollection
 
@@ -58,6 +58,10 @@ class SourceFailure(BaseModel):
     reason: str
 
 
+class SourceSkipped(SourceFailure):
+    """Passed over on purpose (an empty file, a link out of the folder): reported, not an error."""
+
+
 class IngestReport(BaseModel):
     collection: str
     sources_ingested: int = 0
@@ -66,6 +70,7 @@ class IngestReport(BaseModel):
     chunks_duplicate: int = 0
     chunks_removed: int = 0
     failures: list[SourceFailure] = []
+    skipped: list[SourceSkipped] = []
     seconds: float = 0.0
 
 
@@ -73,15 +78,31 @@ class IngestReport(BaseModel):
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path | SourceFailure]:
-    """Files to ingest: explicit files as given, directories walked for known text suffixes."""
+    """Files to ingest: explicit files as given, directories walked for known text suffixes.
+
+    A walk stays inside its folder: a link to a file elsewhere is skipped (naming a folder must
+    not index, say, a linked ~/.ssh key), and a broken link is reported rather than passed over.
+    """
+    seen: set[Path] = set()  # a file named twice, or linked to from inside its folder, is read once
     for path in paths:
         if path.is_dir():
+            root = path.resolve()
             for child in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden and child.suffix.lower() in TEXT_SUFFIXES:
-                    yield child.resolve()
+                if hidden or child.suffix.lower() not in TEXT_SUFFIXES:
+                    continue
+                target = child.resolve()
+                if child.is_symlink() and not target.exists():
+                    yield SourceSkipped(source=str(child), reason="broken symlink")
+                elif child.is_symlink() and not target.is_relative_to(root):
+                    yield SourceSkipped(source=str(child), reason=f"links to {target}, outside {path}")
+                elif target.is_file() and target not in seen:
+                    seen.add(target)
+                    yield target
         elif path.exists():
-            yield path.resolve()
+            if (target := path.resolve()) not in seen:
+                seen.add(target)
+                yield target
         else:
             yield SourceFailure(source=str(path), reason="no such file or directory")
 
@@ -99,7 +120,7 @@ def read_source(path: Path) -> Source:
     except UnicodeDecodeError as exc:
         raise SourceError(f"not UTF-8 text (binary?): invalid byte at offset {exc.start}") from exc
     if not text.strip():
-        raise SourceError("empty file")
+        raise EmptySource("empty file")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         documents = _jsonl_documents(text, path)
@@ -290,7 +311,9 @@ def ingest(
     report = IngestReport(collection=collection.name)
     pending: list[tuple[Source, list[ChunkRecord]]] = []
     for source in sources:
-        if isinstance(source, SourceFailure):
+        if isinstance(source, SourceSkipped):
+            report.skipped.append(source)
+        elif isinstance(source, SourceFailure):
             report.failures.append(source)
         elif collection.is_done(source.key, source.fingerprint):
             report.sources_unchanged += 1
@@ -330,5 +353,7 @@ def read_sources(paths: Iterable[Path]) -> Iterator[Source | SourceFailure]:
             continue
         try:
             yield read_source(found)
+        except EmptySource as exc:
+            yield SourceSkipped(source=str(found), reason=str(exc))
         except SourceError as exc:
             yield SourceFailure(source=str(found), reason=str(exc))

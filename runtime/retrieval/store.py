@@ -198,7 +198,7 @@ class Store:
         ours = self.embedder.info
         found = self._find(name)
         if found is None and not create:
-            raise CollectionNotFound(f"no collection {name!r} (see `runtime index list`)")
+            raise CollectionNotFound(f"no collection {name!r}; {self.existing_note()}")
         if found is not None:
             self._check_embedder(name, _recorded_embedder(found.metadata))
         try:
@@ -214,12 +214,23 @@ class Store:
     def drop(self, name: str) -> None:
         found = self._find(validate_name(name))
         if found is None:
-            raise CollectionNotFound(f"no collection {name!r} (see `runtime index list`)")
+            raise CollectionNotFound(f"no collection {name!r}; {self.existing_note()}")
         leftovers = self._segment_dirs(str(found.id))
         self._client.delete_collection(name)
         self._lexical(str(found.id)).drop()
         for folder in [*leftovers, self._root / "sources" / str(found.id)]:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def only(self) -> str | None:
+        """The one usable collection (this embedder's, not empty) if there is exactly one: the
+        collection `solve` searches and `index query` reads when none is named."""
+        names = [c.name for c in self.collections() if c.compatible and c.chunks]
+        return names[0] if len(names) == 1 else None
+
+    def existing_note(self) -> str:
+        """What to pick from, for an error about a missing or unnamed collection."""
+        names = sorted(c.name for c in self._client.list_collections())
+        return f"there are: {', '.join(names)}" if names else "there are none yet (see `runtime index add`)"
 
     def _find(self, name: str) -> ChromaCollection | None:
         """Looked up by listing, so a foreign collection is never opened with chromadb's default embedder."""

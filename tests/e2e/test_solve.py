@@ -87,3 +87,25 @@ def test_under_the_grammar_every_step_of_a_real_run_is_well_formed(e2e_home):
     assert proc.returncode in (0, 3), proc.stderr
     steps = json.loads(proc.stdout)["steps"]
     assert steps and all(step["code"] is not None for step in steps), [step["raw"] for step in steps]
+
+
+def test_a_context_too_small_for_the_prompt_is_one_line_with_the_size_needed(e2e_home):
+    env = {**os.environ, "RUNTIME_HOME": str(e2e_home), "RUNTIME_THREADS": "2", "RUNTIME_N_CTX": "256"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", "solve", "--model", "smollm2-135m", "--no-boxes", "What is 2 + 2?"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the prompt (") and "do not fit the context of 256 tokens" in last
+    assert "set RUNTIME_N_CTX to at least" in last and "Traceback" not in proc.stderr
+
+
+def test_progress_is_shown_while_the_prompt_prefix_is_computed(tmp_path, e2e_home):
+    home = tmp_path / "home"  # no saved prefix states: the prefix is computed
+    home.mkdir()
+    (home / "models").symlink_to(e2e_home / "models", target_is_directory=True)
+    proc = solve(home, "--model", "smollm2-135m", "--no-boxes", "--max-steps", "1", "What is 2 + 2?")
+    assert proc.returncode in (0, 3), proc.stderr
+    assert "reading the prompt:   0% of " in proc.stderr
+    assert "prompt prefix: " in proc.stderr and "processed in" in proc.stderr

@@ -12,7 +12,6 @@ from tests.fakes import ScriptedModel
 from tests.tui.helpers import Notices, factory_for
 from tui.app import ChatApp
 from tui.models import ModelFactory
-from tui.sessions import ChatOptions
 
 
 @pytest.fixture
@@ -30,7 +29,7 @@ def make_app(settings, notices) -> Callable[..., ChatApp]:
     """An app on a scripted model (or any factory), whose notices land in `notices`."""
 
     def make(scripted: Model | None = None, factory: ModelFactory | None = None, **kwargs) -> ChatApp:
-        kwargs.setdefault("options", ChatOptions(boxes=False))  # tests of tools turn them on with /boxes
+        kwargs.setdefault("tools", {"boxes": False})  # tests of tools turn them on with /boxes or --box
         app = ChatApp(settings, factory or factory_for(scripted or ScriptedModel([])), **kwargs)
         show = app.notify
 

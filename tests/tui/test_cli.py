@@ -18,3 +18,18 @@ def test_help_names_the_options():
     result = CliRunner().invoke(cli, ["chat", "--help"])
     assert result.exit_code == 0
     assert "--model" in result.output and "--resume [ID]" in result.output
+
+
+def test_a_wrong_box_or_collection_is_one_line_before_the_screen_opens(home):
+    for args, line in [
+        (["--box", "nosuch"], "error: no box named 'nosuch'; available: math, text, time"),
+        (["--collection", "nosuch"], "error: no collection 'nosuch'; there are none yet (see `runtime index add`)"),
+    ]:
+        result = CliRunner().invoke(cli, ["chat", *args])
+        assert result.exit_code == 1
+        assert result.output.strip() == line
+
+
+def test_contradicting_tool_options_are_a_usage_error(home):
+    result = CliRunner().invoke(cli, ["chat", "--box", "math", "--no-boxes"])
+    assert result.exit_code == 2 and "--box and --no-boxes contradict each other" in result.output

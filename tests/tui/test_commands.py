@@ -160,3 +160,24 @@ async def test_the_command_palette_has_an_entry_for_each_command(make_app):
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(pilot, lambda: screen.session_log.session.options.boxes)
+
+
+@pytest.mark.asyncio
+async def test_chat_box_option_offers_only_that_box_and_overrides_a_resumed_session(make_app, settings):
+    model = ScriptedModel([step("final_answer(extract_numbers('a 1 b 2'))")])
+    app = make_app(model, tools={"boxes": True, "box_names": ["text"]})
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        await until(pilot, lambda: "boxes on: text\n" in panel(screen))
+        options = screen.session_log.session.options
+        assert (options.boxes, options.box_names) == (True, ["text"])
+        await send(pilot, "Which numbers are in 'a 1 b 2'?")
+        await outcomes(pilot)
+        assert "def extract_numbers" in model.prompts[0] and "def is_prime" not in model.prompts[0]
+        session_id = screen.session_log.session.id
+    resumed = make_app(resume=session_id, tools={"boxes": False})
+    async with resumed.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        assert screen.session_log.session.id == session_id
+        assert not screen.session_log.session.options.boxes
+        await until(pilot, lambda: "boxes off" in panel(screen))

@@ -68,7 +68,7 @@ def test_user_errors_are_one_line(run, tmp_path: Path) -> None:
     for args, message in [
         (("box", "import", "evil.zip", "--yes"), "error: evil.zip: not a box folder, .zip or .tar.gz\n"),
         (("box", "import", "missing", "--yes"), "error: missing: no such folder or file\n"),
-        (("box", "inspect", "nope"), "error: no box named 'nope'; `runtime box list` shows the available ones\n"),
+        (("box", "inspect", "nope"), "error: no box named 'nope'; available: math, text, time\n"),
         (
             ("box", "remove", "math"),
             "error: math is shipped with the runtime and cannot be removed; leave it out of a run instead\n",

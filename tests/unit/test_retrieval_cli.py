@@ -70,9 +70,59 @@ def test_bad_files_are_listed_the_rest_added_and_the_exit_is_an_error(home: Path
 
 
 def test_query_of_a_missing_collection_is_a_user_error(home: Path):
-    result = _invoke("query", "anything")
+    result = _invoke("query", "anything", "-c", "wiki")
     assert isinstance(result.exception, CollectionNotFound)
-    assert "no collection 'wiki'" in str(result.exception)
+    assert str(result.exception) == "no collection 'wiki'; there are none yet (see `runtime index add`)"
+    unnamed = _invoke("query", "anything")
+    assert unnamed.exit_code == 2
+    assert "name the collection to search with --collection; there are none yet" in unnamed.output
+
+
+def test_query_searches_the_only_collection_as_solve_does(home: Path, notes: Path):
+    assert _invoke("add", str(notes), "-c", "notes").exit_code == 0
+    found = _invoke("query", "capital of Portugal", "-k", "1")
+    assert found.exit_code == 0 and "Lisbon" in found.stdout
+    (notes / "more").mkdir()
+    (notes / "more" / "rome.txt").write_text("Rome is the capital of Italy.", encoding="utf-8")
+    assert _invoke("add", str(notes / "more"), "-c", "cities").exit_code == 0
+    ambiguous = _invoke("query", "capital of Portugal")
+    assert ambiguous.exit_code == 2 and "there are: cities, notes" in ambiguous.output
+
+
+def test_adding_a_missing_folder_leaves_no_empty_collection(home: Path, tmp_path: Path):
+    result = _invoke("add", str(tmp_path / "missing"), "-c", "notes")
+    assert isinstance(result.exception, IngestIncomplete)
+    assert str(result.exception) == "nothing could be added to notes (see above)"
+    assert f"failed {tmp_path / 'missing'}: no such file or directory" in result.stderr
+    assert _invoke("list", "--json").stdout.strip() == "[]"
+
+
+def test_an_empty_file_is_skipped_and_re_adding_exits_0(home: Path, notes: Path):
+    (notes / "empty.txt").write_text("", encoding="utf-8")
+    for _ in range(2):
+        result = _invoke("add", str(notes), "-c", "notes")
+        assert result.exit_code == 0, result.output
+        assert f"skipped {(notes / 'empty.txt').resolve()}: empty file" in result.stderr
+        assert "0 failed, 1 skipped;" in result.stdout
+    report = json.loads(_invoke("add", str(notes), "-c", "notes", "--json").stdout)
+    assert (report["sources_unchanged"], report["failures"], len(report["skipped"])) == (2, [], 1)
+
+
+def test_a_walk_does_not_follow_a_link_out_of_its_folder_and_reports_a_broken_one(
+    home: Path, notes: Path, tmp_path: Path
+):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The vault code is zanzibar.", encoding="utf-8")
+    (notes / "secret.txt").symlink_to(secret)
+    (notes / "gone.md").symlink_to(tmp_path / "deleted.md")
+    (notes / "lisbon-link.md").symlink_to(notes / "lisbon.md")  # inside the folder: fine
+    result = _invoke("add", str(notes), "-c", "notes")
+    assert result.exit_code == 0, result.output
+    assert f"skipped {notes / 'secret.txt'}: links to {secret}, outside {notes}" in result.stderr
+    assert f"skipped {notes / 'gone.md'}: broken symlink" in result.stderr
+    assert "2 sources added" in result.stdout
+    hits = json.loads(_invoke("query", "zanzibar", "-c", "notes", "--mode", "lexical", "--json").stdout)
+    assert hits == []
 
 
 def test_help_explains_the_commands():

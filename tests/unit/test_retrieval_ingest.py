@@ -150,10 +150,10 @@ def test_bad_files_are_reported_and_the_rest_still_ingested(docs: Path, store: S
     report = ingest(col, read_sources([docs, docs / "missing.md"]))
     reasons = {Path(f.source).name: f.reason for f in report.failures}
     assert reasons == {
-        "empty.txt": "empty file",
         "image.txt": "binary file (contains NUL bytes)",
         "missing.md": "no such file or directory",
     }
+    assert [(Path(s.source).name, s.reason) for s in report.skipped] == [("empty.txt", "empty file")]
     assert report.sources_ingested == 4 and col.count() == 5
 
 

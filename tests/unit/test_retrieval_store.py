@@ -86,7 +86,10 @@ def test_a_collection_made_with_chromas_default_embedder_is_refused(settings: Se
 
 def test_missing_and_invalid_names(settings: Settings):
     store = Store(settings)
-    with pytest.raises(CollectionNotFound, match="runtime index list"):
+    with pytest.raises(CollectionNotFound, match="there are none yet"):
+        store.open("nothing")
+    store.open("notes", create=True)
+    with pytest.raises(CollectionNotFound, match="no collection 'nothing'; there are: notes"):
         store.open("nothing")
     with pytest.raises(CollectionNotFound):
         store.drop("nothing")

@@ -90,7 +90,12 @@ def test_solve_wiring_picks_the_only_compatible_collection(tmp_path):
 
     settings = Settings(home=tmp_path / "home")
     assert kit.add_retrieval(settings, Toolset(), None) is None  # no index at all
-    Store(settings).open("notes", create=True)
+    store = Store(settings)
+    store.open("empty", create=True)  # an interrupted first add: nothing to search in it
+    assert kit.add_retrieval(settings, Toolset(), None) is None
+    (tmp_path / "tea.txt").write_text("Green tea is made from unoxidised leaves.", encoding="utf-8")
+    ingest(store.open("notes", create=True), read_sources([tmp_path / "tea.txt"]))
     toolset = Toolset()
     spec = kit.add_retrieval(settings, toolset, None)
     assert spec is not None and spec.name == "retrieve" and "retrieve" in toolset
+    assert "'notes'" in spec.description
