@@ -94,7 +94,7 @@ def form_problem(question: str, answer: Any) -> str | None:
                 f"{answer} is the target the task gives, not an answer: the task asks how to make it, so "
                 "answer with the expression (a string) that your code found, e.g. final_answer(result)"
             )
-        if _ASKS_EXPRESSION.search(question):
+        if _ASKS_EXPRESSION.search(question) or _TARGET.search(question):
             return "the task asks for an expression; pass the expression your code found as a string"
     if isinstance(answer, float) and _ASKS_FRACTION.search(question):
         return (
@@ -104,8 +104,19 @@ def form_problem(question: str, answer: Any) -> str | None:
     return None
 
 
-def answer_problem(question: str, answer: Any, calls: list[ToolCall]) -> Refusal | None:
-    """The reason to refuse a final answer, or None to accept it."""
+def copied_from_examples(answer: Any, shown: str, question: str) -> bool:
+    """The answer is one the prompt's examples give (the worked example's 2431, a tool docstring's
+    "8 / (3 - 8 / 3)") and the task does not mention it: small models answer it when they have
+    nothing better (`runtime solve ""` answered 2431)."""
+    if isinstance(answer, bool) or not isinstance(answer, str | int | float):
+        return False
+    text = str(answer).strip()
+    return len(text) >= 3 and text in shown and text not in question
+
+
+def answer_problem(question: str, answer: Any, calls: list[ToolCall], shown: str = "") -> Refusal | None:
+    """The reason to refuse a final answer, or None to accept it. `shown`: the examples the model
+    was shown (its system prompt and tool demonstration)."""
     call = refuted_by(answer, calls)
     if call is not None:
         assert isinstance(call.result, dict)
@@ -114,6 +125,8 @@ def answer_problem(question: str, answer: Any, calls: list[ToolCall]) -> Refusal
             reason=f"your own {call.name} call rejected {answer!r} ({reason}); do not answer it, find one that passes",
             firm=True,
         )
+    if copied_from_examples(answer, shown, question):
+        return Refusal(reason=f"{answer!r} is the answer of an example you were shown, not of this task")
     problem = form_problem(question, answer)
     if problem is None:
         return None

@@ -166,7 +166,8 @@ class Agent:
         """
         self.hints = hints or []
         self._calls = calls if calls is not None else []
-        self._demo = next((t for t in tools or [] if t.name == fits), None)
+        fitting = next((t for t in tools or [] if t.name == fits), None)
+        self._demo = fitting if fitting is not None and fitting.example is not None else None
         self._prefill_progress = prefill_progress
         self.model = model
         self._should_stop = should_stop
@@ -178,8 +179,10 @@ class Agent:
         self.system = self._static + tools_section(self.tools)
         self._grammar = step_grammar() if self.options.grammar else None
         self._final_grammar = step_grammar(final=True) if self.options.grammar else None
-        guided = self.options.grammar and self.options.guided_call and self._demo is not None
+        guided = self.options.grammar and self.options.guided_call and fitting is not None
         self._guided_grammar = step_grammar(opening=f"result = {fits}(") if guided else None
+        self._shown = self.system + (task_message("", [fits], self._demo) if fits else "")
+        """The examples the model was shown: an answer copied from them is not this task's."""
         self._question = ""
         self._first_call = self._seen_calls = 0
         self._refused: list[str] = []
@@ -273,7 +276,7 @@ class Agent:
     def _answer_problem(self, answer: object) -> str | None:
         """Why a final answer is refused (see runtime.agent.answers); a form complaint is made once
         per answer, so a model that insists is believed, but a refuted answer is never accepted."""
-        problem = answer_problem(self._question, answer, self._calls[self._first_call :])
+        problem = answer_problem(self._question, answer, self._calls[self._first_call :], self._shown)
         key = repr(answer)
         if problem is None or (key in self._refused and not problem.firm):
             return None
