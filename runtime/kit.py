@@ -89,10 +89,9 @@ def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) 
             return None
         from runtime.retrieval.store import Store
 
-        names = [c.name for c in Store(settings).collections() if c.compatible]
-        if len(names) != 1:
+        collection = Store(settings).only()
+        if collection is None:
             return None
-        collection = names[0]
     from runtime.retrieval.tool import retrieval_tool
 
     tool = retrieval_tool(settings, collection)
