@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from runtime.agent import Agent, AgentOptions
 from runtime.config import Settings
-from runtime.model.backend import LlamaModel
-from runtime.model.store import Progress, resolve
+from runtime.model.base import Model
+from runtime.model.open import open_model
+from runtime.model.store import Progress
 from runtime.sandbox import Sandbox, SandboxPolicy
 from runtime.tools import Toolset, ToolSpec
 
@@ -18,11 +19,9 @@ if TYPE_CHECKING:
     from runtime.boxes import ToolSelector
 
 
-def load_model(settings: Settings, name_or_path: str | None, progress: Progress, on_loading: Callable[[str], None]) -> LlamaModel:
-    """Resolve, verify (assembling on first use) and load a model; reports what it is doing."""
-    manifest, path = resolve(settings, name_or_path, progress)
-    on_loading(f"loading {manifest.name} ({manifest.size_bytes / 1e9:.2f} GB)")
-    return LlamaModel(manifest, path, settings)
+def load_model(settings: Settings, spec: str | None, progress: Progress, on_loading: Callable[[str], None]) -> Model:
+    """A registry name, GGUF path or server URL, opened by `open_model`."""
+    return open_model(settings, spec, progress, on_loading)
 
 
 def agent_options(settings: Settings, **overrides: object) -> AgentOptions:
@@ -48,7 +47,7 @@ def open_sandbox(settings: Settings, toolset: Toolset | None) -> Sandbox:
 
 
 def make_agent(
-    model: LlamaModel,
+    model: Model,
     sandbox: Sandbox,
     tools: Toolset | list[ToolSpec] | ToolPick | None,
     options: AgentOptions,

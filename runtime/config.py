@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.model.base import MAX_CANDIDATES
@@ -23,6 +23,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Models, boxes, indexes, caches.")
     default_model: str = "qwen2.5-coder-1.5b"
+    api_key: SecretStr | None = Field(default=None, description="Bearer key for a model server URL (--model http://...).")
     threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
     n_ctx: int = 4096
     temperature: float = 0.0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from runtime.model.base import ChatMessage, Generation, PrefixInfo
+from runtime.model.base import Capability, ChatMessage, Generation, PrefixInfo, Prompt, Sampling, system_checkpoints
 
 Candidate = str | tuple[str, float]
 """A scripted candidate action: its text, or its text and mean token log-probability."""
@@ -21,12 +24,14 @@ class ScriptedModel:
 
     name = "scripted"
     end_of_turn = "<|im_end|>"
+    capabilities: frozenset[Capability] = frozenset({"grammar", "prefix_cache"})
 
     def __init__(self, replies: list[str | list[Candidate]], decode_s: float = 0.0) -> None:
         self.replies = list(replies)
         self.decode_s = decode_s
         self.prompts: list[str] = []
-        self.prefixes: list[str] = []
+        """Each prompt as the chat template below renders it."""
+        self.prefixes: list[list[str]] = []
         self.grammars: list[str | None] = []
         self.temperatures: list[float] = []
 
@@ -34,28 +39,24 @@ class ScriptedModel:
         turns = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
         return f"{turns}<|im_start|>assistant\n{continue_assistant}"
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
+    def text(self, prompt: Prompt) -> str:
+        return self.render(prompt.messages, prompt.continue_assistant)
+
+    def warm_prefix(self, system_parts: list[str]) -> PrefixInfo:
+        checkpoints = system_checkpoints(self.render, system_parts)
         self.prefixes.append(checkpoints)
         return PrefixInfo(tokens=len(checkpoints[-1].split()), source="computed", seconds=0.0)
 
     def stream(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        seed: int,
-        stop: list[str],
-        until: Callable[[str], bool] | None = None,
-        grammar: str | None = None,
+        self, prompt: Prompt, sampling: Sampling, until: Callable[[str], bool] | None = None
     ) -> Iterator[str | Generation]:
-        self.prompts.append(prompt)
-        self.grammars.append(grammar)
-        self.temperatures.append(temperature)
+        text_in = self.text(prompt)
+        self.prompts.append(text_in)
+        self.grammars.append(sampling.grammar)
+        self.temperatures.append(sampling.temperature)
         reply = self.replies.pop(0) if self.replies else "I have nothing more to say."
         assert isinstance(reply, str), "a list of candidates was scripted for a single-candidate step"
-        reply = _cut(reply, stop)
+        reply = _cut(reply, sampling.stop)
         text = ""
         for i in range(0, len(reply), 7):
             piece = reply[i : i + 7]
@@ -65,7 +66,7 @@ class ScriptedModel:
                 break
         yield Generation(
             text=text,
-            prompt_tokens=len(prompt.split()),
+            prompt_tokens=len(text_in.split()),
             cached_tokens=0,
             completion_tokens=len(text.split()),
             prefill_s=0.0,
@@ -75,20 +76,15 @@ class ScriptedModel:
 
     def sample_n(
         self,
-        prompt: str,
+        prompt: Prompt,
         n: int,
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        seed: int,
-        stop: list[str],
+        sampling: Sampling,
         until: Callable[[str], bool] | None = None,
-        grammar: str | None = None,
         stop_early: Callable[[], bool] | None = None,
     ) -> Generator[Generation, None, None]:
-        self.prompts.append(prompt)
-        self.grammars.append(grammar)
+        text_in = self.text(prompt)
+        self.prompts.append(text_in)
+        self.grammars.append(sampling.grammar)
         reply = self.replies.pop(0) if self.replies else "I have nothing more to say."
         candidates = reply if isinstance(reply, list) else [reply] * n
         assert len(candidates) == n, f"{len(candidates)} candidates scripted, {n} asked for"
@@ -96,10 +92,10 @@ class ScriptedModel:
             text, logprob = candidate if isinstance(candidate, tuple) else (candidate, -1.0)
             if _decoding_stopped(self.decode_s, stop_early):
                 return
-            text = _until(_cut(text, stop), until)
+            text = _until(_cut(text, sampling.stop), until)
             yield Generation(
                 text=text,
-                prompt_tokens=len(prompt.split()),
+                prompt_tokens=len(text_in.split()),
                 cached_tokens=0,
                 completion_tokens=len(text.split()),
                 prefill_s=0.0,
@@ -131,3 +127,60 @@ def _decoding_stopped(seconds: float, stop_early: Callable[[], bool] | None) -> 
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.005)
+
+
+class ScriptedServer:
+    """An OpenAI-compatible endpoint that streams scripted replies (server-sent events, 7 characters
+    an event), lists one model, and keeps every request body: model text over real HTTP."""
+
+    def __init__(self, replies: list[str], model: str = "scripted-server") -> None:
+        self.replies = list(replies)
+        self.model = model
+        self.bodies: list[dict] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/v1"
+
+    def __enter__(self) -> ScriptedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._send(200, "application/json", json.dumps({"data": [{"id": script.model}]}).encode())
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                script.bodies.append({"path": self.path, **body})
+                text = script.replies.pop(0) if script.replies else "Thought: done.\n```python\nfinal_answer(0)\n```"
+                text = _cut(text, body.get("stop", []))
+                events = [{"choices": [{"delta": {"content": text[i : i + 7]}, "finish_reason": None}]} for i in range(0, len(text), 7)]
+                events.append({"choices": [{"delta": {}, "finish_reason": "stop"}]})
+                events.append({"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": len(events) - 1}})
+                stream = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+                try:
+                    self._send(200, "text/event-stream", stream.encode())
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading: `until` or a stop string ended the reply
+
+            def _send(self, status: int, kind: str, data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler

@@ -29,12 +29,11 @@ from runtime.agent.prompt import (
     task_message,
     tools_section,
 )
-from runtime.agent.sag import CandidateSampling, discard, run_candidates, settle, tally
-from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model
+from runtime.agent.sag import discard, run_candidates, settle, tally
+from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model, Prompt, Sampling
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolSpec
 
-_SENTINEL = "\x00TASK\x00"
 _MAX_OBSERVATION_CHARS = 2000
 _REPEATED = "You ran this same code in the previous step and it failed the same way: write different code."
 _REPEATED_RESULT = "This is the same result as in the previous step: if it answers the task, call final_answer with it."
@@ -161,19 +160,14 @@ class Agent:
         extra = f"\n\n{instructions}" if instructions else ""
         self._static = static_prompt(list(sandbox.policy.allowed_modules)) + extra
         self.system = self._static + tools_section(self.tools)
-        self._grammar = step_grammar() if self.options.grammar else None
-        self._final_grammar = step_grammar(final=True) if self.options.grammar else None
+        constrained = self.options.grammar and "grammar" in model.capabilities
+        self._grammar = step_grammar() if constrained else None
+        self._final_grammar = step_grammar(final=True) if constrained else None
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
-    def prefix_checkpoints(self) -> list[str]:
-        """Cacheable prompt prefixes: the static instructions, then those plus this run's tools."""
-        rendered = self.model.render(
-            [ChatMessage(role="system", content=self._static + _SENTINEL + self.system[len(self._static):]),
-             ChatMessage(role="user", content=_SENTINEL)]
-        )
-        static_end, tools_end = rendered.index(_SENTINEL), rendered.rindex(_SENTINEL)
-        without_marker = rendered[:static_end] + rendered[static_end + len(_SENTINEL) : tools_end]
-        return list(dict.fromkeys([rendered[:static_end], without_marker]))
+    def system_parts(self) -> list[str]:
+        """Cacheable starts of the system message: the static instructions, then those plus this run's tools."""
+        return [self._static, self.system]
 
     def run(self, question: str) -> Iterator[ev.Event]:
         started = time.perf_counter()
@@ -184,9 +178,10 @@ class Agent:
             thought = first_thought(self.model, question, self.options.seed)
             trace.first_thought = plan = thought.text
             yield thought
-        prefix = self.model.warm_prefix(self.prefix_checkpoints())
-        trace.prefix = ev.PrefixReady(**prefix.model_dump())
-        yield trace.prefix
+        prefix = self.model.warm_prefix(self.system_parts())
+        if prefix is not None:
+            trace.prefix = ev.PrefixReady(**prefix.model_dump())
+            yield trace.prefix
         messages = [
             ChatMessage(role="system", content=self.system),
             ChatMessage(role="user", content=task_message(question, self.hints)),
@@ -229,19 +224,17 @@ class Agent:
     def _generate(
         self, step: int, messages: list[ChatMessage], opening: str, temperature: float, grammar: str | None
     ) -> Iterator[ev.Event | Generation]:
-        prompt = self.model.render(messages, continue_assistant=opening)
+        sampling = Sampling(
+            max_tokens=self.options.max_tokens_per_step,
+            temperature=temperature,
+            top_p=self.options.top_p,
+            seed=self.options.seed + step,
+            stop=self._stop,
+            grammar=grammar,
+        )
         yield from (
             item if isinstance(item, Generation) else ev.TextDelta(step=step, text=item)
-            for item in self.model.stream(
-                prompt,
-                max_tokens=self.options.max_tokens_per_step,
-                temperature=temperature,
-                top_p=self.options.top_p,
-                seed=self.options.seed + step,
-                stop=self._stop,
-                until=has_complete_block,
-                grammar=grammar,
-            )
+            for item in self.model.stream(Prompt(messages=messages, continue_assistant=opening), sampling, has_complete_block)
         )
 
     def _step(
@@ -282,9 +275,7 @@ class Agent:
         self, step: int, messages: list[ChatMessage], opening: str, grammar: str | None, bare_ok: bool = True
     ) -> Generator[ev.Event, None, ev.StepRecord]:
         """A step with self-consistent action generation: N candidates, run in forks, the majority's kept."""
-        prompt = self.model.render(messages, continue_assistant=opening)
-        sampling = CandidateSampling(
-            n=self.options.sag,
+        sampling = Sampling(
             max_tokens=self.options.max_tokens_per_step,
             temperature=self.options.sag_temperature,
             top_p=self.options.sag_top_p,
@@ -292,7 +283,8 @@ class Agent:
             stop=self._stop,
             grammar=grammar,
         )
-        found = run_candidates(self.model, self.sandbox, prompt, opening, sampling, self._should_stop)
+        prompt = Prompt(messages=messages, continue_assistant=opening)
+        found = run_candidates(self.model, self.sandbox, prompt, self.options.sag, sampling, self._should_stop)
         if self._should_stop():
             discard(found)
             raise _Stopped

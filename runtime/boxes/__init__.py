@@ -1,18 +1,18 @@
 """MCP-Boxes: bundles of FastMCP tool modules that a student calls from its code.
 
-The agent calls `load_toolset` once per process and `select_tools` once per question.
+The agent calls `load_toolset` once per process and ranks the tools by question with a `ToolSelector`.
 """
 
 from __future__ import annotations
 
 from runtime.boxes.bundle import open_bundle
 from runtime.boxes.loader import BoxHost
-from runtime.boxes.select import ToolSelector, select_tools
+from runtime.boxes.select import ToolSelector
 from runtime.boxes.store import BoxStore
 from runtime.config import Settings
 from runtime.tools import Toolset
 
-__all__ = ["BoxHost", "BoxStore", "ToolSelector", "load_toolset", "select_tools"]
+__all__ = ["BoxHost", "BoxStore", "ToolSelector", "load_toolset"]
 
 
 def load_toolset(settings: Settings, names: list[str] | None = None) -> Toolset:

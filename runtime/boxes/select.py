@@ -8,12 +8,12 @@ pass the agent's own embedder to share one loaded model.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from runtime.atomic import atomic_file
 from runtime.tools import ToolSpec
 
 DEFAULT_LIMIT = 12
@@ -75,10 +75,8 @@ class ToolSelector:
 
     def _save(self, vectors: dict[str, np.ndarray]) -> None:
         assert self._cache_file is not None
-        self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temp = self._cache_file.with_name(f".{self._cache_file.name}.{os.getpid()}.tmp.npz")
-        np.savez(temp, keys=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
-        os.replace(temp, self._cache_file)
+        with atomic_file(self._cache_file) as handle:
+            np.savez(handle, keys=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
 
     def _tool_vectors(self, specs: list[ToolSpec]) -> np.ndarray:
         known, keys = self._known(), [self._key(s) for s in specs]
@@ -102,10 +100,3 @@ class ToolSelector:
             return []
         scores = self._tool_vectors(specs) @ self._model().query(question)
         return [(specs[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
-
-
-def select_tools(
-    specs: list[ToolSpec], question: str, limit: int = DEFAULT_LIMIT, embedder: Embedder | None = None
-) -> list[ToolSpec]:
-    """One-off selection; keep a `ToolSelector` (with a cache folder) to reuse tool embeddings."""
-    return ToolSelector(embedder).select(specs, question, limit)

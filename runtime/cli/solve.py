@@ -71,7 +71,7 @@ class StepPrinter:
 
 @click.command()
 @click.argument("question")
-@click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or path to a .gguf file.")
+@click.option("--model", "-m", "model_name", metavar="NAME|PATH|URL", help="Registry name, .gguf path, or OpenAI-compatible server URL (http://host:port/v1).")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole trace as one JSON document on stdout.")
 @click.option("--max-steps", type=click.IntRange(1, 50), help="Stop after this many steps.")
 @click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature (0 = greedy).")

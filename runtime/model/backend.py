@@ -28,20 +28,26 @@ from runtime.config import Settings
 from runtime.errors import ModelLoadError
 from runtime.model.base import (
     MAX_CANDIDATES,
+    Capability,
     ChatMessage,
     ContextFull,
     Generation,
     PrefixInfo,
+    Prompt,
+    Sampling,
+    candidate_seed,
+    first_stop,
+    held_back,
+    system_checkpoints,
 )
 from runtime.model.batch import (
     Branches,
     Limits,
     TreeDecoder,
     allow_sequences,
-    candidate_seed,
 )
 from runtime.model.registry import ModelManifest
-from runtime.model.sampler import GrammarState, SamplingParams, TokenSampler
+from runtime.model.sampler import GrammarState, TokenSampler
 
 _MAX_PREFIX_STATES = 24
 
@@ -65,6 +71,8 @@ def _quiet_stderr() -> Iterator[None]:
 
 class LlamaModel:
     """A GGUF loaded through llama-cpp-python, with the chat template the GGUF carries."""
+
+    capabilities: frozenset[Capability] = frozenset({"grammar", "prefix_cache"})
 
     def __init__(self, manifest: ModelManifest, path: Path, settings: Settings) -> None:
         import llama_cpp
@@ -138,8 +146,13 @@ class LlamaModel:
             n += 1
         return n
 
-    def warm_prefix(self, checkpoints: list[str]) -> PrefixInfo:
-        """Make the KV cache hold the last of `checkpoints` (each a prefix of the next).
+    def warm_prefix(self, system_parts: list[str]) -> PrefixInfo:
+        """Make the KV cache hold the prompt up to the user's turn, for a system message that
+        starts with each of `system_parts` in turn (see `Model.warm_prefix`)."""
+        return self.warm_checkpoints(system_checkpoints(self.render, system_parts))
+
+    def warm_checkpoints(self, checkpoints: list[str]) -> PrefixInfo:
+        """Make the KV cache hold the last of `checkpoints` (prompt texts, each a prefix of the next).
 
         From memory if it is there; else the longest checkpoint saved on disk is loaded and only
         the rest is evaluated, and every checkpoint computed is saved for the next process. So a
@@ -204,29 +217,21 @@ class LlamaModel:
         return True
 
     def stream(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        seed: int,
-        stop: list[str],
-        until: Callable[[str], bool] | None = None,
-        grammar: str | None = None,
+        self, prompt: Prompt, sampling: Sampling, until: Callable[[str], bool] | None = None
     ) -> Iterator[str | Generation]:
         """Yield text pieces as they are generated, then one Generation with the totals.
 
         Only the tokens after the longest common prefix with the previous prompt are evaluated.
         `until(text_so_far)` returning True ends generation early (e.g. a code block closed);
-        `grammar` (GBNF) constrains the output. Text that might begin a stop string is held back
-        until it is known not to, so a consumer never sees part of a stop string.
+        `sampling.grammar` (GBNF) constrains the output. Text that might begin a stop string is
+        held back until it is known not to, so a consumer never sees part of a stop string.
         """
-        tokens = self.tokenize(prompt)
+        tokens = self.tokenize(self.render(prompt.messages, prompt.continue_assistant))
+        max_tokens, stop = sampling.max_tokens, sampling.stop
         started = time.perf_counter()
         cached, room = self._prefill(tokens)
         prefilled = time.perf_counter()
-        sampler = self._sampler(temperature, top_p, seed, grammar)
+        sampler = self._sampler(sampling)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         text, shown, logprobs = "", 0, []
         finish: Literal["stop", "length", "callback"] = "length"
@@ -237,11 +242,11 @@ class LlamaModel:
                 break
             logprobs.append(logprob)
             text += decoder.decode(self.llm.detokenize([token]))
-            cut = _first_stop(text, stop)
+            cut = first_stop(text, stop)
             if cut is not None:
                 text, finish = text[:cut], "stop"
                 break
-            safe = len(text) - _held_back(text, stop)
+            safe = len(text) - held_back(text, stop)
             if safe > shown:
                 yield text[shown:safe]
                 shown = safe
@@ -265,16 +270,10 @@ class LlamaModel:
 
     def sample_n(
         self,
-        prompt: str,
+        prompt: Prompt,
         n: int,
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        seed: int,
-        stop: list[str],
+        sampling: Sampling,
         until: Callable[[str], bool] | None = None,
-        grammar: str | None = None,
         stop_early: Callable[[], bool] | None = None,
     ) -> Generator[Generation, None, None]:
         """`n` samples of the continuation of `prompt`, each yielded as soon as it ends.
@@ -286,14 +285,15 @@ class LlamaModel:
         """
         if not 1 <= n <= MAX_CANDIDATES:
             raise ValueError(f"n must be between 1 and {MAX_CANDIDATES}, not {n}")
-        tokens = self.tokenize(prompt)
+        tokens = self.tokenize(self.render(prompt.messages, prompt.continue_assistant))
         started = time.perf_counter()
         cached, room = self._prefill(tokens)
         prefill_s = time.perf_counter() - started
-        base = self._sampler(temperature, top_p, seed, grammar)
-        samplers = [base.fork(candidate_seed(seed, i)) for i in range(n)]
+        base = self._sampler(sampling)
+        samplers = [base.fork(candidate_seed(sampling.seed, i)) for i in range(n)]
         decoder = TreeDecoder(self.llm, self._branches, self._vocab)
-        for sample in decoder.run(tokens, samplers, Limits(min(max_tokens, room), stop, until), stop_early):
+        limits = Limits(min(sampling.max_tokens, room), sampling.stop, until)
+        for sample in decoder.run(tokens, samplers, limits, stop_early):
             yield Generation(
                 text=sample.text,
                 prompt_tokens=len(tokens),
@@ -323,10 +323,10 @@ class LlamaModel:
         self.llm.eval(tokens[cached:])
         return cached, room
 
-    def _sampler(self, temperature: float, top_p: float, seed: int, grammar: str | None) -> TokenSampler:
+    def _sampler(self, sampling: Sampling) -> TokenSampler:
         return TokenSampler(
-            SamplingParams(temperature=temperature, top_p=top_p, seed=seed),
-            GrammarState(self._vocab, grammar) if grammar else None,
+            sampling,
+            GrammarState(self._vocab, sampling.grammar) if sampling.grammar else None,
             banned=self._control,
         )
 
@@ -340,19 +340,3 @@ def _prune(folder: Path, keep: int) -> None:
     states = sorted(folder.glob("*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in states[keep:]:
         old.unlink(missing_ok=True)
-
-
-def _first_stop(text: str, stop: list[str]) -> int | None:
-    hits = [i for s in stop if s and (i := text.find(s)) >= 0]
-    return min(hits) if hits else None
-
-
-def _held_back(text: str, stop: list[str]) -> int:
-    """Length of the longest end of `text` that is the start of some stop string."""
-    best = 0
-    for s in stop:
-        for n in range(min(len(s) - 1, len(text)), best, -1):
-            if text.endswith(s[:n]):
-                best = n
-                break
-    return best

@@ -31,9 +31,9 @@ class SlowModel(ScriptedModel):
         self.pause_s = pause_s
         self.stopped = False
 
-    def stream(self, prompt: str, **kwargs) -> Iterator[str | Generation]:
+    def stream(self, prompt: Prompt, sampling: Sampling, until=None) -> Iterator[str | Generation]:
         try:
-            for item in super().stream(prompt, **kwargs):
+            for item in super().stream(prompt, sampling, until):
                 if isinstance(item, str):
                     time.sleep(self.pause_s)
                 yield item

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime.boxes import ToolSelector, load_toolset, select_tools
+from runtime.boxes import ToolSelector, load_toolset
 from runtime.boxes.bundle import open_bundle
 from runtime.boxes.loader import check_bundle
 from runtime.boxes.store import shipped_dir
@@ -87,7 +87,7 @@ class NoEmbedder:
 
 def test_all_tools_are_kept_when_they_fit(toolset: Toolset) -> None:
     specs = toolset.specs()[:5]
-    assert select_tools(specs, "anything", limit=12, embedder=NoEmbedder()) == specs
+    assert ToolSelector(NoEmbedder()).select(specs, "anything", limit=12) == specs
 
 
 def test_selection_finds_the_right_tools_and_embeds_each_tool_once(toolset: Toolset, tmp_path: Path) -> None:

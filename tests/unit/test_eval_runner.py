@@ -6,10 +6,11 @@ import os
 import pytest
 from pydantic import BaseModel
 
+from runtime.agent.prompt import COT_SYSTEM
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import gold_numbers
-from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, _answer_line_done, extract_answer
+from runtime.eval.cot import COT_INSTRUCTION, CotSolver, _answer_line_done, extract_answer
 from runtime.eval.runner import (
     EvalRequest,
     EvalWorkerFailed,
@@ -26,7 +27,7 @@ from runtime.eval.runner import (
     worker_settings,
 )
 from runtime.eval.suites import Suite, load_suite
-from runtime.model.base import ContextFull
+from runtime.model.base import ContextFull, Sampling
 from tests.fakes import ScriptedModel
 
 CONTEXT_FULL = "<raise ContextFull>"
@@ -44,8 +45,8 @@ class ByQuestion(ScriptedModel):
         self.queues = {question: list(texts) for question, texts in replies.items()}
         self.crash_on = crash_on
 
-    def stream(self, prompt, **options):
-        question = next(q for q in self.queues if q in prompt)
+    def stream(self, prompt, sampling, until=None):
+        question = next(q for q in self.queues if q in self.text(prompt))
         if question == self.crash_on:
             raise RuntimeError("simulated crash in the middle of a question")
         queue = self.queues[question]
@@ -53,13 +54,13 @@ class ByQuestion(ScriptedModel):
         if reply == CONTEXT_FULL:
             raise ContextFull("the conversation no longer fits the context")
         self.replies = [reply]
-        yield from super().stream(prompt, **options)
+        yield from super().stream(prompt, sampling, until)
 
-    def sample_n(self, prompt, n, **options):
+    def sample_n(self, prompt, n, sampling, until=None, stop_early=None):
         """Every candidate of a SAG step is the question's next reply: N of N agree."""
-        queue = self.queues[next(q for q in self.queues if q in prompt)]
+        queue = self.queues[next(q for q in self.queues if q in self.text(prompt))]
         self.replies = [queue.pop(0) if len(queue) > 1 else queue[0]]
-        yield from super().sample_n(prompt, n, **options)
+        yield from super().sample_n(prompt, n, sampling, until, stop_early)
 
 
 class FakeLoader(BaseModel):
@@ -78,10 +79,10 @@ class FakeLoader(BaseModel):
         if self.log:  # which questions were asked, across processes
             original = model.stream
 
-            def logged(prompt, **options):
+            def logged(prompt, sampling, until=None):
                 with open(self.log, "a") as handle:
-                    handle.write(next(q for q in model.queues if q in prompt) + "\n")
-                yield from original(prompt, **options)
+                    handle.write(next(q for q in model.queues if q in model.text(prompt)) + "\n")
+                yield from original(prompt, sampling, until)
 
             model.stream = logged
         return model
@@ -177,7 +178,7 @@ def test_cot_mode_answers_in_one_generation_with_an_answer_line(suite, settings,
 
 def test_cot_prompt_and_answer_line_extraction():
     model = ScriptedModel(["Answer: 1"])
-    trace = CotSolver(model, CotOptions()).solve("How many?")
+    trace = CotSolver(model, Sampling(max_tokens=512)).solve("How many?")
     assert trace.status == "answered" and trace.answer == "1"
     assert COT_SYSTEM in model.prompts[0] and model.prompts[0].index("How many?") < model.prompts[0].index(
         COT_INSTRUCTION

@@ -228,7 +228,7 @@ class ChatScreen(Screen[None]):
                 toolset = self.tools.toolset(options)
                 sandbox = self.sandbox.get(toolset)
                 agent = assembly.make_agent(
-                    model,  # type: ignore[arg-type]
+                    model,
                     sandbox,
                     toolset,
                     assembly.agent_options(self.settings, sag=options.sag),
