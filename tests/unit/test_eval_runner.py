@@ -278,6 +278,7 @@ def test_rerun_resumes_and_a_larger_limit_runs_only_the_new_questions(suite, set
     assert len(ids) == len(set(ids)) == 5
 
 
+@pytest.mark.slow
 def test_a_crash_mid_run_loses_only_the_question_in_progress(suite, settings, tmp_path):
     out = tmp_path / "run"
     items = suite.sample(5, seed=0)
@@ -321,6 +322,7 @@ def test_a_folder_holding_another_run_is_refused(suite, settings, tmp_path):
             run_eval(EvalRequest(config=config(suite), limit=1, out=out), suite, loader, settings)
 
 
+@pytest.mark.slow
 def test_workers_are_processes_that_each_load_the_model(suite, settings, tmp_path):
     out, log = tmp_path / "run", tmp_path / "asked.txt"
     loader = FakeLoader(replies=right(suite.items), log=str(log))
@@ -375,6 +377,7 @@ def test_modes_not_available_fail_clearly_before_any_question(suite, settings, t
     assert not (tmp_path / "asked.txt").exists()
 
 
+@pytest.mark.slow
 def test_agent_with_boxes_calls_the_shipped_tools(settings, tmp_path):
     game24 = load_suite("game24")
     item = game24.sample(1, seed=0)[0]
@@ -400,6 +403,7 @@ def test_box_option_limits_the_tools_to_the_named_boxes(settings, tmp_path):
         run_eval(EvalRequest(config=missing, limit=1, out=tmp_path / "missing"), game24, FakeLoader(replies=scripts), settings)
 
 
+@pytest.mark.slow
 def test_sag_mode_votes_between_candidates_and_records_the_vote(settings, tmp_path):
     game24 = load_suite("game24")
     item = game24.sample(1, seed=0)[0]
@@ -423,6 +427,7 @@ def test_first_thought_opens_the_first_step_with_the_plan(suite, settings, tmp_p
     assert record.trace.steps[0].thought.startswith(plan)
 
 
+@pytest.mark.slow
 def test_a_failing_worker_stops_the_run_with_its_reason_and_keeps_finished_records(suite, settings, tmp_path):
     items = suite.sample(4, seed=0)
     loader = FakeLoader(replies=right(suite.items), crash_on=items[1].question)

@@ -10,6 +10,8 @@ from runtime.model.base import ChatMessage, Generation, Prompt, Sampling
 from runtime.model.sampler import GrammarState
 from runtime.model.store import resolve
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
