@@ -5,10 +5,20 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from runtime.model.base import Capability, ChatMessage, Generation, PrefixInfo, Prompt, Sampling, system_checkpoints
+from runtime.model.base import (
+    Capability,
+    ChatMessage,
+    Generation,
+    PrefixInfo,
+    Prompt,
+    Sampling,
+    StopEarly,
+    Until,
+    system_checkpoints,
+)
 
 Candidate = str | tuple[str, float]
 """A scripted candidate action: its text, or its text and mean token log-probability."""
@@ -47,14 +57,8 @@ class ScriptedModel:
         self.prefixes.append(checkpoints)
         return PrefixInfo(tokens=len(checkpoints[-1].split()), source="computed", seconds=0.0)
 
-    def stream(
-        self, prompt: Prompt, sampling: Sampling, until: Callable[[str], bool] | None = None
-    ) -> Iterator[str | Generation]:
-        text_in = self.text(prompt)
-        self.prompts.append(text_in)
-        self.grammars.append(sampling.grammar)
-        self.temperatures.append(sampling.temperature)
-        reply = self.replies.pop(0) if self.replies else "I have nothing more to say."
+    def stream(self, prompt: Prompt, sampling: Sampling, until: Until | None = None) -> Iterator[str | Generation]:
+        text_in, reply = self._next(prompt, sampling)
         assert isinstance(reply, str), "a list of candidates was scripted for a single-candidate step"
         reply = _cut(reply, sampling.stop)
         text = ""
@@ -64,53 +68,47 @@ class ScriptedModel:
             yield piece
             if until is not None and until(text):
                 break
-        yield Generation(
-            text=text,
-            prompt_tokens=len(text_in.split()),
-            cached_tokens=0,
-            completion_tokens=len(text.split()),
-            prefill_s=0.0,
-            decode_s=0.001,
-            finish="stop",
-        )
+        yield _generation(text_in, text, decode_s=0.001)
 
     def sample_n(
-        self,
-        prompt: Prompt,
-        n: int,
-        sampling: Sampling,
-        until: Callable[[str], bool] | None = None,
-        stop_early: Callable[[], bool] | None = None,
+        self, prompt: Prompt, n: int, sampling: Sampling, until: Until | None = None, stop_early: StopEarly | None = None
     ) -> Generator[Generation, None, None]:
-        text_in = self.text(prompt)
-        self.prompts.append(text_in)
-        self.grammars.append(sampling.grammar)
-        reply = self.replies.pop(0) if self.replies else "I have nothing more to say."
+        text_in, reply = self._next(prompt, sampling)
         candidates = reply if isinstance(reply, list) else [reply] * n
         assert len(candidates) == n, f"{len(candidates)} candidates scripted, {n} asked for"
         for candidate in candidates:
             text, logprob = candidate if isinstance(candidate, tuple) else (candidate, -1.0)
             if _decoding_stopped(self.decode_s, stop_early):
                 return
-            text = _until(_cut(text, sampling.stop), until)
-            yield Generation(
-                text=text,
-                prompt_tokens=len(text_in.split()),
-                cached_tokens=0,
-                completion_tokens=len(text.split()),
-                prefill_s=0.0,
-                decode_s=self.decode_s,
-                finish="stop",
-                mean_logprob=logprob,
-            )
+            yield _generation(text_in, _until(_cut(text, sampling.stop), until), self.decode_s, logprob)
 
+    def _next(self, prompt: Prompt, sampling: Sampling) -> tuple[str, str | list[Candidate]]:
+        """Record what was asked for; the prompt's text and the next scripted reply."""
+        text_in = self.text(prompt)
+        self.prompts.append(text_in)
+        self.grammars.append(sampling.grammar)
+        self.temperatures.append(sampling.temperature)
+        return text_in, self.replies.pop(0) if self.replies else "I have nothing more to say."
+
+
+def _generation(prompt: str, text: str, decode_s: float, logprob: float = 0.0) -> Generation:
+    return Generation(
+        text=text,
+        prompt_tokens=len(prompt.split()),
+        cached_tokens=0,
+        completion_tokens=len(text.split()),
+        prefill_s=0.0,
+        decode_s=decode_s,
+        finish="stop",
+        mean_logprob=logprob,
+    )
 
 def _cut(text: str, stop: list[str]) -> str:
     cuts = [text.index(s) for s in stop if s in text]
     return text[: min(cuts)] if cuts else text
 
 
-def _until(text: str, until: Callable[[str], bool] | None) -> str:
+def _until(text: str, until: Until | None) -> str:
     """The text up to where `until` stops it, checked every 7 characters as `stream` does."""
     for end in range(7, len(text) + 7, 7):
         if until is not None and until(text[:end]):
@@ -118,7 +116,7 @@ def _until(text: str, until: Callable[[str], bool] | None) -> str:
     return text
 
 
-def _decoding_stopped(seconds: float, stop_early: Callable[[], bool] | None) -> bool:
+def _decoding_stopped(seconds: float, stop_early: StopEarly | None) -> bool:
     """Wait `seconds` as if decoding, polling `stop_early` like the real decode loop does every step."""
     deadline = time.monotonic() + seconds
     while True:

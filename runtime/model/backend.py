@@ -18,7 +18,7 @@ import ctypes
 import hashlib
 import os
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +35,8 @@ from runtime.model.base import (
     PrefixInfo,
     Prompt,
     Sampling,
+    StopEarly,
+    Until,
     candidate_seed,
     first_stop,
     held_back,
@@ -216,9 +218,7 @@ class LlamaModel:
         self.llm.n_tokens = len(tokens)
         return True
 
-    def stream(
-        self, prompt: Prompt, sampling: Sampling, until: Callable[[str], bool] | None = None
-    ) -> Iterator[str | Generation]:
+    def stream(self, prompt: Prompt, sampling: Sampling, until: Until | None = None) -> Iterator[str | Generation]:
         """Yield text pieces as they are generated, then one Generation with the totals.
 
         Only the tokens after the longest common prefix with the previous prompt are evaluated.
@@ -269,12 +269,7 @@ class LlamaModel:
         )
 
     def sample_n(
-        self,
-        prompt: Prompt,
-        n: int,
-        sampling: Sampling,
-        until: Callable[[str], bool] | None = None,
-        stop_early: Callable[[], bool] | None = None,
+        self, prompt: Prompt, n: int, sampling: Sampling, until: Until | None = None, stop_early: StopEarly | None = None
     ) -> Generator[Generation, None, None]:
         """`n` samples of the continuation of `prompt`, each yielded as soon as it ends.
 

@@ -17,6 +17,11 @@ from runtime.errors import RuntimeUserError
 MAX_CANDIDATES = 16
 """The most continuations one `sample_n` call decodes together."""
 
+Until = Callable[[str], bool]
+"""Asked with the text generated so far: True ends the generation there (e.g. a code block closed)."""
+StopEarly = Callable[[], bool]
+"""Asked while candidates decode: True ends `sample_n`, and the candidates still running are dropped."""
+
 Capability = Literal["grammar", "prefix_cache"]
 """`grammar`: `Sampling.grammar` (GBNF) constrains the output; `prefix_cache`: `warm_prefix` keeps
 the fixed start of the prompt computed, in memory and on disk."""
@@ -88,9 +93,7 @@ class Model(Protocol):
         None where the backend has no `prefix_cache`."""
         ...
 
-    def stream(
-        self, prompt: Prompt, sampling: Sampling, until: Callable[[str], bool] | None = None
-    ) -> Iterator[str | Generation]:
+    def stream(self, prompt: Prompt, sampling: Sampling, until: Until | None = None) -> Iterator[str | Generation]:
         """Text pieces as they are generated, then one Generation with the totals.
 
         `until(text_so_far)` returning True ends generation early (e.g. a code block closed). Text
@@ -99,12 +102,7 @@ class Model(Protocol):
         ...
 
     def sample_n(
-        self,
-        prompt: Prompt,
-        n: int,
-        sampling: Sampling,
-        until: Callable[[str], bool] | None = None,
-        stop_early: Callable[[], bool] | None = None,
+        self, prompt: Prompt, n: int, sampling: Sampling, until: Until | None = None, stop_early: StopEarly | None = None
     ) -> Generator[Generation, None, None]:
         """`n` independent samples of the continuation of `prompt`, each yielded as soon as it ends
         (so its code can run while the others are decoded); none after `stop_early()` is True."""

@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from http.client import HTTPResponse
 from typing import Any, Literal
@@ -32,6 +32,8 @@ from runtime.model.base import (
     PrefixInfo,
     Prompt,
     Sampling,
+    StopEarly,
+    Until,
     candidate_seed,
     first_stop,
     held_back,
@@ -84,9 +86,7 @@ class OpenAIModel:
     def warm_prefix(self, system_parts: list[str]) -> PrefixInfo | None:
         return None
 
-    def stream(
-        self, prompt: Prompt, sampling: Sampling, until: Callable[[str], bool] | None = None
-    ) -> Iterator[str | Generation]:
+    def stream(self, prompt: Prompt, sampling: Sampling, until: Until | None = None) -> Iterator[str | Generation]:
         """Yield text pieces as the server sends them, then one Generation with the totals.
 
         Stop strings beyond the API's four, and `until`, are applied here; either closes the
@@ -153,12 +153,7 @@ class OpenAIModel:
         )
 
     def sample_n(
-        self,
-        prompt: Prompt,
-        n: int,
-        sampling: Sampling,
-        until: Callable[[str], bool] | None = None,
-        stop_early: Callable[[], bool] | None = None,
+        self, prompt: Prompt, n: int, sampling: Sampling, until: Until | None = None, stop_early: StopEarly | None = None
     ) -> Generator[Generation, None, None]:
         """One request per candidate, each with its own seed (servers differ in support for `n`)."""
         for i in range(n):
@@ -219,7 +214,7 @@ def _events(response: HTTPResponse) -> Iterator[_Chunk]:
             raise ModelUnavailable(f"the server sent something other than a chat completion: {payload[:200]!r}") from None
 
 
-def _until_end(text: str, checked: int, until: Callable[[str], bool] | None) -> int | None:
+def _until_end(text: str, checked: int, until: Until | None) -> int | None:
     """Where `until` first holds in the text after `checked`, tried at each line end and at the end:
     a chunk may hold several tokens, and a local model would have stopped at the first of them."""
     if until is None:
