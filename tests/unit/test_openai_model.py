@@ -13,11 +13,13 @@ from runtime.agent import events as ev
 from runtime.cli.main import cli
 from runtime.config import Settings
 from runtime.errors import ModelUnavailable
+from runtime.eval.runner import EvalRequest, LlamaLoader, read_records, run_eval
 from runtime.model.base import ChatMessage, Generation, Prompt, Sampling
 from runtime.model.open import open_model
 from runtime.model.openai_compat import OpenAIModel
 from runtime.sandbox import Sandbox
 from tests.fakes import ScriptedServer
+from tests.unit.test_eval_runner import config, gold, settings, suite  # noqa: F401  (fixtures)
 
 HI = Prompt(messages=[ChatMessage(role="system", content="Be brief."), ChatMessage(role="user", content="hi")])
 ANSWER = "Thought: Add them.\n```python\nfinal_answer(2 + 3)\n```"
@@ -117,3 +119,15 @@ def test_solve_with_a_url_answers(home):
     assert result.exit_code == 0, result.output
     trace = json.loads(result.stdout)
     assert trace["answer"] == 5 and trace["model"] == "scripted-server"
+
+
+def test_eval_runs_on_a_url(suite, settings, tmp_path):  # noqa: F811
+    items = suite.sample(2, seed=0)
+    with ScriptedServer([f"Add.\nAnswer: {gold(items[0])}", f"Answer: {gold(items[1]) + 1}"]) as server:
+        loader = LlamaLoader(name=server.url)
+        loader.prepare(settings, lambda *_: None)  # nothing to assemble for a server
+        request = EvalRequest(config=config(suite, mode="cot"), limit=2, out=tmp_path / "run")
+        summary = run_eval(request, suite, loader, settings)
+    records = {r.id: r for r in read_records(tmp_path / "run" / "records.jsonl")}
+    assert [records[i.id].outcome for i in items] == ["correct", "wrong_answer"] and summary.n == 2
+    assert all(b["model"] == "scripted-server" for b in server.bodies)
