@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from textual import events
 from textual.pilot import Pilot
 
-from runtime.model.base import Generation, Model
+from runtime.model.base import Generation, Model, Prompt, Sampling
 from runtime.model.store import Progress
 from tests.fakes import ScriptedModel
 from tui.models import ModelFactory
