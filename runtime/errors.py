@@ -23,5 +23,9 @@ class ModelLoadError(RuntimeUserError):
     """llama.cpp could not load the file."""
 
 
+class ModelUnavailable(RuntimeUserError):
+    """A model server (`--model URL`) could not be reached or did not answer with a completion."""
+
+
 class ConfigError(RuntimeUserError):
     """Settings or a manifest failed validation."""

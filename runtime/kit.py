@@ -17,9 +17,9 @@ from runtime.agent import Agent, AgentOptions
 from runtime.agent import events as ev
 from runtime.boxes.select import ToolPick, ToolSelector, pick_tools
 from runtime.config import Settings
-from runtime.model.backend import LlamaModel
 from runtime.model.base import Model, PrefillProgress
-from runtime.model.store import Progress, resolve
+from runtime.model.open import open_model
+from runtime.model.store import Progress
 from runtime.sandbox import Sandbox, SandboxPolicy
 from runtime.tools import Toolset, ToolSpec
 
@@ -99,11 +99,9 @@ def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) 
     return tool.spec
 
 
-def load_model(settings: Settings, name_or_path: str | None, progress: Progress, on_loading: Callable[[str], None]) -> LlamaModel:
-    """Resolve, verify (assembling on first use) and load a model; reports what it is doing."""
-    manifest, path = resolve(settings, name_or_path, progress)
-    on_loading(f"loading {manifest.name} ({manifest.size_bytes / 1e9:.2f} GB)")
-    return LlamaModel(manifest, path, settings)
+def load_model(settings: Settings, spec: str | None, progress: Progress, on_loading: Callable[[str], None]) -> Model:
+    """A registry name, GGUF path or server URL, opened by `open_model`; reports what it is doing."""
+    return open_model(settings, spec, progress, on_loading)
 
 
 def agent_options(settings: Settings, **overrides: object) -> AgentOptions:

@@ -24,7 +24,7 @@ import llama_cpp
 
 from runtime.config import Settings
 from runtime.model.backend import LlamaModel
-from runtime.model.base import ChatMessage, Generation
+from runtime.model.base import ChatMessage, Generation, Prompt, Sampling
 from runtime.model.store import resolve
 
 PROMPT_TEXT = "Explain, step by step, how to write a Python function that checks whether a number is prime. " * 6
@@ -42,12 +42,12 @@ def bench_direct(llm: llama_cpp.Llama, tokens: list[int]) -> tuple[float, float]
     return len(tokens) / prompt_s, out["usage"]["completion_tokens"] / decode_s
 
 
-def bench_runtime(model: LlamaModel, prompt: str) -> tuple[float, float]:
+def bench_runtime(model: LlamaModel, prompt: Prompt) -> tuple[float, float]:
     model.llm.reset()
-    first = list(model.stream(prompt, max_tokens=1, temperature=0.0, top_p=1.0, seed=0, stop=[]))[-1]
+    first = list(model.stream(prompt, Sampling(max_tokens=1)))[-1]
     assert isinstance(first, Generation)
     t0 = time.perf_counter()
-    gen = list(model.stream(prompt, max_tokens=DECODE_TOKENS, temperature=0.0, top_p=1.0, seed=0, stop=[]))[-1]
+    gen = list(model.stream(prompt, Sampling(max_tokens=DECODE_TOKENS)))[-1]
     decode_s = time.perf_counter() - t0
     return first.prompt_tokens / (first.prefill_s + first.decode_s), gen.completion_tokens / decode_s
 
@@ -84,8 +84,8 @@ def main() -> None:
     for name in names:
         manifest, path = resolve(settings, name)
         ours = LlamaModel(manifest, path, settings)
-        prompt = ours.render([ChatMessage(role="user", content=PROMPT_TEXT)])
-        tokens = ours.tokenize(prompt)
+        prompt = Prompt(messages=[ChatMessage(role="user", content=PROMPT_TEXT)])
+        tokens = ours.tokenize(ours.render(prompt.messages))
         direct = llama_cpp.Llama(
             model_path=str(path), n_ctx=ours.n_ctx, n_batch=512, n_threads=settings.threads,
             n_threads_batch=settings.threads, seed=settings.seed, verbose=False,

@@ -33,11 +33,10 @@ from runtime.agent.parse import (
     parse_step,
 )
 from runtime.agent.prompt import observation_message, task_message
-from runtime.agent.sag import CandidateSampling, run_candidates, settle, tally
+from runtime.agent.sag import run_candidates, settle, tally
 from runtime.config import Settings
 from runtime.model.backend import LlamaModel
-from runtime.model.base import ChatMessage, Generation
-from runtime.model.batch import candidate_seed
+from runtime.model.base import ChatMessage, Generation, Prompt, Sampling, candidate_seed
 from runtime.model.store import resolve
 from runtime.sandbox import Sandbox, SandboxPolicy
 
@@ -56,14 +55,12 @@ def _tokens(generations: list[Generation]) -> str:
     return f"{sum(counts)} tokens, longest {max(counts)}"
 
 
-def naive(model: LlamaModel, sandbox: Sandbox, prompt: str, sampling: CandidateSampling) -> list[Generation]:
+def naive(model: LlamaModel, sandbox: Sandbox, prompt: Prompt, n: int, sampling: Sampling) -> list[Generation]:
     """The paper's way, minus its shared interpreter: one generation after another, then each run."""
     generations = []
-    for i in range(sampling.n):
-        *_, generation = model.stream(
-            prompt, max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
-            seed=candidate_seed(sampling.seed, i), stop=sampling.stop, until=has_complete_block, grammar=sampling.grammar,
-        )
+    for i in range(n):
+        candidate = sampling.model_copy(update={"seed": candidate_seed(sampling.seed, i)})
+        *_, generation = model.stream(prompt, candidate, until=has_complete_block)
         assert isinstance(generation, Generation)
         generations.append(generation)
     codes = []
@@ -82,29 +79,24 @@ def naive(model: LlamaModel, sandbox: Sandbox, prompt: str, sampling: CandidateS
     return generations
 
 
-def tree(model: LlamaModel, prompt: str, sampling: CandidateSampling) -> list[Generation]:
-    return list(
-        model.sample_n(
-            prompt, sampling.n, max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
-            seed=sampling.seed, stop=sampling.stop, until=has_complete_block, grammar=sampling.grammar,
-        )
-    )
+def tree(model: LlamaModel, prompt: Prompt, n: int, sampling: Sampling) -> list[Generation]:
+    return list(model.sample_n(prompt, n, sampling, until=has_complete_block))
 
 
-def sag_step(model: LlamaModel, sandbox: Sandbox, prompt: str, sampling: CandidateSampling) -> str:
-    found = run_candidates(model, sandbox, prompt, OPENING, sampling)
+def sag_step(model: LlamaModel, sandbox: Sandbox, prompt: Prompt, n: int, sampling: Sampling) -> str:
+    found = run_candidates(model, sandbox, prompt, n, sampling)
     vote = tally(found, 1, render_observation)
     settle(sandbox, found, found.outcomes[vote.winner])
     sizes = "+".join(str(g.size) for g in vote.groups) or "none"
     return f"groups {sizes}, {len(vote.candidates)} decoded, {vote.executions} run"
 
 
-def handover(model: LlamaModel, sandbox: Sandbox, messages: list[ChatMessage], sampling: CandidateSampling) -> tuple[float, float]:
+def handover(model: LlamaModel, sandbox: Sandbox, messages: list[ChatMessage], n: int, sampling: Sampling) -> tuple[float, float]:
     """Prefill seconds of the next step's prompt: taking over the winner's sequence, then after dropping it."""
-    prompt = model.render(messages, continue_assistant=OPENING)
+    prompt = Prompt(messages=messages, continue_assistant=OPENING)
     seconds = []
     for drop in (False, True):
-        found = run_candidates(model, sandbox, prompt, OPENING, sampling)
+        found = run_candidates(model, sandbox, prompt, n, sampling)
         vote = tally(found, 1, render_observation)
         winner = found.outcomes[vote.winner]
         settle(sandbox, found, winner)
@@ -114,9 +106,7 @@ def handover(model: LlamaModel, sandbox: Sandbox, messages: list[ChatMessage], s
         ]
         if drop:
             model.drop_branches()
-        *_, generation = model.stream(
-            model.render(following, continue_assistant=OPENING), max_tokens=1, temperature=0.0, top_p=1.0, seed=0, stop=[]
-        )
+        *_, generation = model.stream(Prompt(messages=following, continue_assistant=OPENING), Sampling(max_tokens=1))
         assert isinstance(generation, Generation)
         seconds.append(generation.prefill_s)
     return seconds[0], seconds[1]
@@ -140,20 +130,20 @@ def main() -> None:
         agent = Agent(model, sandbox, options=AgentOptions())
         agent.warm_prefix(args.question)
         messages = [ChatMessage(role="system", content=agent.system), ChatMessage(role="user", content=task_message(args.question))]
-        prompt = model.render(messages, continue_assistant=OPENING)
+        prompt = Prompt(messages=messages, continue_assistant=OPENING)
         stop = [f"\n{OBSERVATION}", model.end_of_turn]
-        tree(model, prompt, CandidateSampling(n=1, max_tokens=1, temperature=0, top_p=1, seed=0, stop=stop))  # prompt into the cache
+        tree(model, prompt, 1, Sampling(max_tokens=1, stop=stop))  # prompt into the cache
         times: dict[tuple[str, int], list[float]] = {}
         for rep in range(args.reps):
             for n in args.n:
-                sampling = CandidateSampling(
-                    n=n, max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p,
+                sampling = Sampling(
+                    max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p,
                     seed=rep, stop=stop, grammar=step_grammar(),
                 )
                 runs: dict[str, Callable[[], object]] = {
-                    "naive": lambda s=sampling: naive(model, sandbox, prompt, s),
-                    "tree": lambda s=sampling: tree(model, prompt, s),
-                    "sag": lambda s=sampling: sag_step(model, sandbox, prompt, s),
+                    "naive": lambda n=n, s=sampling: naive(model, sandbox, prompt, n, s),
+                    "tree": lambda n=n, s=sampling: tree(model, prompt, n, s),
+                    "sag": lambda n=n, s=sampling: sag_step(model, sandbox, prompt, n, s),
                 }
                 for name, fn in runs.items():
                     seconds, out = timed(fn)
@@ -169,8 +159,8 @@ def main() -> None:
             ratios = [med[(v, n)] / med[(v, first)] for v in ("naive", "tree", "sag")]
             print(f"{n:>3} " + " ".join(f"{x:8.2f}" for x in row) + "  " + " ".join(f"{r:7.2f}x" for r in ratios)
                   + f"  {med[('sag', n)] / med[('naive', n)]:8.2f}x")
-        kept, dropped = handover(model, sandbox, messages, CandidateSampling(
-            n=5, max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, seed=7, stop=stop,
+        kept, dropped = handover(model, sandbox, messages, 5, Sampling(
+            max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, seed=7, stop=stop,
             grammar=step_grammar(),
         ))
         print(f"\nnext step's prefill: winner's sequence taken over {kept:.2f} s, dropped and re-evaluated {dropped:.2f} s")

@@ -13,12 +13,12 @@ from runtime.model.base import Model
 from runtime.model.store import Progress
 
 ModelFactory = Callable[[str | None, Progress], Model]
-"""(registry name or GGUF path, None for the default; progress) → a loaded model. Runs in a worker
+"""(registry name, GGUF path or server URL, None for the default; progress) → a loaded model. Runs in a worker
 thread. `progress(label, done, total)` with total 0 means "busy, no known size"."""
 
 
 def llama_factory(settings: Settings) -> ModelFactory:
-    """The real loader: resolve (assembling the GGUF on first use) and load through llama.cpp."""
+    """The real loader: a GGUF (assembled on first use) through llama.cpp, or a server URL (see `open_model`)."""
 
     def load(name: str | None, progress: Progress) -> Model:
         return kit.load_model(settings, name, progress, on_loading=lambda message: progress(message, 0, 0))

@@ -7,7 +7,6 @@ last line (the write a crash interrupted) is dropped, any other bad line is an e
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from datetime import datetime
@@ -20,6 +19,7 @@ from runtime.agent.events import Status, StepRecord
 from runtime.config import Settings
 from runtime.model.base import MAX_CANDIDATES
 from runtime.errors import RuntimeUserError
+from runtime.jsonl import append_jsonl
 
 FORMAT_VERSION = 1
 
@@ -141,18 +141,12 @@ class SessionLog:
         self.session = session
 
     def record(self, record: Record) -> None:
-        lines = [] if self.path.exists() else self._header()
-        lines.append(record.model_dump_json())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write("".join(line + "\n" for line in lines))
-            fh.flush()
-            os.fsync(fh.fileno())
+        header = [] if self.path.exists() else self._header()
+        append_jsonl(self.path, *header, record)
         self.session.apply(record)
 
-    def _header(self) -> list[str]:
-        started = SessionStarted(id=self.session.id, created=self.session.created)
-        return [started.model_dump_json(), OptionsSet(options=self.session.options).model_dump_json()]
+    def _header(self) -> list[Record]:
+        return [SessionStarted(id=self.session.id, created=self.session.created), OptionsSet(options=self.session.options)]
 
 
 class SessionStore:

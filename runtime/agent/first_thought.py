@@ -11,9 +11,9 @@ import time
 
 from runtime.agent import events as ev
 from runtime.agent.parse import CODE_CLOSE
-from runtime.model.base import ChatMessage, Generation, Model
+from runtime.agent.prompt import COT_SYSTEM
+from runtime.model.base import ChatMessage, Generation, Model, Prompt, Sampling
 
-PLAN_SYSTEM = "You are a careful problem solver. Think step by step in a few short lines, then give the answer."
 PLAN_INSTRUCTION = "Think step by step. Start with one short paragraph that says how you will solve it."
 _MAX_TOKENS = 96
 
@@ -33,19 +33,12 @@ def first_thought(model: Model, question: str, seed: int) -> ev.FirstThought:
     """Greedy, short, and stopped at the first blank line: only the first paragraph is used."""
     started = time.perf_counter()
     messages = [
-        ChatMessage(role="system", content=PLAN_SYSTEM),
+        ChatMessage(role="system", content=COT_SYSTEM),
         ChatMessage(role="user", content=f"{question}\n\n{PLAN_INSTRUCTION}"),
     ]
     generation: Generation | None = None
-    for item in model.stream(
-        model.render(messages),
-        max_tokens=_MAX_TOKENS,
-        temperature=0.0,
-        top_p=1.0,
-        seed=seed,
-        stop=[model.end_of_turn, CODE_CLOSE],
-        until=_paragraph_done,
-    ):
+    sampling = Sampling(max_tokens=_MAX_TOKENS, seed=seed, stop=[model.end_of_turn, CODE_CLOSE])
+    for item in model.stream(Prompt(messages=messages), sampling, until=_paragraph_done):
         if isinstance(item, Generation):
             generation = item
     assert generation is not None

@@ -6,7 +6,6 @@ The agent owns no I/O: it takes a Model, a Sandbox and a Toolset and yields type
 from __future__ import annotations
 
 import ast
-import os
 import time
 from collections.abc import Callable, Generator, Iterator
 
@@ -31,12 +30,20 @@ from runtime.agent.prompt import (
     task_message,
     tools_section,
 )
-from runtime.agent.sag import CandidateSampling, discard, run_candidates, settle, tally
-from runtime.model.base import MAX_CANDIDATES, ChatMessage, Generation, Model, PrefillProgress, PrefixInfo
+from runtime.agent.sag import discard, run_candidates, settle, tally
+from runtime.model.base import (
+    MAX_CANDIDATES,
+    ChatMessage,
+    Generation,
+    Model,
+    PrefillProgress,
+    PrefixInfo,
+    Prompt,
+    Sampling,
+)
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolCall, ToolSpec
 
-_SENTINEL = "\x00TASK\x00"
 _MAX_OBSERVATION_CHARS = 2000
 _REPEATED = "You ran this same code in the previous step and it failed the same way: write different code."
 _REPEATED_RESULT = "This is the same result as in the previous step: if it answers the task, call final_answer with it."
@@ -177,9 +184,10 @@ class Agent:
         extra = f"\n\n{instructions}" if instructions else ""
         self._static = static_prompt(list(sandbox.policy.allowed_modules)) + extra
         self.system = self._static + tools_section(self.tools)
-        self._grammar = step_grammar() if self.options.grammar else None
-        self._final_grammar = step_grammar(final=True) if self.options.grammar else None
-        guided = self.options.grammar and self.options.guided_call and fitting is not None
+        constrained = self.options.grammar and "grammar" in model.capabilities
+        self._grammar = step_grammar() if constrained else None
+        self._final_grammar = step_grammar(final=True) if constrained else None
+        guided = constrained and self.options.guided_call and fitting is not None
         self._guided_grammar = step_grammar(opening=f"result = {fits}(") if guided else None
         self._shown = self.system + (task_message("", [fits], self._demo) if fits else "")
         """The examples the model was shown: an answer copied from them is not this task's."""
@@ -188,23 +196,14 @@ class Agent:
         self._refused: list[str] = []
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
-    def prefix_cuts(self, prompt: str) -> list[int]:
-        """Where the cacheable starts of `prompt` (a rendering of this agent's conversation) end:
-        after the static instructions, then after this run's tools too. Character offsets: the
-        model cuts `prompt`'s own tokens there, so a saved state always matches the prompt."""
-        rendered = self.model.render(
-            [ChatMessage(role="system", content=self._static + _SENTINEL + self.system[len(self._static):]),
-             ChatMessage(role="user", content=_SENTINEL)]
-        )
-        static_end, tools_end = rendered.index(_SENTINEL), rendered.rindex(_SENTINEL)
-        without_marker = rendered[:static_end] + rendered[static_end + len(_SENTINEL) : tools_end]
-        shared = len(os.path.commonprefix([prompt, without_marker]))
-        return sorted({min(static_end, shared), shared})
+    def system_parts(self) -> list[str]:
+        """Cacheable starts of the system message: the static instructions, then those plus this run's tools."""
+        return [self._static, self.system]
 
-    def warm_prefix(self, question: str) -> PrefixInfo:
-        """Put the prompt's fixed start into the model's KV cache (from memory, disk, or computed)."""
-        prompt = self.model.render(self._messages(question))
-        return self.model.warm_prefix(prompt, self.prefix_cuts(prompt), self._prefill_progress)
+    def warm_prefix(self, question: str) -> PrefixInfo | None:
+        """Put the prompt's fixed start into the model's KV cache (from memory, disk, or computed);
+        None from a backend without a prefix cache."""
+        return self.model.warm_prefix(self._messages(question), self.system_parts(), self._prefill_progress)
 
     def _messages(self, question: str) -> list[ChatMessage]:
         return [
@@ -223,8 +222,10 @@ class Agent:
             thought = first_thought(self.model, question, self.options.seed)
             trace.first_thought = plan = thought.text
             yield thought
-        trace.prefix = ev.PrefixReady(**self.warm_prefix(question).model_dump())
-        yield trace.prefix
+        prefix = self.warm_prefix(question)
+        if prefix is not None:
+            trace.prefix = ev.PrefixReady(**prefix.model_dump())
+            yield trace.prefix
         messages = self._messages(question)
         hint: str | None = None
         for step in range(1, self.options.max_steps + 1):
@@ -286,19 +287,18 @@ class Agent:
     def _generate(
         self, step: int, messages: list[ChatMessage], opening: str, temperature: float, grammar: str | None
     ) -> Iterator[ev.Event | Generation]:
-        prompt = self.model.render(messages, continue_assistant=opening)
+        sampling = Sampling(
+            max_tokens=self.options.max_tokens_per_step,
+            temperature=temperature,
+            top_p=self.options.top_p,
+            seed=self.options.seed + step,
+            stop=self._stop,
+            grammar=grammar,
+        )
+        prompt = Prompt(messages=messages, continue_assistant=opening)
         yield from (
             item if isinstance(item, Generation) else ev.TextDelta(step=step, text=item)
-            for item in self.model.stream(
-                prompt,
-                max_tokens=self.options.max_tokens_per_step,
-                temperature=temperature,
-                top_p=self.options.top_p,
-                seed=self.options.seed + step,
-                stop=self._stop,
-                until=has_complete_block,
-                grammar=grammar,
-            )
+            for item in self.model.stream(prompt, sampling, has_complete_block)
         )
 
     def _step(
@@ -339,9 +339,7 @@ class Agent:
         self, step: int, messages: list[ChatMessage], opening: str, grammar: str | None, bare_ok: bool = True
     ) -> Generator[ev.Event, None, ev.StepRecord]:
         """A step with self-consistent action generation: N candidates, run in forks, the majority's kept."""
-        prompt = self.model.render(messages, continue_assistant=opening)
-        sampling = CandidateSampling(
-            n=self.options.sag,
+        sampling = Sampling(
             max_tokens=self.options.max_tokens_per_step,
             temperature=self.options.sag_temperature,
             top_p=self.options.sag_top_p,
@@ -349,7 +347,8 @@ class Agent:
             stop=self._stop,
             grammar=grammar,
         )
-        found = run_candidates(self.model, self.sandbox, prompt, opening, sampling, self._should_stop)
+        prompt = Prompt(messages=messages, continue_assistant=opening)
+        found = run_candidates(self.model, self.sandbox, prompt, self.options.sag, sampling, self._should_stop)
         if self._should_stop():
             discard(found)
             raise _Stopped

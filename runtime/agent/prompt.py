@@ -10,6 +10,9 @@ from runtime.agent.parse import CODE_CLOSE, CODE_OPEN, OBSERVATION, THOUGHT
 from runtime.tools import ToolSpec
 
 TASK_PREFIX = "Task: "
+COT_SYSTEM = "You are a careful problem solver. Think step by step in a few short lines, then give the answer."
+"""The chain-of-thought system prompt: the CoT baseline's, and the first-thought plan's, which is
+meant to open the same reasoning the baseline would write."""
 
 _INSTRUCTIONS = f"""You are an expert problem solver who answers tasks by writing Python code.
 Work in steps. In each step write:

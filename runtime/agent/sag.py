@@ -23,8 +23,6 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from runtime.agent import events as ev
 from runtime.agent.parse import (
     FORMAT_HELP,
@@ -33,7 +31,7 @@ from runtime.agent.parse import (
     has_complete_block,
     parse_step,
 )
-from runtime.model.base import Generation, Model
+from runtime.model.base import Generation, Model, Prompt, Sampling
 from runtime.sandbox import ExecResult, Sandbox, SandboxFork
 from runtime.tools import ToolError, Toolset
 
@@ -41,18 +39,6 @@ Render = Callable[[ExecResult], str]
 """Turns a result into the observation text the model reads."""
 
 _NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
-
-
-class CandidateSampling(BaseModel):
-    """How the candidates of one step are sampled."""
-
-    n: int
-    max_tokens: int
-    temperature: float
-    top_p: float
-    seed: int
-    stop: list[str]
-    grammar: str | None = None
 
 
 def observation_key(result: ExecResult) -> str:
@@ -195,21 +181,21 @@ class Candidates:
 def run_candidates(
     model: Model,
     sandbox: Sandbox,
-    prompt: str,
-    opening: str,
-    sampling: CandidateSampling,
+    prompt: Prompt,
+    n: int,
+    sampling: Sampling,
     stop: Callable[[], bool] = lambda: False,
 ) -> Candidates:
-    """Sample `sampling.n` continuations of `prompt` and run each one's code in a fork as it arrives.
+    """Sample `n` continuations of `prompt` and run each one's code in a fork as it arrives.
 
-    `opening` is the start of the assistant message already in the prompt ("Thought: ..."): each
-    candidate's raw text is `opening` + what it generated. `stop` ends the decoding early when the
-    user stops the run (the batch is polled every token).
+    Each candidate's raw text is the start of the assistant message the prompt asks for
+    ("Thought: ...") + what it generated. `stop` ends the decoding early when the user stops the
+    run (the batch is polled every token).
     """
-    found = Candidates(requested=sampling.n)
+    found = Candidates(requested=n)
     try:
-        with cached_tool_calls(sandbox.toolset) as cache, ThreadPoolExecutor(max_workers=sampling.n) as pool:
-            _sample_and_start(model, sandbox, prompt, opening, sampling, pool, found, stop)
+        with cached_tool_calls(sandbox.toolset) as cache, ThreadPoolExecutor(max_workers=n) as pool:
+            _sample_and_start(model, sandbox, prompt, n, sampling, pool, found, stop)
     except BaseException:
         for execution in found.executions.values():
             execution.fork.close()
@@ -221,29 +207,20 @@ def run_candidates(
 def _sample_and_start(
     model: Model,
     sandbox: Sandbox,
-    prompt: str,
-    opening: str,
-    sampling: CandidateSampling,
+    prompt: Prompt,
+    n: int,
+    sampling: Sampling,
     pool: ThreadPoolExecutor,
     found: Candidates,
     stop: Callable[[], bool],
 ) -> None:
-    ballot = Ballot(sampling.n)
+    ballot = Ballot(n)
     generations = model.sample_n(
-        prompt,
-        sampling.n,
-        max_tokens=sampling.max_tokens,
-        temperature=sampling.temperature,
-        top_p=sampling.top_p,
-        seed=sampling.seed,
-        stop=sampling.stop,
-        until=has_complete_block,
-        grammar=sampling.grammar,
-        stop_early=lambda: ballot.decided() or stop(),
+        prompt, n, sampling, until=has_complete_block, stop_early=lambda: ballot.decided() or stop()
     )
     with closing(generations):
         for index, generation in enumerate(generations):
-            raw = f"{opening}{generation.text}".rstrip()
+            raw = f"{prompt.continue_assistant}{generation.text}".rstrip()
             parsed = _parse(raw)
             execution = None
             if parsed is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from runtime import __version__ as RUNTIME_VERSION
+from runtime.atomic import write_atomic
 from runtime.boxes.errors import (
     BoxError,
     BoxLoadError,
@@ -369,6 +370,4 @@ def write_archive(bundle: Bundle, out: Path) -> None:
                 info = tarfile.TarInfo(prefix + rel)
                 info.size, info.mode, info.mtime = len(data), 0o644, 0
                 archive.addfile(info, io.BytesIO(data))
-    temp = out.with_name(f".{out.name}.tmp")
-    temp.write_bytes(buffer.getvalue())
-    os.replace(temp, out)
+    write_atomic(out, buffer.getvalue())

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from runtime import __version__ as RUNTIME_VERSION
+from runtime.atomic import write_atomic
 from runtime.boxes.bundle import Limits, read_entries, sha256
 from runtime.boxes.errors import BoxError, ManifestError
 from runtime.boxes.manifest import MANIFEST_NAMES, BoxName, Manifest, read_raw, render_manifest, validate_manifest
@@ -49,9 +49,7 @@ def seal(folder: Path, limits: Limits | None = None) -> Manifest:
     raw = read_raw(manifest_name, entries.pop(manifest_name))
     raw["files"] = {path: sha256(data) for path, data in sorted(entries.items())}
     manifest = validate_manifest(manifest_name, raw)
-    temp = folder / f".{manifest_name}.tmp"
-    temp.write_bytes(render_manifest(manifest, manifest_name))
-    os.replace(temp, folder / manifest_name)
+    write_atomic(folder / manifest_name, render_manifest(manifest, manifest_name))
     return manifest
 
 

@@ -8,14 +8,13 @@ pass the agent's own embedder to share one loaded model.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-
 from pydantic import BaseModel
 
+from runtime.atomic import atomic_file
 from runtime.config import Settings
 from runtime.tools import ToolSpec
 
@@ -78,10 +77,8 @@ class ToolSelector:
 
     def _save(self, vectors: dict[str, np.ndarray]) -> None:
         assert self._cache_file is not None
-        self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temp = self._cache_file.with_name(f".{self._cache_file.name}.{os.getpid()}.tmp.npz")
-        np.savez(temp, keys=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
-        os.replace(temp, self._cache_file)
+        with atomic_file(self._cache_file) as handle:
+            np.savez(handle, keys=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
 
     def _tool_vectors(self, specs: list[ToolSpec]) -> np.ndarray:
         known, keys = self._known(), [self._key(s) for s in specs]

@@ -8,7 +8,7 @@ from runtime.config import Settings, load_settings
 
 
 @click.command()
-@click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or path to a .gguf file.")
+@click.option("--model", "-m", "model_name", metavar="NAME|PATH|URL", help="Registry name, .gguf path, or OpenAI-compatible server URL (http://host:port/v1).")
 @click.option(
     "--resume",
     metavar="[ID]",

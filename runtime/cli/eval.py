@@ -85,7 +85,7 @@ def _suite_command(name: str) -> click.Command:
     @click.command(name=name)
     @click.option("--mode", type=click.Choice(MODES), required=True, help="How the student answers.")
     @click.option("--limit", type=click.IntRange(min=1), help="Questions to run (a seeded sample of the suite).")
-    @click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or .gguf path.")
+    @click.option("--model", "-m", "model_name", metavar="NAME|PATH|URL", help="Registry name, .gguf path, or OpenAI-compatible server URL (http://host:port/v1).")
     @click.option(
         "--sag",
         type=click.IntRange(min=1, max=MAX_CANDIDATES),

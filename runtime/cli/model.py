@@ -67,7 +67,6 @@ def show(name: str, as_json: bool) -> None:
     for key in ("name", "title", "description", "license", "size_bytes", "sha256", "context_length", "status"):
         click.echo(f"{key:>15}: {row[key]}")
     click.echo(f"{'source':>15}: {json.dumps(row['source'])}")
-    click.echo(f"{'sampling':>15}: {json.dumps(row['sampling'])}")
 
 
 @model.command()

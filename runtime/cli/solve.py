@@ -49,6 +49,8 @@ def json_record(trace: ev.RunTrace, settings: Settings, options: AgentOptions) -
             "options": options.model_dump(mode="json"),
         }
     }
+
+
 class StepPrinter:
     """Shows the run as it happens: streamed thought and code, then each observation."""
 
@@ -105,7 +107,13 @@ class StepPrinter:
 
 @click.command()
 @click.argument("question")  # "-": read it from stdin
-@click.option("--model", "-m", "model_name", metavar="NAME|PATH", help="Registry name or path to a .gguf file.")
+@click.option(
+    "--model",
+    "-m",
+    "model_name",
+    metavar="NAME|PATH|URL",
+    help="Registry name, .gguf path, or OpenAI-compatible server URL (http://host:port/v1).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole trace as one JSON document on stdout.")
 @click.option("--max-steps", type=click.IntRange(1, 50), help="Stop after this many steps.")
 @click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature (0 = greedy).")

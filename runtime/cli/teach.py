@@ -28,7 +28,7 @@ teacher_option = click.option(
     "-t",
     "teacher",
     metavar="NAME|PATH",
-    help="Teacher model: a registry name or .gguf path; with --teacher-url, the model name the endpoint serves.",
+    help="Teacher model: a registry name, .gguf path or server URL; with --teacher-url, the model name it serves.",
 )
 teacher_url_option = click.option(
     "--teacher-url",
@@ -40,9 +40,9 @@ teacher_url_option = click.option(
 def open_teacher(settings: Settings, name: str | None, url: str | None, quiet: bool = False) -> Model:
     """The teacher: a model behind `url`, or a local model loaded like the student's."""
     if url:
-        from runtime.distill.remote import RemoteChatModel
+        from runtime.model.openai_compat import OpenAIModel
 
-        return RemoteChatModel(url, name or "default", api_key=os.environ.get(API_KEY_ENV))
+        return OpenAIModel(url, name, api_key=os.environ.get(API_KEY_ENV))
     from runtime.kit import load_model
 
     return load_model(settings, name, ByteProgress(), on_loading=(lambda _m: None) if quiet else info)

@@ -16,7 +16,7 @@ from typing import Any
 from runtime.distill.emit import serve_check
 from runtime.distill.records import Candidate, Case, DistilledTool, digest
 from runtime.distill.validate import check_cases, open_runner
-from runtime.model.base import ChatMessage, Generation, Model
+from runtime.model.base import ChatMessage, Generation, Model, Prompt, Sampling
 from runtime.sandbox import SandboxPolicy
 
 PROMPT_VERSION = 1
@@ -49,11 +49,9 @@ class ToolForm(ValueError):
 
 def ask(model: Model, system: str, user: str, seed: int = 0) -> str:
     """One greedy chat turn, outside the agent loop: the teacher writes code, nothing runs it here."""
-    prompt = model.render([ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)])
+    prompt = Prompt(messages=[ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)])
     text = ""
-    for item in model.stream(
-        prompt, max_tokens=MAX_TOKENS, temperature=0.0, top_p=1.0, seed=seed, stop=[model.end_of_turn]
-    ):
+    for item in model.stream(prompt, Sampling(max_tokens=MAX_TOKENS, seed=seed, stop=[model.end_of_turn])):
         if isinstance(item, Generation):
             text = item.text
     return text

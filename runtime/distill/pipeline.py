@@ -27,12 +27,10 @@ from runtime.distill.records import (
     DistillError,
     Emitted,
     Trajectory,
-    append_jsonl,
     digest,
-    read_jsonl,
-    write_jsonl,
 )
 from runtime.distill.validate import validate, validate_key
+from runtime.jsonl import append_jsonl, read_jsonl, write_jsonl
 from runtime.model.base import Model
 from runtime.sandbox import SandboxPolicy
 

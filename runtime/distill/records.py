@@ -1,4 +1,4 @@
-"""The artifacts of distillation, one pydantic model per JSONL file, and how those files are kept.
+"""The artifacts of distillation, one pydantic model per JSONL file (kept with runtime.jsonl).
 
 Every stage reads the previous stage's records and writes its own, so a run can be inspected
 line by line and resumed: a record carries the `key` (a hash of everything it was made from),
@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from runtime.agent.events import RunTrace
 from runtime.errors import RuntimeUserError
-
-T = TypeVar("T", bound=BaseModel)
 
 
 class DistillError(RuntimeUserError):
@@ -130,38 +125,3 @@ class Emitted(BaseModel):
     examples: int = 0
     kept: bool
     reason: str = ""
-
-
-def read_jsonl(file: Path, model: type[T]) -> list[T]:
-    """All complete records of a JSONL file; a torn last line (a crash while appending) is dropped."""
-    if not file.is_file():
-        return []
-    data = file.read_bytes()
-    records = []
-    for number, line in enumerate(data[: data.rfind(b"\n") + 1].splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(model.model_validate_json(line))
-        except ValidationError as exc:
-            raise DistillError(f"{file}:{number} is not a {model.__name__} record: {exc.errors()[0]['msg']}") from None
-    return records
-
-
-def write_jsonl(file: Path, records: Iterable[BaseModel]) -> None:
-    """Replace the file atomically, so a reader never sees half a stage."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    with temp.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(record.model_dump_json() + "\n")
-    temp.replace(file)
-
-
-def append_jsonl(file: Path, record: BaseModel) -> None:
-    """Add one record durably: an LLM stage interrupted halfway keeps what it already paid for."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with file.open("a", encoding="utf-8") as handle:
-        handle.write(record.model_dump_json() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())

@@ -21,7 +21,7 @@ from runtime.kit import AgentKit
 from runtime.agent import RunTrace
 from runtime.agent import events as ev
 from runtime.config import Settings
-from runtime.distill.records import DistillError, Trajectory, append_jsonl, read_jsonl
+from runtime.distill.records import DistillError, Trajectory
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import check
 from runtime.eval.suites import (
@@ -34,6 +34,7 @@ from runtime.eval.suites import (
     game24_puzzles,
     load_suite,
 )
+from runtime.jsonl import append_jsonl, read_jsonl
 from runtime.model.base import Model
 
 TEACHER_BRIEF = '''You are also a teacher: the functions you write become tools for other tasks of the same kind.

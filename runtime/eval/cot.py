@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 import time
 
-from pydantic import BaseModel
-
 from runtime.agent.events import RunTrace, StepRecord, StepTimings
-from runtime.model.base import ChatMessage, Generation, Model
+from runtime.agent.prompt import COT_SYSTEM
+from runtime.model.base import ChatMessage, Generation, Model, Prompt, Sampling
 
-COT_SYSTEM = "You are a careful problem solver. Think step by step in a few short lines, then give the answer."
 COT_INSTRUCTION = (
     "Think step by step in a few short lines. Then write the last line exactly as:\n"
     "Answer: <the final answer only: a number, an expression or a few words>"
@@ -37,13 +35,6 @@ _BOXED = re.compile(r"\\boxed\{(?P<answer>(?:[^{}]|\{[^{}]*\})*)\}")
 _DISPLAY_MATH = re.compile(r"\\\[\s*(?P<math>.*?)\s*\\\]|\$\$\s*(?P<dollars>.*?)\s*\$\$", re.S)
 _MATH_OPENERS = {"\\[", "$$", "\\("}
 _INLINE_MATH = re.compile(r"^(?:\\\((?P<paren>.*)\\\)|\$(?P<dollar>[^$]*)\$)$")
-
-
-class CotOptions(BaseModel):
-    max_tokens: int = 512
-    temperature: float = 0.0
-    top_p: float = 0.95
-    seed: int = 0
 
 
 def _clean(answer: str) -> str:
@@ -88,9 +79,9 @@ def _answer_line_done(text: str) -> bool:
 class CotSolver:
     """Answers one question per call with a single generation."""
 
-    def __init__(self, model: Model, options: CotOptions) -> None:
+    def __init__(self, model: Model, sampling: Sampling) -> None:
         self.model = model
-        self.options = options
+        self.sampling = sampling.model_copy(update={"stop": [*sampling.stop, model.end_of_turn]})
 
     def solve(self, question: str) -> RunTrace:
         started = time.perf_counter()
@@ -99,15 +90,7 @@ class CotSolver:
             ChatMessage(role="user", content=f"{question}\n\n{COT_INSTRUCTION}"),
         ]
         generation: Generation | None = None
-        for item in self.model.stream(
-            self.model.render(messages),
-            max_tokens=self.options.max_tokens,
-            temperature=self.options.temperature,
-            top_p=self.options.top_p,
-            seed=self.options.seed,
-            stop=[self.model.end_of_turn],
-            until=_answer_line_done,
-        ):
+        for item in self.model.stream(Prompt(messages=messages), self.sampling, until=_answer_line_done):
             if isinstance(item, Generation):
                 generation = item
         assert generation is not None

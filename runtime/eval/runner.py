@@ -31,12 +31,15 @@ from pydantic import BaseModel, Field, ValidationError
 from runtime import kit as agent_kit
 from runtime.agent import events as ev
 from runtime.agent.events import RunTrace
+from runtime.atomic import write_atomic
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import Verdict, check
-from runtime.eval.cot import CotOptions, CotSolver, reread
+from runtime.eval.cot import CotSolver, reread
 from runtime.eval.suites import CheckerName, DataSource, Suite, SuiteItem
-from runtime.model.base import Model
+from runtime.jsonl import append_jsonl, cut_torn_tail, read_jsonl, write_jsonl
+from runtime.model.base import Model, Sampling
+from runtime.model.openai_compat import is_url
 from runtime.model.store import Progress as ByteProgress
 from runtime.model.store import resolve
 
@@ -186,13 +189,14 @@ class ModelLoader(Protocol):
 
 
 class LlamaLoader(BaseModel):
-    """Loads a registry model or GGUF path as every front end does (runtime.kit)."""
+    """Loads a registry model, GGUF path or server URL as every front end does (runtime.kit)."""
 
     name: str
 
     def prepare(self, settings: Settings, progress: ByteProgress) -> None:
         """Assemble and verify once in the parent, so workers never race to write the GGUF."""
-        resolve(settings, self.name, progress)
+        if not is_url(self.name):
+            resolve(settings, self.name, progress)
 
     def __call__(self, settings: Settings) -> Model:
         return agent_kit.load_model(settings, self.name, lambda *_: None, on_loading=lambda _m: None)
@@ -307,48 +311,27 @@ class RunStore:
                 diff = {k: (v, getattr(config, k)) for k, v in existing if v != getattr(config, k)}
                 raise RunFolderError(f"{self.folder} holds a different run {diff}; choose another --out")
             return
-        _write_atomic(self.config_file, config.model_dump_json(indent=2))
+        write_atomic(self.config_file, config.model_dump_json(indent=2) + "\n")
 
     def load(self) -> list[QuestionRecord]:
         """Records finished so far; a torn last line (a crash while writing) is cut off the file."""
-        if self.records_file.is_file():
-            data = self.records_file.read_bytes()
-            with self.records_file.open("r+b") as handle:
-                handle.truncate(data.rfind(b"\n") + 1)
+        cut_torn_tail(self.records_file)
         return read_records(self.records_file)
 
     def append(self, record: QuestionRecord) -> None:
-        with self.records_file.open("a", encoding="utf-8") as handle:
-            handle.write(record.model_dump_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_jsonl(self.records_file, record)
 
     def write_summary(self, summary: Summary) -> None:
-        _write_atomic(self.summary_file, summary.model_dump_json(indent=2))
+        write_atomic(self.summary_file, summary.model_dump_json(indent=2) + "\n")
 
     def replace(self, records: list[QuestionRecord]) -> None:
         """All records at once, atomically: a crash leaves the old file or the new one."""
-        _write_atomic(self.records_file, "\n".join(r.model_dump_json() for r in records))
-
-
-def _write_atomic(file: Path, text: str) -> None:
-    tmp = file.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(file)
+        write_jsonl(self.records_file, records)
 
 
 def read_records(file: Path) -> list[QuestionRecord]:
     """Complete lines only: a torn last line is an unfinished question, not an error."""
-    if not file.is_file():
-        return []
-    data = file.read_bytes()
-    records = []
-    for number, line in enumerate(data[: data.rfind(b"\n") + 1].splitlines(), start=1):
-        try:
-            records.append(QuestionRecord.model_validate_json(line))
-        except ValidationError as exc:
-            raise RunFolderError(f"{file}:{number} is not a question record: {exc}") from None
-    return records
+    return read_jsonl(file, QuestionRecord)
 
 
 def read_config(folder: Path) -> RunConfig:
@@ -447,13 +430,13 @@ def mode_tools(mode: Mode, settings: Settings, boxes: list[str] | None = None) -
 def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> Solver:
     """Tools first, so a missing box or index fails before the slow model load."""
     if config.mode == "cot":
-        options = CotOptions(
+        sampling = Sampling(
             max_tokens=settings.max_tokens_per_step,
             temperature=config.temperature,
             top_p=settings.top_p,
             seed=config.seed,
         )
-        return CotSolver(loader(settings), options)
+        return CotSolver(loader(settings), sampling)
     tools = mode_tools(config.mode, settings, config.boxes)
     agent_options = agent_kit.agent_options(
         settings,

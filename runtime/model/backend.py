@@ -18,7 +18,7 @@ import ctypes
 import hashlib
 import os
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -28,23 +28,31 @@ from runtime.config import Settings
 from runtime.errors import ModelLoadError
 from runtime.model.base import (
     MAX_CANDIDATES,
+    Capability,
     ChatMessage,
     ContextFull,
     Generation,
     PrefillProgress,
     PrefixInfo,
+    Prompt,
+    Sampling,
+    StopEarly,
+    Until,
+    candidate_seed,
     checkpoint_lengths,
+    first_stop,
+    held_back,
+    system_cuts,
 )
 from runtime.model.batch import (
     Branches,
     Limits,
     TreeDecoder,
     allow_sequences,
-    candidate_seed,
 )
 from runtime.model.prefix_cache import PrefixStates
 from runtime.model.registry import ModelManifest
-from runtime.model.sampler import GrammarState, SamplingParams, TokenSampler
+from runtime.model.sampler import GrammarState, TokenSampler
 
 _PROGRESS_PIECE = 128
 """Tokens evaluated between two progress reports while a prefix is computed (a few seconds on 2 cores)."""
@@ -69,6 +77,8 @@ def _quiet_stderr() -> Iterator[None]:
 
 class LlamaModel:
     """A GGUF loaded through llama-cpp-python, with the chat template the GGUF carries."""
+
+    capabilities: frozenset[Capability] = frozenset({"grammar", "prefix_cache"})
 
     def __init__(self, manifest: ModelManifest, path: Path, settings: Settings) -> None:
         import llama_cpp
@@ -143,7 +153,15 @@ class LlamaModel:
             n += 1
         return n
 
-    def warm_prefix(self, prompt: str, cuts: list[int], progress: PrefillProgress | None = None) -> PrefixInfo:
+    def warm_prefix(
+        self, messages: list[ChatMessage], system_parts: list[str], progress: PrefillProgress | None = None
+    ) -> PrefixInfo:
+        """Make the KV cache hold the start of `messages`' prompt up to the user's turn, for a
+        system message that starts with each of `system_parts` in turn (see `Model.warm_prefix`)."""
+        prompt = self.render(messages)
+        return self.warm_checkpoints(prompt, system_cuts(self.render, system_parts, prompt), progress)
+
+    def warm_checkpoints(self, prompt: str, cuts: list[int], progress: PrefillProgress | None = None) -> PrefixInfo:
         """Make the KV cache hold `prompt` up to the last of `cuts` (character offsets), cut on its own tokens.
 
         `prompt` is tokenized once and each checkpoint is a start of that token list (see
@@ -233,30 +251,20 @@ class LlamaModel:
         self._states.used(file)
         return True
 
-    def stream(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        seed: int,
-        stop: list[str],
-        until: Callable[[str], bool] | None = None,
-        grammar: str | None = None,
-    ) -> Iterator[str | Generation]:
+    def stream(self, prompt: Prompt, sampling: Sampling, until: Until | None = None) -> Iterator[str | Generation]:
         """Yield text pieces as they are generated, then one Generation with the totals.
 
         Only the tokens after the longest common prefix with the previous prompt are evaluated.
         `until(text_so_far)` returning True ends generation early (e.g. a code block closed);
-        `grammar` (GBNF) constrains the output. Text that might begin a stop string is held back
-        until it is known not to, so a consumer never sees part of a stop string.
+        `sampling.grammar` (GBNF) constrains the output. Text that might begin a stop string is
+        held back until it is known not to, so a consumer never sees part of a stop string.
         """
-        tokens = self.tokenize(prompt)
+        tokens = self.tokenize(self.render(prompt.messages, prompt.continue_assistant))
+        max_tokens, stop = sampling.max_tokens, sampling.stop
         started = time.perf_counter()
         cached, room = self._prefill(tokens)
         prefilled = time.perf_counter()
-        sampler = self._sampler(temperature, top_p, seed, grammar)
+        sampler = self._sampler(sampling)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         text, shown, logprobs = "", 0, []
         finish: Literal["stop", "length", "callback"] = "length"
@@ -267,11 +275,11 @@ class LlamaModel:
                 break
             logprobs.append(logprob)
             text += decoder.decode(self.llm.detokenize([token]))
-            cut = _first_stop(text, stop)
+            cut = first_stop(text, stop)
             if cut is not None:
                 text, finish = text[:cut], "stop"
                 break
-            safe = len(text) - _held_back(text, stop)
+            safe = len(text) - held_back(text, stop)
             if safe > shown:
                 yield text[shown:safe]
                 shown = safe
@@ -294,18 +302,7 @@ class LlamaModel:
         )
 
     def sample_n(
-        self,
-        prompt: str,
-        n: int,
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        seed: int,
-        stop: list[str],
-        until: Callable[[str], bool] | None = None,
-        grammar: str | None = None,
-        stop_early: Callable[[], bool] | None = None,
+        self, prompt: Prompt, n: int, sampling: Sampling, until: Until | None = None, stop_early: StopEarly | None = None
     ) -> Generator[Generation, None, None]:
         """`n` samples of the continuation of `prompt`, each yielded as soon as it ends.
 
@@ -316,14 +313,15 @@ class LlamaModel:
         """
         if not 1 <= n <= MAX_CANDIDATES:
             raise ValueError(f"n must be between 1 and {MAX_CANDIDATES}, not {n}")
-        tokens = self.tokenize(prompt)
+        tokens = self.tokenize(self.render(prompt.messages, prompt.continue_assistant))
         started = time.perf_counter()
         cached, room = self._prefill(tokens)
         prefill_s = time.perf_counter() - started
-        base = self._sampler(temperature, top_p, seed, grammar)
-        samplers = [base.fork(candidate_seed(seed, i)) for i in range(n)]
+        base = self._sampler(sampling)
+        samplers = [base.fork(candidate_seed(sampling.seed, i)) for i in range(n)]
         decoder = TreeDecoder(self.llm, self._branches, self._vocab)
-        for sample in decoder.run(tokens, samplers, Limits(min(max_tokens, room), stop, until), stop_early):
+        limits = Limits(min(sampling.max_tokens, room), sampling.stop, until)
+        for sample in decoder.run(tokens, samplers, limits, stop_early):
             yield Generation(
                 text=sample.text,
                 prompt_tokens=len(tokens),
@@ -353,29 +351,13 @@ class LlamaModel:
         self.llm.eval(tokens[cached:])
         return cached, room
 
-    def _sampler(self, temperature: float, top_p: float, seed: int, grammar: str | None) -> TokenSampler:
+    def _sampler(self, sampling: Sampling) -> TokenSampler:
         return TokenSampler(
-            SamplingParams(temperature=temperature, top_p=top_p, seed=seed),
-            GrammarState(self._vocab, grammar) if grammar else None,
+            sampling,
+            GrammarState(self._vocab, sampling.grammar) if sampling.grammar else None,
             banned=self._control,
         )
 
     def _last_logits(self) -> np.ndarray:
         ptr = self._llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy()
-
-
-def _first_stop(text: str, stop: list[str]) -> int | None:
-    hits = [i for s in stop if s and (i := text.find(s)) >= 0]
-    return min(hits) if hits else None
-
-
-def _held_back(text: str, stop: list[str]) -> int:
-    """Length of the longest end of `text` that is the start of some stop string."""
-    best = 0
-    for s in stop:
-        for n in range(min(len(s) - 1, len(text)), best, -1):
-            if text.endswith(s[:n]):
-                best = n
-                break
-    return best

@@ -46,11 +46,6 @@ def allow_sequences(llm: llama_cpp.Llama, n_seq_max: int) -> None:
     )
 
 
-def candidate_seed(seed: int, index: int) -> int:
-    """A seed per candidate that does not collide with the next step's (`seed + 1`) candidates."""
-    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
-
-
 def _common(a: list[int] | np.ndarray, b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b):

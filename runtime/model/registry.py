@@ -9,13 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from runtime.atomic import write_atomic
 from runtime.config import Settings
 from runtime.errors import ConfigError, ModelNotFound
-
-
-class Sampling(BaseModel):
-    temperature: float = 0.0
-    top_p: float = 0.95
 
 
 class PackageSource(BaseModel):
@@ -63,7 +59,6 @@ class ModelManifest(BaseModel):
         default="gguf", description="Templates come from the GGUF metadata; no copy is kept here."
     )
     source: PackageSource | LocalSource = Field(discriminator="kind")
-    sampling: Sampling = Sampling()
 
 
 def _user_dir(settings: Settings) -> Path:
@@ -107,10 +102,6 @@ def get_manifest(settings: Settings, name: str) -> ModelManifest:
 
 
 def save_user_manifest(settings: Settings, manifest: ModelManifest) -> Path:
-    folder = _user_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{manifest.name}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(manifest.model_dump_json(indent=2))
-    tmp.replace(path)
+    path = _user_dir(settings) / f"{manifest.name}.json"
+    write_atomic(path, manifest.model_dump_json(indent=2))
     return path

@@ -14,16 +14,12 @@ import ctypes
 
 import llama_cpp
 import numpy as np
-from pydantic import BaseModel
 
+from runtime.model.base import Sampling
+
+_TOP_K = 40
+"""Candidates kept before top-p: a bound on the work per token that no caller has needed to change."""
 _TOKEN_DATA = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
-
-
-class SamplingParams(BaseModel):
-    temperature: float = 0.0
-    top_p: float = 0.95
-    top_k: int = 40
-    seed: int = 0
 
 
 class GrammarState:
@@ -78,7 +74,7 @@ class TokenSampler:
     """Chooses tokens for one sequence: greedy at temperature 0, else top-k → top-p → temperature."""
 
     def __init__(
-        self, params: SamplingParams, grammar: GrammarState | None = None, banned: np.ndarray | None = None
+        self, params: Sampling, grammar: GrammarState | None = None, banned: np.ndarray | None = None
     ) -> None:
         """`banned`: token ids never to emit under a grammar (control tokens such as <|im_start|>,
         whose text the grammar would otherwise accept as ordinary characters)."""
@@ -91,7 +87,7 @@ class TokenSampler:
         p = self.params
         if p.temperature <= 0:
             return int(np.argmax(logits))
-        k = min(p.top_k, len(logits)) if p.top_k > 0 else len(logits)
+        k = min(_TOP_K, len(logits))
         top = np.argpartition(logits, -k)[-k:]
         top = top[np.argsort(logits[top])[::-1]]
         top = top[np.isfinite(logits[top])]

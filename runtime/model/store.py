@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from runtime.atomic import write_atomic
 from runtime.config import Settings
 from runtime.errors import ModelIntegrityError, ModelNotFound, ModelNotInstalled, RuntimeUserError
 from runtime.model.registry import (
@@ -95,10 +96,7 @@ class _Stamps:
     def put(self, file: Path, sha256: str) -> None:
         data = self._load()
         data[str(file)] = {**self._key(file), "sha256": sha256}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(self.path)
+        write_atomic(self.path, json.dumps(data, indent=1))
 
 
 def _hash_files(files: list[Path], label: str, progress: Progress, out: Path | None = None) -> str:

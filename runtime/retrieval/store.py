@@ -8,7 +8,6 @@ name, so a collection dropped and created again never inherits the old markers.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import sqlite3
@@ -20,6 +19,7 @@ import chromadb
 import numpy as np
 from chromadb.api.models.Collection import Collection as ChromaCollection
 
+from runtime.atomic import write_atomic
 from runtime.config import Settings
 from runtime.retrieval.embedder import E5Embedder, EmbedderInfo
 from runtime.retrieval.errors import CollectionNotFound, EmbedderMismatch, InvalidCollectionName
@@ -48,16 +48,6 @@ def validate_name(name: str) -> str:
             "starting and ending with a letter or digit"
         )
     return name
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """A reader (or a rerun after kill -9) sees the old file or the whole new one, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class IndexCollection:
@@ -113,7 +103,7 @@ class IndexCollection:
 
     def mark_done(self, marker: SourceMarker) -> None:
         self._markers.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self._marker_path(marker.key), marker.model_dump_json())
+        write_atomic(self._marker_path(marker.key), marker.model_dump_json())
 
     def query(self, text: str, k: int, mode: Mode = "dense") -> list[Hit]:
         return self.search(text, self.embedder.query(text), k, mode)

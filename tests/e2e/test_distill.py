@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.distill.records import DistilledTool, Trajectory, read_jsonl
+from runtime.distill.records import DistilledTool, Trajectory
+from runtime.jsonl import read_jsonl
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from textual import events
 from textual.pilot import Pilot
 
-from runtime.model.base import Generation, Model
+from runtime.model.base import Generation, Model, Prompt, Sampling
 from runtime.model.store import Progress
 from tests.fakes import ScriptedModel
 from tui.models import ModelFactory
@@ -31,9 +31,9 @@ class SlowModel(ScriptedModel):
         self.pause_s = pause_s
         self.stopped = False
 
-    def stream(self, prompt: str, **kwargs) -> Iterator[str | Generation]:
+    def stream(self, prompt: Prompt, sampling: Sampling, until=None) -> Iterator[str | Generation]:
         try:
-            for item in super().stream(prompt, **kwargs):
+            for item in super().stream(prompt, sampling, until):
                 if isinstance(item, str):
                     time.sleep(self.pause_s)
                 yield item

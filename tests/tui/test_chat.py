@@ -147,7 +147,7 @@ async def test_a_model_that_cannot_load_is_a_notice_and_another_can_be_chosen(ma
 class BrokenModel(ScriptedModel):
     """Fails in the middle of writing, as llama.cpp does when decoding fails."""
 
-    def stream(self, prompt, **kwargs):
+    def stream(self, prompt, sampling, until=None):
         yield "I will"
         raise RuntimeError("llama_decode returned -3")
 

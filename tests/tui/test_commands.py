@@ -55,6 +55,7 @@ async def test_sag_votes_between_candidates_and_the_step_shows_the_vote(make_app
         assert len(screen.query(UserMessage)) == 1  # commands are not questions
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_boxes_command_gives_the_agent_the_shipped_box_tools(make_app):
     model = ScriptedModel([step("final_answer(is_prime(97))")])
@@ -72,6 +73,7 @@ async def test_boxes_command_gives_the_agent_the_shipped_box_tools(make_app):
         await until(pilot, lambda: "boxes off\n  no tools" in panel(screen))
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_collection_command_gives_the_agent_a_retrieve_tool(make_app, settings, tmp_path, notices):
     notes = tmp_path / "notes"
@@ -140,6 +142,7 @@ async def test_help_lists_every_command(make_app):
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_the_command_palette_has_an_entry_for_each_command(make_app):
     app = make_app()

@@ -12,6 +12,7 @@ from tui.widgets.conversation import Outcome, UserMessage
 from tui.widgets.steps import StepView
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_resume_shows_the_conversation_and_continues_it(make_app):
     app = make_app(ScriptedModel([step("x = 6 * 7\nprint(x)"), step("final_answer(x)")]))

@@ -22,6 +22,7 @@ def toolset() -> Toolset:
     return load_toolset(Settings(home=Path("/nonexistent-runtime-home")))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_box_passes_import_checks_and_self_test(name: str) -> None:
     bundle = open_bundle(shipped_dir() / name)
@@ -90,6 +91,7 @@ def test_all_tools_are_kept_when_they_fit(toolset: Toolset) -> None:
     assert ToolSelector(NoEmbedder()).select(specs, "anything", limit=12) == specs
 
 
+@pytest.mark.slow
 def test_selection_finds_the_right_tools_and_embeds_each_tool_once(toolset: Toolset, tmp_path: Path) -> None:
     embedder = CountingEmbedder()
     selector = ToolSelector(embedder, cache_dir=tmp_path)
@@ -110,6 +112,7 @@ def test_selection_finds_the_right_tools_and_embeds_each_tool_once(toolset: Tool
     assert fresh.passages_embedded == 0
 
 
+@pytest.mark.slow
 def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolset: Toolset, tmp_path: Path) -> None:
     from runtime.boxes import pick_tools
     from runtime.agent.prompt import task_message

@@ -9,7 +9,8 @@ import pytest
 
 from runtime.distill.abstract import abstract, annotate, json_type, verify
 from runtime.distill.extract import extract
-from runtime.distill.records import Candidate, Case, Trajectory, read_jsonl
+from runtime.distill.records import Candidate, Case, Trajectory
+from runtime.jsonl import read_jsonl
 from runtime.sandbox import SandboxPolicy
 from tests.fakes import ScriptedModel
 

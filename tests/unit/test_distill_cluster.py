@@ -90,6 +90,7 @@ def test_tools_that_disagree_on_shared_inputs_never_cluster(embedder):
     assert names(clusters) == [{"count_divisors"}, {"digit_sum"}]
 
 
+@pytest.mark.slow
 def test_the_threshold_decides_where_there_is_no_shared_input(embedder):
     assert len(cluster([SQUARES, REPEAT], embedder, POLICY, ClusterOptions())) == 2
     merged = cluster([SQUARES, REPEAT], embedder, POLICY, ClusterOptions(threshold=0.0))

@@ -18,6 +18,8 @@ from runtime.retrieval.embedder import E5Embedder
 from tests.fakes import ScriptedModel
 from tests.unit.test_distill_abstract import GOOD_REWRITE
 
+pytestmark = pytest.mark.slow
+
 DATA = Path(__file__).parent / "test_distill_data"
 TRAJECTORIES = DATA / "trajectories.jsonl"
 

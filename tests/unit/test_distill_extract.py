@@ -12,8 +12,9 @@ import pytest
 
 from runtime.agent.events import RunTrace, StepRecord, StepTimings
 from runtime.distill.extract import MAX_CASES, extract
-from runtime.distill.records import Candidate, Case, Trajectory, read_jsonl
+from runtime.distill.records import Candidate, Case, Trajectory
 from runtime.distill.validate import same_json, validate
+from runtime.jsonl import read_jsonl
 from runtime.sandbox import SandboxPolicy
 
 DATA = Path(__file__).parent / "test_distill_data"

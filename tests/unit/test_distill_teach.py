@@ -1,13 +1,9 @@
-"""Collect: `runtime teach` with a scripted teacher, and with a stub OpenAI-compatible server on 127.0.0.1."""
+"""Collect: `runtime teach` with a scripted teacher, and with a scripted OpenAI-compatible server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -15,13 +11,12 @@ from click.testing import CliRunner
 from runtime.agent import Agent
 from runtime.cli.main import cli
 from runtime.config import Settings
-from runtime.distill.records import DistillError, Trajectory, read_jsonl
-from runtime.distill.remote import RemoteChatModel, TeacherUnavailable, cut_until
+from runtime.distill.records import DistillError, Trajectory
 from runtime.distill.teach import TASK_REMINDER, TEACHER_BRIEF, game24_train, load_teaching, teach
 from runtime.eval.suites import GAME24_TEST_RANKS
-from runtime.model.base import ChatMessage, Generation
+from runtime.jsonl import read_jsonl
 from runtime.sandbox import Sandbox
-from tests.fakes import ScriptedModel
+from tests.fakes import ScriptedModel, ScriptedServer
 
 SOLVING = '''Thought: I will write a general search function and call it.
 ```python
@@ -100,62 +95,11 @@ def test_game24_training_rows_never_include_a_test_row():
         load_teaching("asdiv", "train", None, 5, seed=0)
 
 
-class _Stub(BaseHTTPRequestHandler):
-    """Answers /v1/chat/completions from a script, and keeps every request body."""
-
-    replies: ClassVar[list[str]] = []
-    bodies: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).bodies.append({"path": self.path, **body})
-        text = type(self).replies.pop(0) if type(self).replies else "Thought: done.\n```python\nfinal_answer(0)\n```"
-        data = json.dumps(
-            {
-                "choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 100, "completion_tokens": 20},
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def stub() -> Iterator[str]:
-    _Stub.replies, _Stub.bodies = [], []
-    server = HTTPServer(("127.0.0.1", 0), _Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1"
-    server.shutdown()
-    server.server_close()
-
-
-def test_teach_command_with_an_openai_compatible_teacher(stub, questions, tmp_path, home):
-    _Stub.replies = [SOLVING + "\nObservation: invented", ANSWER, WRONG]
+def test_teach_command_with_an_openai_compatible_teacher(questions, tmp_path, home):
     out = tmp_path / "traj.jsonl"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "teach",
-            str(questions),
-            "--teacher-url",
-            stub,
-            "--teacher",
-            "big-coder",
-            "--checker",
-            "game24",
-            "-o",
-            str(out),
-            "--json",
-        ],
-    )
+    with ScriptedServer([SOLVING + "\nObservation: invented", ANSWER, WRONG]) as server:
+        args = ["teach", str(questions), "--teacher-url", server.url, "--teacher", "big-coder"]
+        result = CliRunner().invoke(cli, [*args, "--checker", "game24", "-o", str(out), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "questions": 2,
@@ -164,7 +108,7 @@ def test_teach_command_with_an_openai_compatible_teacher(stub, questions, tmp_pa
         "with_functions": 1,
         "output": str(out),
     }
-    first = _Stub.bodies[0]
+    first = server.bodies[0]
     assert first["path"] == "/v1/chat/completions" and first["model"] == "big-coder"
     assert [m["role"] for m in first["messages"]] == ["system", "user"]
     assert TEACHER_BRIEF in first["messages"][0]["content"]
@@ -172,43 +116,3 @@ def test_teach_command_with_an_openai_compatible_teacher(stub, questions, tmp_pa
     trajectories = read_jsonl(out, Trajectory)
     assert trajectories[0].teacher == "big-coder"
     assert "invented" not in trajectories[0].trace.steps[0].raw  # cut where a local model would have stopped
-
-
-def test_remote_model_strips_the_requested_reply_start_and_reports_failures(stub):
-    _Stub.replies = ["Thought: yes\n```python\nx = 1\n```\nmore text"]
-    model = RemoteChatModel(stub, "m")
-    prompt = model.render([ChatMessage(role="user", content="hi")], continue_assistant="Thought: ")
-    items = list(
-        model.stream(
-            prompt,
-            max_tokens=10,
-            temperature=0,
-            top_p=1,
-            seed=0,
-            stop=[model.end_of_turn],
-            until=lambda text: text.rstrip().endswith("```"),
-        )
-    )
-    generation = items[-1]
-    assert isinstance(generation, Generation) and generation.text == "yes\n```python\nx = 1\n```\n"
-    assert "stop" not in _Stub.bodies[0]
-    with pytest.raises(TeacherUnavailable, match="cannot reach"):
-        list(
-            RemoteChatModel("http://127.0.0.1:9/v1", "m", timeout_s=2).stream(
-                prompt, max_tokens=1, temperature=0, top_p=1, seed=0, stop=[]
-            )
-        )
-
-
-def test_remote_model_samples_candidates_with_their_own_seeds(stub):
-    _Stub.replies = ["Thought: a\n```python\nx = 1\n```", "Thought: b\n```python\nx = 2\n```"]
-    model = RemoteChatModel(stub, "m")
-    prompt = model.render([ChatMessage(role="user", content="hi")], continue_assistant="Thought: ")
-    texts = [g.text for g in model.sample_n(prompt, 2, max_tokens=10, temperature=0.7, top_p=1, seed=5, stop=[])]
-    assert texts == ["a\n```python\nx = 1\n```", "b\n```python\nx = 2\n```"]
-    assert [b["seed"] for b in _Stub.bodies] == [5, 6]
-
-
-def test_cut_until():
-    assert cut_until("a\nb\nc", lambda t: "b" in t) == "a\nb\n"
-    assert cut_until("abc", None) == "abc"

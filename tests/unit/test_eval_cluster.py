@@ -12,6 +12,8 @@ from runtime.config import Settings
 from runtime.eval.runner import EvalRequest, EvalWorkerFailed, read_records, run_eval
 from tests.unit.test_eval_runner import FakeLoader, config, right, suite  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

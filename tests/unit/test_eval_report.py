@@ -48,6 +48,7 @@ def test_a_killed_run_reports_what_it_finished(two_runs):
     assert summary.n == 3 and summary.correct == 2
 
 
+@pytest.mark.slow
 def test_png_chart_is_written(two_runs, tmp_path):
     summaries = [load_summary(folder) for folder in two_runs]
     chart = tmp_path / "charts" / "accuracy.png"
@@ -131,6 +132,7 @@ def test_runs_that_differ_only_in_compute_first_are_compared_side_by_side(suite,
     assert "step grammar" not in page  # no grammar pair among these runs
 
 
+@pytest.mark.slow
 def test_runs_of_one_model_are_paired_on_the_same_questions(suite, tmp_path, monkeypatch):  # noqa: F811
     import scripts.make_results
     from scripts.make_results import load_verdicts, mcnemar_p, render

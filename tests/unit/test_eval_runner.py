@@ -6,10 +6,11 @@ import os
 import pytest
 from pydantic import BaseModel
 
+from runtime.agent.prompt import COT_SYSTEM
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import gold_numbers
-from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, _answer_line_done, extract_answer
+from runtime.eval.cot import COT_INSTRUCTION, CotSolver, _answer_line_done, extract_answer
 from runtime.eval.runner import (
     EvalRequest,
     EvalWorkerFailed,
@@ -26,7 +27,7 @@ from runtime.eval.runner import (
     worker_settings,
 )
 from runtime.eval.suites import Suite, load_suite
-from runtime.model.base import ContextFull
+from runtime.model.base import ContextFull, Sampling
 from tests.fakes import ScriptedModel
 
 CONTEXT_FULL = "<raise ContextFull>"
@@ -44,8 +45,8 @@ class ByQuestion(ScriptedModel):
         self.queues = {question: list(texts) for question, texts in replies.items()}
         self.crash_on = crash_on
 
-    def stream(self, prompt, **options):
-        question = next(q for q in self.queues if q in prompt)
+    def stream(self, prompt, sampling, until=None):
+        question = next(q for q in self.queues if q in self.text(prompt))
         if question == self.crash_on:
             raise RuntimeError("simulated crash in the middle of a question")
         queue = self.queues[question]
@@ -53,13 +54,13 @@ class ByQuestion(ScriptedModel):
         if reply == CONTEXT_FULL:
             raise ContextFull("the conversation no longer fits the context")
         self.replies = [reply]
-        yield from super().stream(prompt, **options)
+        yield from super().stream(prompt, sampling, until)
 
-    def sample_n(self, prompt, n, **options):
+    def sample_n(self, prompt, n, sampling, until=None, stop_early=None):
         """Every candidate of a SAG step is the question's next reply: N of N agree."""
-        queue = self.queues[next(q for q in self.queues if q in prompt)]
+        queue = self.queues[next(q for q in self.queues if q in self.text(prompt))]
         self.replies = [queue.pop(0) if len(queue) > 1 else queue[0]]
-        yield from super().sample_n(prompt, n, **options)
+        yield from super().sample_n(prompt, n, sampling, until, stop_early)
 
 
 class FakeLoader(BaseModel):
@@ -78,10 +79,10 @@ class FakeLoader(BaseModel):
         if self.log:  # which questions were asked, across processes
             original = model.stream
 
-            def logged(prompt, **options):
+            def logged(prompt, sampling, until=None):
                 with open(self.log, "a") as handle:
-                    handle.write(next(q for q in model.queues if q in prompt) + "\n")
-                yield from original(prompt, **options)
+                    handle.write(next(q for q in model.queues if q in model.text(prompt)) + "\n")
+                yield from original(prompt, sampling, until)
 
             model.stream = logged
         return model
@@ -177,7 +178,7 @@ def test_cot_mode_answers_in_one_generation_with_an_answer_line(suite, settings,
 
 def test_cot_prompt_and_answer_line_extraction():
     model = ScriptedModel(["Answer: 1"])
-    trace = CotSolver(model, CotOptions()).solve("How many?")
+    trace = CotSolver(model, Sampling(max_tokens=512)).solve("How many?")
     assert trace.status == "answered" and trace.answer == "1"
     assert COT_SYSTEM in model.prompts[0] and model.prompts[0].index("How many?") < model.prompts[0].index(
         COT_INSTRUCTION
@@ -277,6 +278,7 @@ def test_rerun_resumes_and_a_larger_limit_runs_only_the_new_questions(suite, set
     assert len(ids) == len(set(ids)) == 5
 
 
+@pytest.mark.slow
 def test_a_crash_mid_run_loses_only_the_question_in_progress(suite, settings, tmp_path):
     out = tmp_path / "run"
     items = suite.sample(5, seed=0)
@@ -320,6 +322,7 @@ def test_a_folder_holding_another_run_is_refused(suite, settings, tmp_path):
             run_eval(EvalRequest(config=config(suite), limit=1, out=out), suite, loader, settings)
 
 
+@pytest.mark.slow
 def test_workers_are_processes_that_each_load_the_model(suite, settings, tmp_path):
     out, log = tmp_path / "run", tmp_path / "asked.txt"
     loader = FakeLoader(replies=right(suite.items), log=str(log))
@@ -374,6 +377,7 @@ def test_modes_not_available_fail_clearly_before_any_question(suite, settings, t
     assert not (tmp_path / "asked.txt").exists()
 
 
+@pytest.mark.slow
 def test_agent_with_boxes_calls_the_shipped_tools(settings, tmp_path):
     game24 = load_suite("game24")
     item = game24.sample(1, seed=0)[0]
@@ -399,6 +403,7 @@ def test_box_option_limits_the_tools_to_the_named_boxes(settings, tmp_path):
         run_eval(EvalRequest(config=missing, limit=1, out=tmp_path / "missing"), game24, FakeLoader(replies=scripts), settings)
 
 
+@pytest.mark.slow
 def test_sag_mode_votes_between_candidates_and_records_the_vote(settings, tmp_path):
     game24 = load_suite("game24")
     item = game24.sample(1, seed=0)[0]
@@ -422,6 +427,7 @@ def test_first_thought_opens_the_first_step_with_the_plan(suite, settings, tmp_p
     assert record.trace.steps[0].thought.startswith(plan)
 
 
+@pytest.mark.slow
 def test_a_failing_worker_stops_the_run_with_its_reason_and_keeps_finished_records(suite, settings, tmp_path):
     items = suite.sample(4, seed=0)
     loader = FakeLoader(replies=right(suite.items), crash_on=items[1].question)

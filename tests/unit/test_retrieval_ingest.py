@@ -182,6 +182,7 @@ def _run(code: str, home: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, stdout=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_a_collection_written_here_is_read_by_another_process(docs: Path, tmp_path: Path):
     home = tmp_path / "home"
     ingest(Store(Settings(home=home)).open("notes", create=True), read_sources([docs]))
@@ -200,6 +201,7 @@ def test_a_collection_written_here_is_read_by_another_process(docs: Path, tmp_pa
     assert json.loads(out)[0]["text"].startswith("The Nile")
 
 
+@pytest.mark.slow
 def test_kill_9_mid_ingest_then_rerun_completes_without_duplicates(tmp_path: Path):
     home, corpus = tmp_path / "home", tmp_path / "corpus.jsonl"
     records = [

@@ -6,9 +6,11 @@ from runtime.agent.grammar import step_grammar
 from runtime.agent.parse import has_complete_block
 from runtime.config import Settings
 from runtime.model.backend import LlamaModel
-from runtime.model.base import ChatMessage, Generation
+from runtime.model.base import ChatMessage, Generation, Prompt, Sampling
 from runtime.model.sampler import GrammarState
 from runtime.model.store import resolve
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -17,20 +19,22 @@ def model(tmp_path_factory):
     return LlamaModel(*resolve(settings, "smollm2-135m"), settings)
 
 
+QUESTION = ChatMessage(role="user", content="Write Python code that prints the sum of the numbers from 1 to 10.")
+
+
 @pytest.fixture(scope="module")
-def prompt(model):
-    question = ChatMessage(role="user", content="Write Python code that prints the sum of the numbers from 1 to 10.")
-    return model.render([question], continue_assistant="Thought: ")
+def prompt():
+    return Prompt(messages=[QUESTION], continue_assistant="Thought: ")
 
 
-def greedy(model, prompt, **kw):
-    *_, generation = model.stream(prompt, temperature=0.0, top_p=1.0, seed=0, **kw)
+def greedy(model, prompt, until=None, **kw):
+    *_, generation = model.stream(prompt, Sampling(temperature=0.0, top_p=1.0, seed=0, **kw), until)
     assert isinstance(generation, Generation)
     return generation
 
 
-def sample(model, prompt, n, **kw):
-    return list(model.sample_n(prompt, n, **kw))
+def sample(model, prompt, n, until=None, stop_early=None, **kw):
+    return list(model.sample_n(prompt, n, Sampling(**kw), until, stop_early))
 
 
 def test_at_temperature_zero_every_candidate_is_the_greedy_output(model, prompt):
@@ -56,9 +60,11 @@ def test_at_temperature_one_candidates_differ_and_each_is_valid_under_the_gramma
 
 def test_the_next_prompt_continues_a_candidate_from_its_kv_cache(model, prompt):
     candidates = sample(model, prompt, 3, max_tokens=24, temperature=0.8, top_p=0.95, seed=5, stop=[])
-    follow_up = prompt + candidates[1].text + "<|im_end|>\n<|im_start|>user\nAnd now?<|im_end|>\n<|im_start|>assistant\n"
+    answered = ChatMessage(role="assistant", content="Thought: " + candidates[1].text)
+    follow_up = Prompt(messages=[QUESTION, answered, ChatMessage(role="user", content="And now?")])
     reused = greedy(model, follow_up, max_tokens=12, stop=[])
-    assert reused.cached_tokens > model.count_tokens(prompt) + candidates[1].completion_tokens - 4
+    rendered = model.render(prompt.messages, prompt.continue_assistant)
+    assert reused.cached_tokens > model.count_tokens(rendered) + candidates[1].completion_tokens - 4
     model.drop_branches()
     model.llm.reset()
     assert greedy(model, follow_up, max_tokens=12, stop=[]).text == reused.text
