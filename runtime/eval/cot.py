@@ -19,6 +19,12 @@ COT_INSTRUCTION = (
     "Think step by step in a few short lines. Then write the last line exactly as:\n"
     "Answer: <the final answer only: a number, an expression or a few words>"
 )
+LABEL_INSTRUCTION = (
+    "Think step by step in a few short lines. Then write the last line exactly as:\n"
+    "Answer: <yes or no, or maybe if the question offers it>"
+)
+"""For yes/no questions: the generic line's "a number, an expression or a few words" made the 0.5B
+model write "Answer: a number" even with the passage in front of it."""
 NO_ANSWER_LINE = "the reply has no 'Answer: ...' line, 'the answer is ...' sentence or \\boxed{...} answer"
 
 # The asked-for line: "Answer: X" or "**Final answer:** X" at the start of a line; X may be on the next one.
@@ -40,6 +46,7 @@ _INLINE_MATH = re.compile(r"^(?:\\\((?P<paren>.*)\\\)|\$(?P<dollar>[^$]*)\$)$")
 
 
 class CotOptions(BaseModel):
+    instruction: str = COT_INSTRUCTION
     max_tokens: int = 512
     temperature: float = 0.0
     top_p: float = 0.95
@@ -96,7 +103,7 @@ class CotSolver:
         started = time.perf_counter()
         messages = [
             ChatMessage(role="system", content=COT_SYSTEM),
-            ChatMessage(role="user", content=f"{question}\n\n{COT_INSTRUCTION}"),
+            ChatMessage(role="user", content=f"{question}\n\n{self.options.instruction}"),
         ]
         generation: Generation | None = None
         for item in self.model.stream(

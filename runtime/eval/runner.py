@@ -35,7 +35,7 @@ from runtime.agent.events import RunTrace
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import Verdict, check
-from runtime.eval.cot import CotOptions, CotSolver, reread
+from runtime.eval.cot import COT_INSTRUCTION, LABEL_INSTRUCTION, CotOptions, CotSolver, reread
 from runtime.eval.suites import CheckerName, Corpus, DataSource, Suite, SuiteItem
 from runtime.model.base import Model
 from runtime.model.store import Progress as ByteProgress
@@ -479,6 +479,7 @@ def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> S
     """Tools first, so a missing box or index fails before the slow model load."""
     if config.mode in COT_MODES:
         options = CotOptions(
+            instruction=LABEL_INSTRUCTION if config.checker == "yesno" else COT_INSTRUCTION,
             max_tokens=settings.max_tokens_per_step,
             temperature=config.temperature,
             top_p=settings.top_p,

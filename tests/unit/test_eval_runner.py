@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import gold_numbers
-from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, CotOptions, CotSolver, _answer_line_done, extract_answer
+from runtime.eval.cot import COT_INSTRUCTION, COT_SYSTEM, LABEL_INSTRUCTION, CotOptions, CotSolver, _answer_line_done, extract_answer
 from runtime.eval.runner import (
     EvalRequest,
     EvalWorkerFailed,
@@ -20,6 +20,7 @@ from runtime.eval.runner import (
     Summary,
     read_config,
     read_records,
+    open_solver,
     rejudge,
     run_eval,
     suite_collection,
@@ -495,6 +496,9 @@ def test_oracle_mode_asks_the_question_after_its_gold_passage(settings, tmp_path
     assert summary.correct == 1 and record.verdict.read_as == item.gold
     assert record.question.index(item.context) < record.question.index(item.question)
     assert record.trace.question == record.question  # what the model read is what the record says was asked
+    for mode in ("cot", "cot+oracle"):  # a yes/no suite asks for a label on the answer line, not "a number"
+        assert open_solver(config(boolq, mode=mode), FakeLoader(replies=scripts), settings).options.instruction == LABEL_INSTRUCTION
+    assert open_solver(config(load_suite("game24"), mode="cot"), FakeLoader(replies=scripts), settings).options.instruction == COT_INSTRUCTION
     bare = boolq.model_copy(update={"items": [item.model_copy(update={"context": None})]})
     request = EvalRequest(config=config(bare, mode="cot+oracle"), limit=1, out=tmp_path / "bare")
     with pytest.raises(ModeNotAvailable, match="gold passages"):
