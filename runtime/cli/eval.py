@@ -15,9 +15,11 @@ from pathlib import Path
 import click
 
 from runtime.cli._output import ByteProgress, info
+from runtime.cli.index import ChunkProgress
 from runtime.config import Settings
 from runtime.eval import report as report_mod
 from runtime.eval.runner import (
+    COT_MODES,
     DEFAULT_SAG,
     MODES,
     EvalRequest,
@@ -30,6 +32,7 @@ from runtime.eval.runner import (
     rejudge,
     resolve_sag,
     run_eval,
+    suite_collection,
 )
 from runtime.eval.suites import LOADERS, load_suite
 from runtime.model.base import MAX_CANDIDATES
@@ -171,9 +174,10 @@ def _suite_command(name: str) -> click.Command:
             temperature=settings.temperature,
             max_steps=settings.max_steps,
             grammar=settings.grammar if grammar is None else grammar,
-            compute_first=mode != "cot" and (settings.compute_first if compute_first is None else compute_first),
-            guided_call=mode != "cot" and (settings.guided_call if guided_call is None else guided_call),
+            compute_first=mode not in COT_MODES and (settings.compute_first if compute_first is None else compute_first),
+            guided_call=mode not in COT_MODES and (settings.guided_call if guided_call is None else guided_call),
             boxes=list(boxes) or None,
+            collection=suite_collection(suite, mode),
         )
         folder = out or settings.home / "eval" / config.folder_name()
         request = EvalRequest(config=config, limit=limit, workers=workers, out=folder, ray=ray_address)
@@ -186,6 +190,7 @@ def _suite_command(name: str) -> click.Command:
             on_record=line,
             on_start=line.start,
             on_bytes=ByteProgress() if not quiet else lambda *_: None,
+            on_chunks=ChunkProgress(f"building the {suite.name} collection") if not quiet else lambda *_: None,
         )
         click.echo(summary.model_dump_json(indent=2) if as_json else summary_text(summary, folder))
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout for scripts.")
 _PREVIEW_CHARS = 300
+_BAR = 24
 
 
 class ChunkProgress:
@@ -42,7 +43,11 @@ class ChunkProgress:
         self._last = now
         rate = done / max(now - self._started, 1e-9)
         eta = (total - done) / rate if rate else 0.0
-        line = f"{self._label}: {done}/{total} chunks, {rate:.1f}/s, {eta // 60:.0f}m{eta % 60:02.0f}s left"
+        filled = _BAR * done // max(total, 1)
+        line = (
+            f"{self._label}: {done}/{total} chunks [{'#' * filled}{'-' * (_BAR - filled)}] {rate:.1f}/s, "
+            f"{eta // 60:.0f}m{eta % 60:02.0f}s left"
+        )
         if self._tty:
             click.echo(f"\r{line}\033[K", err=True, nl=finished)
         else:

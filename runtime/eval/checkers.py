@@ -5,6 +5,8 @@
 - asdiv: numbers compared with their units stripped; answers that are expressions go through
   math-verify; non-numeric answers (names, yes/no, times, ratios) by normalized text.
 - nq: normalized exact match (lower case, no punctuation or articles) against any gold answer.
+- yesno: the label the answer gives (yes/true, no/false, maybe), read from its first word or from a
+  short answer that names one label only; a passage or a count is not an answer.
 """
 
 from __future__ import annotations
@@ -191,10 +193,41 @@ def check_nq(golds: list[str], answer: Any) -> Verdict:
     )
 
 
+# ---------------------------------------------------------------- yesno
+
+_LABELS = {
+    "yes": "yes", "true": "yes", "correct": "yes",
+    "no": "no", "false": "no", "incorrect": "no",
+    "maybe": "maybe", "uncertain": "maybe", "unclear": "maybe", "possibly": "maybe", "perhaps": "maybe",
+}  # fmt: skip
+_SHORT_ANSWER_WORDS = 8
+
+
+def yesno_label(answer: Any) -> str | None:
+    """'yes', 'no' or 'maybe' from 'Yes.', True, 'False', 'No, it is not.', 'It is true': the first
+    word when it is a label, else the one label a short answer names; None for a passage or a number."""
+    text = answer_text(answer)
+    words = normalize_text(text[:_MAX_ANSWER_CHARS]).split() if text else []
+    if words and words[0] in _LABELS:
+        return _LABELS[words[0]]
+    found = {_LABELS[w] for w in words if w in _LABELS}
+    return found.pop() if len(words) <= _SHORT_ANSWER_WORDS and len(found) == 1 else None
+
+
+def check_yesno(gold: str, answer: Any) -> Verdict:
+    label = yesno_label(answer)
+    if label is None:
+        text = answer_text(answer)
+        return Verdict(correct=False, read_as=text[:80] if text else None, reason="not a yes/no/maybe answer")
+    same = label == gold
+    return Verdict(correct=same, read_as=label, reason="label matches" if same else f"label {label!r}, gold {gold!r}")
+
+
 CHECKERS: dict[CheckerName, Callable[[Any, Any], Verdict]] = {
     "game24": check_game24,
     "asdiv": check_asdiv,
     "nq": check_nq,
+    "yesno": check_yesno,
 }
 
 

@@ -17,6 +17,12 @@ COT_INSTRUCTION = (
     "Think step by step in a few short lines. Then write the last line exactly as:\n"
     "Answer: <the final answer only: a number, an expression or a few words>"
 )
+LABEL_INSTRUCTION = (
+    "Think step by step in a few short lines. Then write the last line exactly as:\n"
+    "Answer: <yes or no, or maybe if the question offers it>"
+)
+"""For yes/no questions: the generic line's "a number, an expression or a few words" made the 0.5B
+model write "Answer: a number" even with the passage in front of it."""
 NO_ANSWER_LINE = "the reply has no 'Answer: ...' line, 'the answer is ...' sentence or \\boxed{...} answer"
 
 # The asked-for line: "Answer: X" or "**Final answer:** X" at the start of a line; X may be on the next one.
@@ -79,15 +85,17 @@ def _answer_line_done(text: str) -> bool:
 class CotSolver:
     """Answers one question per call with a single generation."""
 
-    def __init__(self, model: Model, sampling: Sampling) -> None:
+    def __init__(self, model: Model, sampling: Sampling, instruction: str = COT_INSTRUCTION) -> None:
+        """`instruction`: how the answer line is asked for (LABEL_INSTRUCTION on yes/no suites)."""
         self.model = model
+        self.instruction = instruction
         self.sampling = sampling.model_copy(update={"stop": [*sampling.stop, model.end_of_turn]})
 
     def solve(self, question: str) -> RunTrace:
         started = time.perf_counter()
         messages = [
             ChatMessage(role="system", content=COT_SYSTEM),
-            ChatMessage(role="user", content=f"{question}\n\n{COT_INSTRUCTION}"),
+            ChatMessage(role="user", content=f"{question}\n\n{self.instruction}"),
         ]
         generation: Generation | None = None
         for item in self.model.stream(Prompt(messages=messages), self.sampling, until=_answer_line_done):

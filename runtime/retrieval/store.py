@@ -32,6 +32,7 @@ lexical (BM25) finds exact strings (names, part numbers, copied phrases); hybrid
 
 FUSION_DEPTH = 50
 RRF_K = 60
+_ID_PAGE = 1000
 """The usual reciprocal-rank-fusion constant: damps the weight of the very first ranks."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
@@ -69,8 +70,11 @@ class IndexCollection:
         return self._col.count()
 
     def missing(self, ids: list[str]) -> list[str]:
-        """The ids not stored yet, in order: only these need embedding."""
-        present = set(self._col.get(ids=ids, include=[])["ids"]) if ids else set()
+        """The ids not stored yet, in order: only these need embedding. Asked in pages, since a
+        whole corpus's ids in one query would exceed sqlite's limit on bound variables."""
+        unique, present = list(dict.fromkeys(ids)), set[str]()
+        for start in range(0, len(unique), _ID_PAGE):
+            present.update(self._col.get(ids=unique[start : start + _ID_PAGE], include=[])["ids"])
         return [i for i in ids if i not in present]
 
     def add(self, chunks: list[ChunkRecord], embeddings: np.ndarray) -> None:

