@@ -57,12 +57,17 @@ def _atoms(value: Any) -> list[str]:
     return [str(value)]
 
 
+def uses_task_values(question: str, arguments: dict[str, Any]) -> bool:
+    """Every value in the arguments is written in the question (a call made for this task)."""
+    words = set(re.findall(r"[\w.]+", question.lower()))
+    return all(atom.lower() in words for atom in _atoms(arguments))
+
+
 def copied_example(question: str, example_args: dict[str, Any], calls: list[ToolCall], tool: str) -> ToolCall | None:
     """A call of `tool` with exactly the demonstration's arguments although the task does not
     contain them: the 0.5B model copied `solve_24(numbers=[1, 2, 3, 5])` from the hint and
     answered that puzzle's expression."""
-    words = set(re.findall(r"[\w.]+", question.lower()))
-    if all(atom.lower() in words for atom in _atoms(example_args)):
+    if uses_task_values(question, example_args):
         return None
     return next((c for c in calls if c.name == tool and c.arguments == example_args), None)
 

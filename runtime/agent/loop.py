@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from pydantic import BaseModel, Field
 
 from runtime.agent import events as ev
-from runtime.agent.answers import answer_problem, copied_example
+from runtime.agent.answers import answer_problem, copied_example, uses_task_values
 from runtime.agent.first_thought import first_thought
 from runtime.agent.grammar import step_grammar
 from runtime.agent.parse import (
@@ -47,6 +47,9 @@ COMPUTE_FIRST = (
     "Error: final_answer was not accepted: nothing has been computed yet. Do not answer from memory: "
     "compute or check the answer with code and print it, then call final_answer."
 )
+
+
+ANSWERED = "{tool} answered this task: pass what it returned to final_answer."
 
 
 def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
@@ -180,6 +183,8 @@ class Agent:
         """The examples the model was shown: an answer copied from them is not this task's."""
         self._question = ""
         self._first_call = self._seen_calls = 0
+        self._fits = fits if fitting is not None else None
+        self._tool_answered = False
         self._refused: list[str] = []
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
@@ -212,12 +217,13 @@ class Agent:
             ChatMessage(role="user", content=task_message(question, self.hints, self._demo)),
         ]
         hint: str | None = None
+        answered = False  # the fitting tool returned a result for the task's values (guided_call)
         for step in range(1, self.options.max_steps + 1):
             yield ev.StepStarted(step=step)
             opening = f"{THOUGHT} {plan}" if step == 1 and plan else f"{THOUGHT} "
             # the last step, or one after the same result twice, must answer (as smolagents asks for
             # a final answer at its step limit); the grammar makes its code a final_answer call
-            must_answer = step == self.options.max_steps or (hint or "").startswith(_RESULT_NUDGE)
+            must_answer = step == self.options.max_steps or (hint or "").startswith(_RESULT_NUDGE) or answered
             grammar = self._final_grammar if must_answer else self._grammar
             if step == 1 and self._guided_grammar and not must_answer:
                 grammar = self._guided_grammar
@@ -234,6 +240,9 @@ class Agent:
                 break
             if hint := _repeat_hint(trace.steps[-1], record) if trace.steps else None:
                 record.observation += f"\n{hint}"  # greedy decoding would loop on it forever
+            answered = self._tool_answered and record.ok and not record.final
+            if answered:
+                record.observation += f"\n{ANSWERED.format(tool=self._fits)}"
             trace.steps.append(record)
             yield ev.StepFinished(record=record)
             if record.final:
@@ -248,13 +257,20 @@ class Agent:
         trace.wall_s = time.perf_counter() - started
         yield ev.RunFinished(trace=trace)
 
-    def _copied_example(self) -> str | None:
-        """The demonstration's arguments, when this step called the tool with them instead of the task's."""
+    def _read_calls(self) -> str | None:
+        """Look at the tool calls this step made: returns the demonstration's arguments when the
+        step called the tool with them instead of the task's, and notes whether the fitting tool
+        answered for the task's own values (then, with `guided_call`, the next step must answer)."""
+        new_calls = self._calls[self._seen_calls :]
+        self._seen_calls = len(self._calls)
+        self._tool_answered = self.options.guided_call and any(
+            c.name == self._fits and c.error is None and c.result not in (None, "", [], {})
+            and uses_task_values(self._question, c.arguments)
+            for c in new_calls
+        )
         demo = self._demo
         if demo is None or demo.example is None:
             return None
-        new_calls = self._calls[self._seen_calls :]
-        self._seen_calls = len(self._calls)
         copied = copied_example(self._question, demo.example.args, new_calls, demo.name)
         return None if copied is None else ", ".join(f"{k}={v!r}" for k, v in copied.arguments.items())
 
@@ -372,7 +388,7 @@ class Agent:
         model only wrote down (`final_answer(24)`) is refused: on Game of 24 all 261 such
         first-step answers in our runs were wrong (docs/agent.md)."""
         timings.action_s = result.duration_s
-        if (copied := self._copied_example()) is not None:
+        if (copied := self._read_calls()) is not None:
             text = (
                 f"Error: that call used the example's values {copied}, not this task's. "
                 f"Call {self._demo.name if self._demo else 'the tool'} again with the values given in the task."
