@@ -49,6 +49,7 @@ COMPUTE_FIRST = (
 )
 
 
+GUIDED_VARIABLE = "result"
 ANSWERED = "{tool} answered this task: pass what it returned to final_answer."
 
 
@@ -120,7 +121,7 @@ class AgentOptions(BaseModel):
         description="Refuse a bare final_answer(literal) until some step has run without error, as the prompt asks.",
     )
     guided_call: bool = Field(
-        default=False, description="With the grammar, the first step's code opens with a call of the tool that fits."
+        default=True, description="With the grammar, the first step's code opens with a call of the tool that fits."
     )
 
 
@@ -165,20 +166,22 @@ class Agent:
         """
         self.hints = hints or []
         self._calls = calls if calls is not None else []
+        self.options = options or AgentOptions()
         fitting = next((t for t in tools or [] if t.name == fits), None)
-        self._demo = fitting if fitting is not None and fitting.example is not None else None
+        guided = self.options.grammar and self.options.guided_call and fitting is not None
+        # with a guided call the grammar shows the call: a demonstration's values were copied instead
+        self._demo = fitting if fitting is not None and fitting.example is not None and not guided else None
         self.model = model
         self._should_stop = should_stop
         self.sandbox = sandbox
         self.tools = tools or []
-        self.options = options or AgentOptions()
         extra = f"\n\n{instructions}" if instructions else ""
         self._static = static_prompt(list(sandbox.policy.allowed_modules)) + extra
         self.system = self._static + tools_section(self.tools)
         self._grammar = step_grammar() if self.options.grammar else None
         self._final_grammar = step_grammar(final=True) if self.options.grammar else None
-        guided = self.options.grammar and self.options.guided_call and fitting is not None
-        self._guided_grammar = step_grammar(opening=f"result = {fits}(") if guided else None
+        self._guided_grammar = step_grammar(opening=f"{GUIDED_VARIABLE} = {fits}(") if guided else None
+        self._answer_grammar = step_grammar(final=True, opening=f"final_answer({GUIDED_VARIABLE}") if guided else None
         self._shown = self.system + (task_message("", [fits], self._demo) if fits else "")
         """The examples the model was shown: an answer copied from them is not this task's."""
         self._question = ""
@@ -227,6 +230,8 @@ class Agent:
             grammar = self._final_grammar if must_answer else self._grammar
             if step == 1 and self._guided_grammar and not must_answer:
                 grammar = self._guided_grammar
+            if answered:  # the answer is what the guided call returned
+                grammar = self._answer_grammar
             # the prompt's rule "final_answer only after you have seen the printed result", enforced
             bare_ok = must_answer or not self.options.compute_first or any(s.ok for s in trace.steps)
             try:
@@ -263,7 +268,7 @@ class Agent:
         answered for the task's own values (then, with `guided_call`, the next step must answer)."""
         new_calls = self._calls[self._seen_calls :]
         self._seen_calls = len(self._calls)
-        self._tool_answered = self.options.guided_call and any(
+        self._tool_answered = self._guided_grammar is not None and any(
             c.name == self._fits and c.error is None and c.result not in (None, "", [], {})
             and uses_task_values(self._question, c.arguments)
             for c in new_calls
