@@ -59,7 +59,7 @@ def _atoms(value: Any) -> list[str]:
 
 def uses_task_values(question: str, arguments: dict[str, Any]) -> bool:
     """Every value in the arguments is written in the question (a call made for this task)."""
-    words = set(re.findall(r"[\w.]+", question.lower()))
+    words = set(re.findall(r"\d+(?:\.\d+)?|\w+", question.lower()))  # "24." at a sentence's end is 24
     return all(atom.lower() in words for atom in _atoms(arguments))
 
 
