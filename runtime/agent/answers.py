@@ -31,6 +31,8 @@ _TARGET = re.compile(
 _ASKS_EXPRESSION = re.compile(r"\bexpression\b", re.I)
 _NUMBERS_GIVEN = re.compile(r"\d+\s*,?\s+(?:and\s+)?\d+\s*,?\s+(?:and\s+)?\d+", re.I)
 """Three or more numbers listed in a row ("4 7 8 8", "4, 7, 8 and 8"): a puzzle's inputs."""
+_SECOND_QUESTION = re.compile(r"[,;]\s*and\s+(?:what|which|who|whom|when|where|how)\b|\?\s+(?:what|which|who|when|where|how)\b", re.I)
+"""A second question in the task ("Which planet ..., and who wrote ...?")."""
 _ASKS_FRACTION = re.compile(r"\b(?:as|in)\s+(?:a|an)\s+(?:exact\s+|simplified\s+|reduced\s+)?fraction\b", re.I)
 
 
@@ -101,6 +103,8 @@ def form_problem(question: str, answer: Any) -> str | None:
             )
         if _ASKS_EXPRESSION.search(question) or _TARGET.search(question):
             return "the task asks for an expression; pass the expression your code found as a string"
+    if _SECOND_QUESTION.search(question) and not isinstance(answer, list | dict):
+        return "the task asks more than one thing: answer every part, e.g. final_answer(first, second)"
     if isinstance(answer, float) and _ASKS_FRACTION.search(question):
         return (
             f"{answer} is a decimal but the task asks for a fraction; compute it with fractions.Fraction "
