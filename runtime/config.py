@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     sag_top_p: float = Field(default=0.8, gt=0, le=1, description="Nucleus sampling of the candidates.")
     first_thought: bool = Field(default=False, description="Start the first Thought with a chain-of-thought plan.")
     guided_call: bool = Field(
-        default=False, description="Open the first step's code with a call of the tool that fits the question."
+        default=True, description="Open the first step's code with a call of the tool that fits the question."
     )
     compute_first: bool = Field(
         default=False,

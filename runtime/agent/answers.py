@@ -31,6 +31,8 @@ _TARGET = re.compile(
 _ASKS_EXPRESSION = re.compile(r"\bexpression\b", re.I)
 _NUMBERS_GIVEN = re.compile(r"\d+\s*,?\s+(?:and\s+)?\d+\s*,?\s+(?:and\s+)?\d+", re.I)
 """Three or more numbers listed in a row ("4 7 8 8", "4, 7, 8 and 8"): a puzzle's inputs."""
+_SECOND_QUESTION = re.compile(r"[,;]\s*and\s+(?:what|which|who|whom|when|where|how)\b|\?\s+(?:what|which|who|when|where|how)\b", re.I)
+"""A second question in the task ("Which planet ..., and who wrote ...?")."""
 _ASKS_FRACTION = re.compile(r"\b(?:as|in)\s+(?:a|an)\s+(?:exact\s+|simplified\s+|reduced\s+)?fraction\b", re.I)
 
 
@@ -57,12 +59,17 @@ def _atoms(value: Any) -> list[str]:
     return [str(value)]
 
 
+def uses_task_values(question: str, arguments: dict[str, Any]) -> bool:
+    """Every value in the arguments is written in the question (a call made for this task)."""
+    words = set(re.findall(r"\d+(?:\.\d+)?|\w+", question.lower()))  # "24." at a sentence's end is 24
+    return all(atom.lower() in words for atom in _atoms(arguments))
+
+
 def copied_example(question: str, example_args: dict[str, Any], calls: list[ToolCall], tool: str) -> ToolCall | None:
     """A call of `tool` with exactly the demonstration's arguments although the task does not
     contain them: the 0.5B model copied `solve_24(numbers=[1, 2, 3, 5])` from the hint and
     answered that puzzle's expression."""
-    words = set(re.findall(r"[\w.]+", question.lower()))
-    if all(atom.lower() in words for atom in _atoms(example_args)):
+    if uses_task_values(question, example_args):
         return None
     return next((c for c in calls if c.name == tool and c.arguments == example_args), None)
 
@@ -96,6 +103,8 @@ def form_problem(question: str, answer: Any) -> str | None:
             )
         if _ASKS_EXPRESSION.search(question) or _TARGET.search(question):
             return "the task asks for an expression; pass the expression your code found as a string"
+    if _SECOND_QUESTION.search(question) and not isinstance(answer, list | dict):
+        return "the task asks more than one thing: answer every part, e.g. final_answer(first, second)"
     if isinstance(answer, float) and _ASKS_FRACTION.search(question):
         return (
             f"{answer} is a decimal but the task asks for a fraction; compute it with fractions.Fraction "

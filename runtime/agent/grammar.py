@@ -26,15 +26,16 @@ def _literal(text: str) -> str:
 def step_grammar(final: bool = False, opening: str | None = None) -> str:
     """The step format; `final` admits only a `final_answer(...)` call as the code, for the step
     where the run must end (the last one, or after the same result came back twice). `opening`:
-    the code must start with this text (a guided first call, `result = solve_24(`), and the model
-    writes the rest: the arguments and whatever follows."""
+    the code must start with this text (a guided first call, `result = solve_24(`; with `final`,
+    `final_answer(result`), and the model writes the rest: the arguments and whatever follows."""
     tick = CODE_CLOSE[0]
     # any text without three backticks in a row: a run of one or two is followed by another character
     body = f'( [^{tick}] | "{tick}" [^{tick}] | "{tick * 2}" [^{tick}] )+'
     code = f"code ::= {_literal(opening)} {body}" if opening else f"code ::= {body}"
     rules = []
     if final:  # the call and nothing after it: parentheses balance, so the one that closes the call ends it
-        code = f'code ::= "final_answer(" inner ")" {_literal(chr(10))}'
+        start = _literal(opening or "final_answer(")
+        code = f'code ::= {start} inner{"?" if opening else ""} ")" {_literal(chr(10))}'
         rules = [f'inner ::= ( [^(){tick}\\n] | "(" inner ")" )+']
     return "\n".join(
         [

@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from pydantic import BaseModel, Field
 
 from runtime.agent import events as ev
-from runtime.agent.answers import answer_problem, copied_example
+from runtime.agent.answers import answer_problem, copied_example, uses_task_values
 from runtime.agent.first_thought import first_thought
 from runtime.agent.grammar import step_grammar
 from runtime.agent.parse import (
@@ -55,6 +55,10 @@ COMPUTE_FIRST = (
     "Error: final_answer was not accepted: nothing has been computed yet. Do not answer from memory: "
     "compute or check the answer with code and print it, then call final_answer."
 )
+
+
+GUIDED_VARIABLE = "result"
+ANSWERED = "{tool} answered this task: pass what it returned to final_answer."
 
 
 def _repeat_hint(previous: ev.StepRecord, record: ev.StepRecord) -> str | None:
@@ -125,7 +129,7 @@ class AgentOptions(BaseModel):
         description="Refuse a bare final_answer(literal) until some step has run without error, as the prompt asks.",
     )
     guided_call: bool = Field(
-        default=False, description="With the grammar, the first step's code opens with a call of the tool that fits."
+        default=True, description="With the grammar, the first step's code opens with a call of the tool that fits."
     )
 
 
@@ -173,26 +177,32 @@ class Agent:
         """
         self.hints = hints or []
         self._calls = calls if calls is not None else []
+        self.options = options or AgentOptions()
         fitting = next((t for t in tools or [] if t.name == fits), None)
-        self._demo = fitting if fitting is not None and fitting.example is not None else None
+        guided = (
+            self.options.grammar and "grammar" in model.capabilities and self.options.guided_call and fitting is not None
+        )
+        # with a guided call the grammar shows the call: a demonstration's values were copied instead
+        self._demo = fitting if fitting is not None and fitting.example is not None and not guided else None
         self._prefill_progress = prefill_progress
         self.model = model
         self._should_stop = should_stop
         self.sandbox = sandbox
         self.tools = tools or []
-        self.options = options or AgentOptions()
         extra = f"\n\n{instructions}" if instructions else ""
         self._static = static_prompt(list(sandbox.policy.allowed_modules)) + extra
         self.system = self._static + tools_section(self.tools)
         constrained = self.options.grammar and "grammar" in model.capabilities
         self._grammar = step_grammar() if constrained else None
         self._final_grammar = step_grammar(final=True) if constrained else None
-        guided = constrained and self.options.guided_call and fitting is not None
-        self._guided_grammar = step_grammar(opening=f"result = {fits}(") if guided else None
+        self._guided_grammar = step_grammar(opening=f"{GUIDED_VARIABLE} = {fits}(") if guided else None
+        self._answer_grammar = step_grammar(final=True, opening=f"final_answer({GUIDED_VARIABLE}") if guided else None
         self._shown = self.system + (task_message("", [fits], self._demo) if fits else "")
         """The examples the model was shown: an answer copied from them is not this task's."""
         self._question = ""
         self._first_call = self._seen_calls = 0
+        self._fits = fits if fitting is not None else None
+        self._tool_answered = False
         self._refused: list[str] = []
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
@@ -228,15 +238,18 @@ class Agent:
             yield trace.prefix
         messages = self._messages(question)
         hint: str | None = None
+        answered = False  # the fitting tool returned a result for the task's values (guided_call)
         for step in range(1, self.options.max_steps + 1):
             yield ev.StepStarted(step=step)
             opening = f"{THOUGHT} {plan}" if step == 1 and plan else f"{THOUGHT} "
             # the last step, or one after the same result twice, must answer (as smolagents asks for
             # a final answer at its step limit); the grammar makes its code a final_answer call
-            must_answer = step == self.options.max_steps or (hint or "").startswith(_RESULT_NUDGE)
+            must_answer = step == self.options.max_steps or (hint or "").startswith(_RESULT_NUDGE) or answered
             grammar = self._final_grammar if must_answer else self._grammar
             if step == 1 and self._guided_grammar and not must_answer:
                 grammar = self._guided_grammar
+            if answered:  # the answer is what the guided call returned
+                grammar = self._answer_grammar
             # the prompt's rule "final_answer only after you have seen the printed result", enforced
             bare_ok = must_answer or not self.options.compute_first or any(s.ok for s in trace.steps)
             try:
@@ -250,6 +263,9 @@ class Agent:
                 break
             if hint := _repeat_hint(trace.steps[-1], record) if trace.steps else None:
                 record.observation += f"\n{hint}"  # greedy decoding would loop on it forever
+            answered = self._tool_answered and record.ok and not record.final
+            if answered:
+                record.observation += f"\n{ANSWERED.format(tool=self._fits)}"
             trace.steps.append(record)
             yield ev.StepFinished(record=record)
             if record.final:
@@ -264,13 +280,20 @@ class Agent:
         trace.wall_s = time.perf_counter() - started
         yield ev.RunFinished(trace=trace)
 
-    def _copied_example(self) -> str | None:
-        """The demonstration's arguments, when this step called the tool with them instead of the task's."""
+    def _read_calls(self) -> str | None:
+        """Look at the tool calls this step made: returns the demonstration's arguments when the
+        step called the tool with them instead of the task's, and notes whether the fitting tool
+        answered for the task's own values (then, with `guided_call`, the next step must answer)."""
+        new_calls = self._calls[self._seen_calls :]
+        self._seen_calls = len(self._calls)
+        self._tool_answered = self._guided_grammar is not None and any(
+            c.name == self._fits and c.error is None and c.result not in (None, "", [], {})
+            and uses_task_values(self._question, c.arguments)
+            for c in new_calls
+        )
         demo = self._demo
         if demo is None or demo.example is None:
             return None
-        new_calls = self._calls[self._seen_calls :]
-        self._seen_calls = len(self._calls)
         copied = copied_example(self._question, demo.example.args, new_calls, demo.name)
         return None if copied is None else ", ".join(f"{k}={v!r}" for k, v in copied.arguments.items())
 
@@ -386,7 +409,7 @@ class Agent:
         model only wrote down (`final_answer(24)`) is refused: on Game of 24 all 261 such
         first-step answers in our runs were wrong (docs/agent.md)."""
         timings.action_s = result.duration_s
-        if (copied := self._copied_example()) is not None:
+        if (copied := self._read_calls()) is not None:
             text = (
                 f"Error: that call used the example's values {copied}, not this task's. "
                 f"Call {self._demo.name if self._demo else 'the tool'} again with the values given in the task."

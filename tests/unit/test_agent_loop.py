@@ -245,18 +245,17 @@ def _puzzle_tools() -> tuple[Toolset, list[ToolSpec]]:
 GAME = "Use the numbers 4 7 8 8 and + - * / to make 24. Answer with the expression only."
 
 
-def test_a_tool_that_fits_is_demonstrated_and_opens_the_first_step():
+def test_a_tool_that_fits_is_demonstrated_with_a_verified_call():
     toolset, specs = _puzzle_tools()
     model = ScriptedModel([step("result = solve_24([4, 7, 8, 8])\nprint(result)"), step("final_answer(result)")])
     with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
-        options = AgentOptions(guided_call=True)
+        options = AgentOptions(guided_call=False)
         agent = Agent(model, box, tools=specs, options=options, hints=["solve_24"], fits="solve_24", calls=toolset.calls)
         trace = list(agent.run(GAME))[-1].trace
     assert trace.answer == "8 * (4 + 7 - 8)"
     task = model.prompts[0].split("Task: ")[-1]
     assert "result = solve_24(numbers=[3, 3, 8, 8])" in task and "Observation: 8 / (3 - 8 / 3)" in task
-    assert model.grammars[0] == step_grammar(opening="result = solve_24(")
-    assert model.grammars[1] == step_grammar()
+    assert model.grammars == [step_grammar(), step_grammar()]
 
 
 def test_the_target_number_is_refused_as_an_answer_and_the_model_tries_again():
@@ -285,7 +284,23 @@ def test_a_call_that_copies_the_demonstrations_values_is_sent_back():
     model = ScriptedModel([step("result = solve_24([3, 3, 8, 8])\nprint(result)"),
                            step("result = solve_24([4, 7, 8, 8])\nprint(result)"), step("final_answer(result)")])
     with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
-        agent = Agent(model, box, tools=specs, hints=["solve_24"], fits="solve_24", calls=toolset.calls)
+        options = AgentOptions(guided_call=False)
+        agent = Agent(model, box, tools=specs, options=options, hints=["solve_24"], fits="solve_24", calls=toolset.calls)
         trace = list(agent.run(GAME))[-1].trace
     assert not trace.steps[0].ok and "example's values" in trace.steps[0].observation
     assert trace.answer == "8 * (4 + 7 - 8)" and len(trace.steps) == 3
+
+
+def test_a_guided_call_opens_the_first_step_and_the_tools_answer_becomes_the_final_answer():
+    toolset, specs = _puzzle_tools()
+    model = ScriptedModel([step("result = solve_24([4, 7, 8, 8])\nprint(result)"), step("final_answer(result)")])
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        agent = Agent(model, box, tools=specs, options=AgentOptions(guided_call=True), hints=["solve_24"],
+                      fits="solve_24", calls=toolset.calls)
+        trace = list(agent.run(GAME))[-1].trace
+    assert trace.answer == "8 * (4 + 7 - 8)"
+    assert "solve_24 answered this task" in trace.steps[0].observation
+    assert "For example" not in model.prompts[0]  # the grammar shows the call; a demonstration got copied
+    assert model.grammars == [
+        step_grammar(opening="result = solve_24("), step_grammar(final=True, opening="final_answer(result")
+    ]

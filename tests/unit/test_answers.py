@@ -71,3 +71,19 @@ def test_an_answer_copied_from_the_prompts_examples_is_refused_once():
 
 def test_a_bare_number_for_a_make_n_puzzle_is_refused():
     assert form_problem("can you get 24 from 1 3 4 5?", 15) is not None
+
+
+def test_values_at_the_end_of_a_sentence_count_as_the_tasks():
+    from runtime.agent.answers import uses_task_values
+
+    question = "Use the numbers 2 4 8 9 and + - * / to make 24. Use each number once."
+    assert uses_task_values(question, {"numbers": [2, 4, 8, 9], "target": 24})
+    assert not uses_task_values(question, {"numbers": [1, 2, 3, 5]})
+    assert uses_task_values("What is 2.5 times 4?", {"x": 2.5, "y": 4})
+
+
+def test_one_value_for_a_two_part_question_is_refused_once():
+    question = "Which planet has the most moons, and who wrote Pride and Prejudice?"
+    assert "every part" in (form_problem(question, "Jane Austen") or "")
+    assert form_problem(question, ["Saturn", "Jane Austen"]) is None
+    assert form_problem("How many apples and pears are there in all?", 12) is None
