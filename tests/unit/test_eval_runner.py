@@ -504,7 +504,7 @@ def test_oracle_mode_asks_the_question_after_its_gold_passage(settings, tmp_path
     assert record.trace.question == record.question  # what the model read is what the record says was asked
     for mode in ("cot", "cot+oracle"):  # a yes/no suite asks for a label on the answer line, not "a number"
         assert open_solver(config(boolq, mode=mode), FakeLoader(replies=scripts), settings).instruction == LABEL_INSTRUCTION
-    assert open_solver(config(load_suite("game24"), mode="cot"), FakeLoader(replies=scripts), settings).options.instruction == COT_INSTRUCTION
+    assert open_solver(config(load_suite("game24"), mode="cot"), FakeLoader(replies=scripts), settings).instruction == COT_INSTRUCTION
     bare = boolq.model_copy(update={"items": [item.model_copy(update={"context": None})]})
     request = EvalRequest(config=config(bare, mode="cot+oracle"), limit=1, out=tmp_path / "bare")
     with pytest.raises(ModeNotAvailable, match="gold passages"):
