@@ -59,10 +59,16 @@ def _atoms(value: Any) -> list[str]:
     return [str(value)]
 
 
+def foreign_values(question: str, arguments: dict[str, Any]) -> list[str]:
+    """The values in the arguments that the question does not write (the 0.5B model asked
+    `solve_24([4, 4, 9, 12], 30)` for a puzzle that makes 24)."""
+    words = set(re.findall(r"\d+(?:\.\d+)?|\w+", question.lower()))  # "24." at a sentence's end is 24
+    return [atom for atom in _atoms(arguments) if atom.lower() not in words]
+
+
 def uses_task_values(question: str, arguments: dict[str, Any]) -> bool:
     """Every value in the arguments is written in the question (a call made for this task)."""
-    words = set(re.findall(r"\d+(?:\.\d+)?|\w+", question.lower()))  # "24." at a sentence's end is 24
-    return all(atom.lower() in words for atom in _atoms(arguments))
+    return not foreign_values(question, arguments)
 
 
 def copied_example(question: str, example_args: dict[str, Any], calls: list[ToolCall], tool: str) -> ToolCall | None:
@@ -103,6 +109,8 @@ def form_problem(question: str, answer: Any) -> str | None:
             )
         if _ASKS_EXPRESSION.search(question) or _TARGET.search(question):
             return "the task asks for an expression; pass the expression your code found as a string"
+    if answer is None:
+        return "final_answer(None) gives no answer: your code found nothing yet; try another way"
     if _SECOND_QUESTION.search(question) and not isinstance(answer, list | dict):
         return "the task asks more than one thing: answer every part, e.g. final_answer(first, second)"
     if isinstance(answer, float) and _ASKS_FRACTION.search(question):

@@ -34,9 +34,11 @@ def step_grammar(final: bool = False, opening: str | None = None) -> str:
     code = f"code ::= {_literal(opening)} {body}" if opening else f"code ::= {body}"
     rules = []
     if final:  # the call and nothing after it: parentheses balance, so the one that closes the call ends it
-        start = _literal(opening or "final_answer(")
-        code = f'code ::= {start} inner{"?" if opening else ""} ")" {_literal(chr(10))}'
-        rules = [f'inner ::= ( [^(){tick}\\n] | "(" inner ")" )+']
+        if opening:  # the guided answer: the variable, or a part of it (`result["value"]`), nothing computed on it
+            code = f'code ::= {_literal(opening)} ( "[" [^\\]\\n{tick}]+ "]" )* ")" {_literal(chr(10))}'
+        else:
+            code = f'code ::= "final_answer(" inner ")" {_literal(chr(10))}'
+            rules = [f'inner ::= ( [^(){tick}\\n] | "(" inner ")" )+']
     return "\n".join(
         [
             # the closing fence may carry its newline: tokenizers often have "```\n" as one token

@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from pydantic import BaseModel, Field
 
 from runtime.agent import events as ev
-from runtime.agent.answers import answer_problem, copied_example, uses_task_values
+from runtime.agent.answers import answer_problem, copied_example, foreign_values, uses_task_values
 from runtime.agent.first_thought import first_thought
 from runtime.agent.grammar import step_grammar
 from runtime.agent.parse import (
@@ -203,6 +203,7 @@ class Agent:
         self._first_call = self._seen_calls = 0
         self._fits = fits if fitting is not None else None
         self._tool_answered = False
+        self._foreign: list[str] = []
         self._refused: list[str] = []
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
@@ -290,6 +291,9 @@ class Agent:
             c.name == self._fits and c.error is None and c.result not in (None, "", [], {})
             and uses_task_values(self._question, c.arguments)
             for c in new_calls
+        )
+        self._foreign = sorted(  # values the task never gives, passed to the tool that fits it (`target=30`)
+            {a for c in new_calls if c.name == self._fits for a in foreign_values(self._question, c.arguments)}
         )
         demo = self._demo
         if demo is None or demo.example is None:
@@ -421,6 +425,9 @@ class Agent:
             )
         refused = result.final and not bare_ok and is_bare_answer(parsed.code)
         observation = COMPUTE_FIRST if refused else render_observation(result)
+        if self._foreign and not result.final:
+            given = ", ".join(self._foreign)
+            observation += f"\nNote: {self._fits} was given {given}, which the task does not give; use the task's values."
         if result.final and not refused and (problem := self._answer_problem(result.answer)):
             shown = render_observation(result.model_copy(update={"final": False}))  # what it printed first
             refused, observation = True, f"{shown}\nError: final_answer was not accepted: {problem}."

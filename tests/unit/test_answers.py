@@ -87,3 +87,12 @@ def test_one_value_for_a_two_part_question_is_refused_once():
     assert "every part" in (form_problem(question, "Jane Austen") or "")
     assert form_problem(question, ["Saturn", "Jane Austen"]) is None
     assert form_problem("How many apples and pears are there in all?", 12) is None
+
+
+def test_none_is_no_answer_and_values_the_task_never_gives_are_named():
+    from runtime.agent.answers import foreign_values
+
+    assert "no answer" in (form_problem("What is 2 + 2?", None) or "")
+    question = "Use the numbers 4 4 9 12 and + - * / to make 24."
+    assert foreign_values(question, {"numbers": [4, 4, 9, 12], "target": 30}) == ["30"]
+    assert foreign_values(question, {"numbers": [4, 4, 9, 12], "target": 24}) == []

@@ -16,7 +16,7 @@ from tests.unit.test_eval_runner import FakeLoader, config, right
 def finished_run(home):
     """A finished 3-question run made with scripted model text, in the folder the CLI would pick."""
     settings, suite = Settings(), load_suite("asdiv")
-    run_config = config(suite, max_steps=settings.max_steps)
+    run_config = config(suite, max_steps=settings.max_steps, guided_call=settings.guided_call)
     folder = settings.home / "eval" / run_config.folder_name()
     loader = FakeLoader(replies=right(suite.sample(3, seed=0)))
     run_eval(EvalRequest(config=run_config, limit=3, out=folder), suite, loader, settings)

@@ -26,11 +26,11 @@ def vocab(e2e_settings):
     llm.close()
 
 
-def accepts(vocab, step: str, final: bool = False) -> bool:
+def accepts(vocab, step: str, final: bool = False, opening: str | None = None) -> bool:
     """Whether the grammar lets a model write `step` after the prefilled "Thought: " and then end its turn."""
     llm, handle = vocab
     assert step.startswith(f"{THOUGHT} ")
-    grammar = GrammarState(handle, step_grammar(final=final))
+    grammar = GrammarState(handle, step_grammar(final=final, opening=opening))
     for token in llm.tokenize(step[len(THOUGHT) + 1 :].encode(), add_bos=False, special=False):
         if not grammar.allows(token):
             return False
@@ -78,3 +78,13 @@ def test_the_answer_only_grammar_admits_a_final_answer_call_and_nothing_else(voc
     assert final("Thought: Done.\n```python\nfinal_answer(round((12 - 3) * (2 + 1), 2))\n```")
     assert not final("Thought: Done.\n```python\nfinal_answer(8)\nprint(8)\n```")
     assert not final("Thought: Done.\n```python\nfinal_answer(8)  # the answer\n```")  # nothing after the call
+
+
+def test_guided_grammars_open_the_call_and_pass_the_result_on_unchanged(vocab):
+    call = "result = solve_24("
+    assert accepts(vocab, "Thought: The solver fits.\n```python\nresult = solve_24([2, 4, 8, 9])\nprint(result)\n```", opening=call)
+    assert not accepts(vocab, "Thought: By hand.\n```python\nprint(8 * 3)\n```", opening=call)
+    answer = "final_answer(result"
+    assert accepts(vocab, "Thought: Done.\n```python\nfinal_answer(result)\n```", final=True, opening=answer)
+    assert accepts(vocab, 'Thought: Done.\n```python\nfinal_answer(result["value"])\n```', final=True, opening=answer)
+    assert not accepts(vocab, "Thought: Done.\n```python\nfinal_answer(result * 4)\n```", final=True, opening=answer)
