@@ -112,7 +112,7 @@ def form_problem(question: str, answer: Any) -> str | None:
     if answer is None:
         return "final_answer(None) gives no answer: your code found nothing yet; try another way"
     if _SECOND_QUESTION.search(question) and not isinstance(answer, list | dict):
-        return "the task asks more than one thing: answer every part, e.g. final_answer(first, second)"
+        return "the task asks more than one thing: answer every part, e.g. final_answer([first, second])"
     if isinstance(answer, float) and _ASKS_FRACTION.search(question):
         return (
             f"{answer} is a decimal but the task asks for a fraction; compute it with fractions.Fraction "
