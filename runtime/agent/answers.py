@@ -60,15 +60,21 @@ def _atoms(value: Any) -> list[str]:
 
 
 def foreign_values(question: str, arguments: dict[str, Any]) -> list[str]:
-    """The values in the arguments that the question does not write (the 0.5B model asked
-    `solve_24([4, 4, 9, 12], 30)` for a puzzle that makes 24)."""
+    """The numbers in the arguments that the question does not write, when others are the task's
+    (the 0.5B model asked `solve_24([4, 4, 9, 12], 30)` for a puzzle that makes 24); a call with
+    none of the task's numbers (`retrieve(query, k=3)`) is not judged."""
     words = set(re.findall(r"\d+(?:\.\d+)?|\w+", question.lower()))  # "24." at a sentence's end is 24
-    return [atom for atom in _atoms(arguments) if atom.lower() not in words]
+    numbers = [atom for atom in _atoms(arguments) if _number(atom) is not None]
+    foreign = [atom for atom in numbers if atom.lower() not in words]
+    return foreign if len(foreign) < len(numbers) else []
 
 
 def uses_task_values(question: str, arguments: dict[str, Any]) -> bool:
-    """Every value in the arguments is written in the question (a call made for this task)."""
-    return not foreign_values(question, arguments)
+    """Every number in the arguments is written in the question, and there is one (a call made
+    for this task's values, not a search phrased by the model)."""
+    words = set(re.findall(r"\d+(?:\.\d+)?|\w+", question.lower()))
+    numbers = [atom for atom in _atoms(arguments) if _number(atom) is not None]
+    return bool(numbers) and all(atom.lower() in words for atom in numbers)
 
 
 def copied_example(question: str, example_args: dict[str, Any], calls: list[ToolCall], tool: str) -> ToolCall | None:

@@ -288,7 +288,7 @@ class Agent:
         new_calls = self._calls[self._seen_calls :]
         self._seen_calls = len(self._calls)
         self._tool_answered = self._guided_grammar is not None and any(
-            c.name == self._fits and c.error is None and c.result not in (None, "", [], {})
+            c.name == self._fits and isinstance(c.result, str | int | float) and c.result not in ("", True, False)
             and uses_task_values(self._question, c.arguments)
             for c in new_calls
         )

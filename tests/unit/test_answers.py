@@ -96,3 +96,11 @@ def test_none_is_no_answer_and_values_the_task_never_gives_are_named():
     question = "Use the numbers 4 4 9 12 and + - * / to make 24."
     assert foreign_values(question, {"numbers": [4, 4, 9, 12], "target": 30}) == ["30"]
     assert foreign_values(question, {"numbers": [4, 4, 9, 12], "target": 24}) == []
+
+
+def test_a_search_is_not_a_call_with_the_tasks_values():
+    from runtime.agent.answers import foreign_values, uses_task_values
+
+    question = "What is the capital of Portugal?"
+    assert not uses_task_values(question, {"query": "capital of Portugal", "k": 3})  # no number of the task's
+    assert foreign_values(question, {"query": "capital of Portugal", "k": 3}) == []  # none of the task's: not judged
