@@ -115,8 +115,6 @@ def form_problem(question: str, answer: Any) -> str | None:
             )
         if _ASKS_EXPRESSION.search(question) or _TARGET.search(question):
             return "the task asks for an expression; pass the expression your code found as a string"
-    if answer is None:
-        return "final_answer(None) gives no answer: your code found nothing yet; try another way"
     if _SECOND_QUESTION.search(question) and not isinstance(answer, list | dict):
         return "the task asks more than one thing: answer every part, e.g. final_answer([first, second])"
     if isinstance(answer, float) and _ASKS_FRACTION.search(question):
@@ -148,6 +146,8 @@ def answer_problem(question: str, answer: Any, calls: list[ToolCall], shown: str
             reason=f"your own {call.name} call rejected {answer!r} ({reason}); do not answer it, find one that passes",
             firm=True,
         )
+    if answer is None:  # never returned as an answer: the run ends without one (exit 3) instead
+        return Refusal(reason="final_answer(None) gives no answer: your code found nothing yet; try another way", firm=True)
     if copied_from_examples(answer, shown, question):
         return Refusal(reason=f"{answer!r} is the answer of an example you were shown, not of this task")
     problem = form_problem(question, answer)

@@ -25,9 +25,16 @@ PHRASINGS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def shipped_home(tmp_path_factory):
+    """A home with only the shipped boxes: the session's e2e home gets a distilled box installed
+    (tests/e2e/test_distill.py), whose solver then fits these questions best."""
+    return tmp_path_factory.mktemp("shipped-boxes-home")
+
+
 @pytest.mark.parametrize(("question", "numbers"), PHRASINGS, ids=[str(n) for _q, n in PHRASINGS])
-def test_a_puzzle_in_everyday_words_is_solved_with_the_box(e2e_home, question, numbers):
-    proc = solve(e2e_home, "--model", "qwen2.5-coder-0.5b", "--json", question)
+def test_a_puzzle_in_everyday_words_is_solved_with_the_box(shipped_home, question, numbers):
+    proc = solve(shipped_home, "--model", "qwen2.5-coder-0.5b", "--json", question)
     assert proc.returncode == 0, proc.stderr[-2000:]
     trace = json.loads(proc.stdout)
     assert check_game24(numbers, trace["answer"]).correct, (trace["answer"], [s["code"] for s in trace["steps"]])
