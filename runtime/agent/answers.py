@@ -125,19 +125,24 @@ def form_problem(question: str, answer: Any) -> str | None:
     return None
 
 
-def copied_from_examples(answer: Any, shown: str, question: str) -> bool:
-    """The answer is one the prompt's examples give (the worked example's 2431, a tool docstring's
-    "8 / (3 - 8 / 3)") and the task does not mention it: small models answer it when they have
-    nothing better (`runtime solve ""` answered 2431)."""
+def copied_from_examples(answer: Any, shown: str, question: str, worked: str = "") -> bool:
+    """The answer is one the prompt's examples give and the task does not mention it: small models
+    answer it when they have nothing better (`runtime solve ""` answered the worked example's 2431;
+    a docstring's "8 / (3 - 8 / 3)" was answered for another puzzle). A number counts only when
+    the worked example `worked` gives it: numbers such as 100 or 105 in a tool's docstring were
+    right answers to ASDiv problems."""
     if isinstance(answer, bool) or not isinstance(answer, str | int | float):
         return False
     text = str(answer).strip()
-    return len(text) >= 3 and text in shown and text not in question
+    where = worked if _number(answer) is not None else shown
+    return len(text) >= 3 and text in where and text not in question
 
 
-def answer_problem(question: str, answer: Any, calls: list[ToolCall], shown: str = "") -> Refusal | None:
-    """The reason to refuse a final answer, or None to accept it. `shown`: the examples the model
-    was shown (its system prompt and tool demonstration)."""
+def answer_problem(
+    question: str, answer: Any, calls: list[ToolCall], shown: str = "", worked: str = ""
+) -> Refusal | None:
+    """The reason to refuse a final answer, or None to accept it. `shown`: the text the model was
+    shown (its system prompt and tool demonstration); `worked`: the prompt's worked example."""
     call = refuted_by(answer, calls)
     if call is not None:
         assert isinstance(call.result, dict)
@@ -148,7 +153,7 @@ def answer_problem(question: str, answer: Any, calls: list[ToolCall], shown: str
         )
     if answer is None:  # never returned as an answer: the run ends without one (exit 3) instead
         return Refusal(reason="final_answer(None) gives no answer: your code found nothing yet; try another way", firm=True)
-    if copied_from_examples(answer, shown, question):
+    if copied_from_examples(answer, shown, question, worked):
         return Refusal(reason=f"{answer!r} is the answer of an example you were shown, not of this task")
     problem = form_problem(question, answer)
     if problem is None:

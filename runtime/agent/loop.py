@@ -25,6 +25,7 @@ from runtime.agent.parse import (
     parse_step,
 )
 from runtime.agent.prompt import (
+    WORKED_EXAMPLE,
     observation_message,
     static_prompt,
     task_message,
@@ -304,7 +305,8 @@ class Agent:
     def _answer_problem(self, answer: object) -> str | None:
         """Why a final answer is refused (see runtime.agent.answers); a form complaint is made once
         per answer, so a model that insists is believed, but a refuted answer is never accepted."""
-        problem = answer_problem(self._question, answer, self._calls[self._first_call :], self._shown)
+        calls = self._calls[self._first_call :]
+        problem = answer_problem(self._question, answer, calls, self._shown, WORKED_EXAMPLE)
         key = repr(answer)
         if problem is None or (key in self._refused and not problem.firm):
             return None

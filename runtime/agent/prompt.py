@@ -29,7 +29,7 @@ the task asks for (a number, an expression, a name), not a sentence.
 Rules: always write exactly one code block per step; never write "{OBSERVATION}" yourself;
 only these modules can be imported: {{modules}}."""
 
-_EXAMPLE = f"""Example:
+WORKED_EXAMPLE = f"""Example:
 {TASK_PREFIX}What is the product of the three smallest two-digit primes?
 {THOUGHT} I will find the primes between 10 and 99 and multiply the first three.
 {CODE_OPEN}
@@ -46,7 +46,7 @@ final_answer(product)
 
 def static_prompt(modules: list[str]) -> str:
     """The part of the system prompt that never changes between questions (cached on disk)."""
-    return f"{_INSTRUCTIONS.format(modules=', '.join(modules))}\n\n{_EXAMPLE}"
+    return f"{_INSTRUCTIONS.format(modules=', '.join(modules))}\n\n{WORKED_EXAMPLE}"
 
 
 def tools_section(tools: list[ToolSpec]) -> str:
