@@ -116,7 +116,7 @@ def form_problem(question: str, answer: Any) -> str | None:
         if _ASKS_EXPRESSION.search(question) or _TARGET.search(question):
             return "the task asks for an expression; pass the expression your code found as a string"
     if _SECOND_QUESTION.search(question) and not isinstance(answer, list | dict):
-        return "the task asks more than one thing: answer every part, e.g. final_answer([first, second])"
+        return "the task asks more than one thing: answer every part, e.g. final_answer(first, second)"
     if isinstance(answer, float) and _ASKS_FRACTION.search(question):
         return (
             f"{answer} is a decimal but the task asks for a fraction; compute it with fractions.Fraction "

@@ -173,10 +173,13 @@ class Worker:
 
     def _answer_function(self) -> Any:
         """`final_answer(answer)` for the code; a plain function, so a wrong call reads
-        "final_answer() takes ..." rather than naming this class's method."""
+        "final_answer() takes ..." rather than naming this class's method. Several values
+        (`final_answer(planet, author)`) are one answer of several parts, kept as a list."""
 
-        def final_answer(answer: Any = None) -> None:
-            self._answer = _jsonable(answer, self.policy.max_output_chars)
+        def final_answer(*answers: Any, answer: Any = None) -> None:
+            parts = [*answers, *([] if answer is None else [answer])]
+            value = parts[0] if len(parts) == 1 else parts or None
+            self._answer = _jsonable(value, self.policy.max_output_chars)
             raise FinalAnswer
 
         final_answer.__qualname__ = "final_answer"

@@ -169,9 +169,9 @@ def test_printing_nothing_twice_is_not_a_result_to_answer_with(sandbox):
 
 
 def test_a_wrong_final_answer_call_names_final_answer(sandbox):
-    model = ScriptedModel([step("final_answer('a', 1, 2)"), step("final_answer('a')")])
+    model = ScriptedModel([step("final_answer(value='a')"), step("final_answer('a')")])
     _, trace = run(model, sandbox)
-    assert trace.steps[0].observation.startswith("Error: TypeError: final_answer() takes from 0 to 1 positional")
+    assert trace.steps[0].observation.startswith("Error: TypeError: final_answer() got an unexpected keyword argument 'value'")
 
 
 def test_the_last_step_may_only_answer(sandbox):

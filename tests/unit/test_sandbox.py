@@ -644,6 +644,13 @@ def test_final_answer_ends_the_action(sandbox):
     assert result.stdout == "before\n"
 
 
+def test_final_answer_of_several_values_is_one_answer_in_parts(sandbox):
+    # "Which planet has the most moons, and who wrote Pride and Prejudice?" has two parts
+    assert sandbox.run("final_answer('Saturn', 'Jane Austen')").answer == ["Saturn", "Jane Austen"]
+    assert sandbox.run("final_answer()").answer is None
+    assert sandbox.run("final_answer(answer=7)").answer == 7
+
+
 def test_final_answer_of_non_json_value_is_its_str(sandbox):
     result = sandbox.run("from fractions import Fraction\nfinal_answer(Fraction(3, 4))")
     assert result.final and result.answer == "3/4"
