@@ -7,7 +7,8 @@ cost: the fixed prefix's tokens evaluated (and its seconds), then the first step
 
     python scripts/bench_cache.py [--model NAME ...] [--threads N] [--box NAME ...]
 
-The code run is the `runtime` importable in this environment (set PYTHONPATH to compare checkouts).
+The code run is the `runtime` installed in this environment: to compare checkouts, install each
+in its own venv (PYTHONPATH alone would take tui/, boxes/ and models/ from the installed one).
 """
 
 from __future__ import annotations

@@ -1,10 +1,24 @@
-"""Shared fixtures: an isolated RUNTIME_HOME, and the real models for the e2e tests."""
+"""Shared fixtures: an isolated RUNTIME_HOME, and the real models for the e2e tests; a check that the
+tests import this checkout."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from runtime.config import Settings
+from tests.layout import misplaced
+
+
+def pytest_configure(config):
+    """Refuse to run this checkout's tests against another checkout's tui/, boxes/ or models/."""
+    root = Path(__file__).resolve().parents[1]
+    if wrong := misplaced(root):
+        raise pytest.UsageError(
+            "these packages do not import from this checkout:\n  " + "\n  ".join(wrong)
+            + f"\ninstall it in the python that runs the tests: python -m pip install --no-deps -e {root}"
+        )
 
 
 @pytest.fixture

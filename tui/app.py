@@ -9,11 +9,11 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from runtime.config import Settings
-from tui.commands import SLASH_COMMANDS
-from tui.models import ModelFactory, llama_factory
-from tui.screens.chat import ChatScreen
-from tui.screens.picker import SessionPicker
-from tui.sessions import ChatOptions, OptionsSet, SessionError, SessionLog, SessionStore
+from runtime.tui.commands import SLASH_COMMANDS
+from runtime.tui.models import ModelFactory, llama_factory
+from runtime.tui.screens.chat import ChatScreen
+from runtime.tui.screens.picker import SessionPicker
+from runtime.tui.sessions import ChatOptions, OptionsSet, SessionError, SessionLog, SessionStore
 
 
 class ChatApp(App[None]):

@@ -8,7 +8,7 @@ short context can afford.
 from __future__ import annotations
 
 from runtime.agent.summary import format_answer
-from tui.sessions import Turn
+from runtime.tui.sessions import Turn
 
 KEEP_TURNS = 3
 MAX_ANSWER_CHARS = 300

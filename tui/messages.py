@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.message import Message
 
 from runtime.agent import events as ev
-from runtime.model.base import Model
 from runtime.kit import KitTools
-from tui.sessions import ChatOptions
+from runtime.model.base import Model
+from runtime.tui.sessions import ChatOptions
 
 
 class AgentUpdate(Message):

@@ -10,7 +10,7 @@ import threading
 
 from runtime.config import Settings
 from runtime.kit import KitTools, ToolChoice, open_tools
-from tui.sessions import ChatOptions
+from runtime.tui.sessions import ChatOptions
 
 
 def tool_choice(options: ChatOptions) -> ToolChoice:

@@ -1,4 +1,4 @@
-"""The box store: installed boxes under `Settings.boxes_dir`, beside the boxes shipped in `boxes/`.
+"""The box store: installed boxes under `Settings.boxes_dir`, beside the shipped ones (`runtime.boxes.shipped`).
 
 Layout: `boxes_dir/<name>/` holds exactly the files of one installed version. Writes go to a
 dot-prefixed staging folder and are swapped in with renames under a lock, so a reader sees the
@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-import boxes as shipped_package
+import runtime.boxes.shipped as shipped_package
 from runtime.boxes.bundle import Bundle, open_bundle, write_folder
 from runtime.boxes.errors import BoxConflict, BoxError, BoxNotFound
 from runtime.boxes.loader import check_bundle
@@ -47,7 +47,7 @@ class InstallResult(BaseModel):
 
 
 def shipped_dir() -> Path:
-    """Where the shipped boxes live: the `boxes` package, in a checkout or installed."""
+    """Where the shipped boxes live: `runtime.boxes.shipped`, the repo's `boxes/` folder, in a checkout or installed."""
     return Path(shipped_package.__file__).parent
 
 

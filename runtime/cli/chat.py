@@ -41,8 +41,8 @@ def chat(
     """
     settings = load_settings()
     tools = tool_options(settings, boxes, no_boxes, collection, no_retrieval)
-    from tui.app import ChatApp
-    from tui.sessions import SessionStore
+    from runtime.tui.app import ChatApp
+    from runtime.tui.sessions import SessionStore
 
     if resume:
         SessionStore(settings).open(resume)  # a wrong id is one clear line here, before the screen opens

@@ -1,4 +1,4 @@
-"""The registry of student models: pydantic manifests shipped in `models/` plus user-added GGUFs."""
+"""The registry of student models: pydantic manifests shipped in `runtime.model.manifests` plus user-added GGUFs."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def _parse(text: str, origin: str, loader) -> ModelManifest:
 
 
 def shipped_manifests() -> list[ModelManifest]:
-    files = sorted(resources.files("models").iterdir(), key=lambda p: p.name)
+    files = sorted(resources.files("runtime.model.manifests").iterdir(), key=lambda p: p.name)
     return [_parse(f.read_text(), f.name, tomllib.loads) for f in files if f.name.endswith(".toml")]
 
 

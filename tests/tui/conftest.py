@@ -8,10 +8,10 @@ import pytest
 
 from runtime.config import Settings
 from runtime.model.base import Model
+from runtime.tui.app import ChatApp
+from runtime.tui.models import ModelFactory
 from tests.fakes import ScriptedModel
 from tests.tui.helpers import Notices, factory_for
-from tui.app import ChatApp
-from tui.models import ModelFactory
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from textual.pilot import Pilot
 
 from runtime.model.base import Generation, Model, Prompt, Sampling
 from runtime.model.store import Progress
+from runtime.tui.models import ModelFactory
+from runtime.tui.screens.chat import ChatScreen
+from runtime.tui.widgets.conversation import Outcome
+from runtime.tui.widgets.prompt import PromptInput
 from tests.fakes import ScriptedModel
-from tui.models import ModelFactory
-from tui.screens.chat import ChatScreen
-from tui.widgets.conversation import Outcome
-from tui.widgets.prompt import PromptInput
 
 
 def step(code: str, thought: str = "I will compute it.") -> str:

@@ -7,12 +7,12 @@ import time
 import pytest
 
 from runtime.errors import ModelNotFound
+from runtime.tui.sessions import SessionStore
+from runtime.tui.widgets.conversation import UserMessage
+from runtime.tui.widgets.status_bar import StatusBar
+from runtime.tui.widgets.steps import ObservationView, StepView
 from tests.fakes import ScriptedModel
 from tests.tui.helpers import SlowModel, outcomes, ready, send, step, text_of, until
-from tui.sessions import SessionStore
-from tui.widgets.conversation import UserMessage
-from tui.widgets.status_bar import StatusBar
-from tui.widgets.steps import ObservationView, StepView
 
 pytestmark = pytest.mark.asyncio
 

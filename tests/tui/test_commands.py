@@ -6,13 +6,13 @@ import pytest
 
 from runtime.retrieval.ingest import ingest, read_sources
 from runtime.retrieval.store import Store
+from runtime.tui.commands import SLASH_COMMANDS, parse_command
+from runtime.tui.screens.help import HelpScreen
+from runtime.tui.sessions import SessionStore
+from runtime.tui.widgets.conversation import UserMessage
+from runtime.tui.widgets.steps import ObservationView, StepView
 from tests.fakes import ScriptedModel
 from tests.tui.helpers import factory_for, outcomes, ready, send, step, text_of, until
-from tui.commands import SLASH_COMMANDS, parse_command
-from tui.screens.help import HelpScreen
-from tui.sessions import SessionStore
-from tui.widgets.conversation import UserMessage
-from tui.widgets.steps import ObservationView, StepView
 
 
 def panel(screen) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from runtime.config import Settings
+from runtime.tui.app import ChatApp
+from runtime.tui.widgets.steps import StepView
 from tests.tui.helpers import outcomes, ready, send, text_of
-from tui.app import ChatApp
-from tui.widgets.steps import StepView
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
 

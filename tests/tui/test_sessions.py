@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from runtime.tui.screens.picker import SessionPicker
+from runtime.tui.sessions import Asked, ChatOptions, SessionError, SessionStore, load_session
+from runtime.tui.widgets.conversation import Outcome, UserMessage
+from runtime.tui.widgets.steps import StepView
 from tests.fakes import ScriptedModel
 from tests.tui.helpers import outcomes, ready, send, step, text_of, until
-from tui.screens.picker import SessionPicker
-from tui.sessions import Asked, ChatOptions, SessionError, SessionStore, load_session
-from tui.widgets.conversation import Outcome, UserMessage
-from tui.widgets.steps import StepView
 
 
 @pytest.mark.slow

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from runtime.agent.events import StepRecord, StepTimings
+from runtime.tui.sessions import Asked, ChatOptions, Session, SessionLog, SessionStore, StepSaved, TitleSet, TurnEnded
+from runtime.tui.widgets.prompt import PromptInput
+from runtime.tui.widgets.steps import StepView
 from tests.fakes import ScriptedModel
 from tests.tui.helpers import ready
-from tui.sessions import Asked, ChatOptions, Session, SessionLog, SessionStore, StepSaved, TitleSet, TurnEnded
-from tui.widgets.prompt import PromptInput
-from tui.widgets.steps import StepView
 
 CODE = "primes = [n for n in range(2, 30) if all(n % d for d in range(2, n))]\nprint(primes[:5], sum(primes[:5]))"
 

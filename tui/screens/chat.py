@@ -22,23 +22,23 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker, get_current_worker
 
-from runtime.kit import AgentKit, agent_options
 from runtime.agent import events as ev
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
+from runtime.kit import AgentKit, agent_options
 from runtime.model.base import MAX_CANDIDATES, Model
-from tui.commands import SLASH_COMMANDS, SlashCommand, parse_command
-from tui.context import with_context
-from tui.messages import AgentUpdate, ModelFailed, ModelLoaded, ModelProgress, RunFailed, ToolsFailed, ToolsReady
-from tui.models import ModelFactory, ModelInfo, describe
-from tui.sandbox_slot import SandboxSlot
-from tui.screens.help import HelpScreen
-from tui.sessions import Asked, ChatOptions, OptionsSet, SessionLog, SessionStore, StepSaved, TitleSet, TurnEnded
-from tui.toolsets import ChatTools
-from tui.widgets.conversation import AnswerView, Conversation
-from tui.widgets.prompt import PromptInput
-from tui.widgets.side_panel import PanelState, SidePanel
-from tui.widgets.status_bar import StatusBar
+from runtime.tui.commands import SLASH_COMMANDS, SlashCommand, parse_command
+from runtime.tui.context import with_context
+from runtime.tui.messages import AgentUpdate, ModelFailed, ModelLoaded, ModelProgress, RunFailed, ToolsFailed, ToolsReady
+from runtime.tui.models import ModelFactory, ModelInfo, describe
+from runtime.tui.sandbox_slot import SandboxSlot
+from runtime.tui.screens.help import HelpScreen
+from runtime.tui.sessions import Asked, ChatOptions, OptionsSet, SessionLog, SessionStore, StepSaved, TitleSet, TurnEnded
+from runtime.tui.toolsets import ChatTools
+from runtime.tui.widgets.conversation import AnswerView, Conversation
+from runtime.tui.widgets.prompt import PromptInput
+from runtime.tui.widgets.side_panel import PanelState, SidePanel
+from runtime.tui.widgets.status_bar import StatusBar
 
 @dataclass
 class ActiveRun:

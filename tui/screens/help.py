@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from tui.commands import SlashCommand
+from runtime.tui.commands import SlashCommand
 
 KEYS = (
     ("Enter", "send the question or command"),

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.sessions import Session
+from runtime.tui.sessions import Session
 
 
 class SessionPicker(ModalScreen[str | None]):

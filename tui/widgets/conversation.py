@@ -9,9 +9,9 @@ from textual.widgets import Static
 
 from runtime.agent import events as ev
 from runtime.agent.summary import format_answer
-from tui.sessions import Turn
-from tui.text import plural
-from tui.widgets.steps import StepView
+from runtime.tui.sessions import Turn
+from runtime.tui.text import plural
+from runtime.tui.widgets.steps import StepView
 
 
 class UserMessage(Static):

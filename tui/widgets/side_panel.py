@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
-from tui.models import ModelInfo
-from tui.sessions import ChatOptions
-from tui.text import plural
+from runtime.tui.models import ModelInfo
+from runtime.tui.sessions import ChatOptions
+from runtime.tui.text import plural
 
 
 class PanelState(BaseModel):

@@ -7,8 +7,8 @@ import time
 from textual.widgets import Static
 
 from runtime.agent.events import StepRecord
-from tui.sessions import Turn
-from tui.text import plural
+from runtime.tui.sessions import Turn
+from runtime.tui.text import plural
 
 
 class StatusBar(Static):
