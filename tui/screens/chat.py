@@ -24,9 +24,9 @@ from textual.worker import Worker, get_current_worker
 
 from runtime.kit import AgentKit, agent_options
 from runtime.agent import events as ev
-from runtime.config import Settings
+from runtime.config import MAX_CANDIDATES, Settings
 from runtime.errors import RuntimeUserError
-from runtime.model.base import MAX_CANDIDATES, Model
+from runtime.model.base import Model
 from tui.commands import SLASH_COMMANDS, SlashCommand, parse_command
 from tui.context import with_context
 from tui.messages import AgentUpdate, ModelFailed, ModelLoaded, ModelProgress, RunFailed, ToolsFailed, ToolsReady
