@@ -16,26 +16,13 @@ import click
 
 from runtime.cli._output import ByteProgress, info
 from runtime.cli.index import ChunkProgress
-from runtime.config import Settings
+from runtime.config import MAX_CANDIDATES, Settings
 from runtime.eval import report as report_mod
-from runtime.eval.runner import (
-    COT_MODES,
-    DEFAULT_SAG,
-    MODES,
-    EvalRequest,
-    LlamaLoader,
-    Mode,
-    QuestionRecord,
-    RunConfig,
-    RunProgress,
-    Summary,
-    rejudge,
-    resolve_sag,
-    run_eval,
-    suite_collection,
-)
+from runtime.eval.records import COT_MODES, MODES, Mode, QuestionRecord, RunConfig, RunProgress, Summary
+from runtime.eval.rejudge import rejudge
+from runtime.eval.runner import EvalRequest, run_eval, suite_collection
+from runtime.eval.solvers import DEFAULT_SAG, LlamaLoader, resolve_sag
 from runtime.eval.suites import LOADERS, load_suite
-from runtime.model.base import MAX_CANDIDATES
 
 
 class ProgressLine:

@@ -23,11 +23,10 @@ from runtime.agent import events as ev
 from runtime.config import Settings
 from runtime.distill.records import DistillError, Trajectory
 from runtime.errors import RuntimeUserError
-from runtime.eval.checkers import check
+from runtime.eval.checkers import CheckerName, check
 from runtime.eval.suites import (
     GAME24_TEST_RANKS,
     TOT,
-    CheckerName,
     Suite,
     SuiteItem,
     game24_prompt,

@@ -11,19 +11,16 @@ import hashlib
 import json
 import random
 import re
-import string
 from collections import defaultdict
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from runtime.errors import RuntimeUserError
-
-CheckerName = Literal["game24", "asdiv", "nq", "yesno"]
-
+from runtime.eval.checkers import CheckerName, normalize_text
 
 class SuiteNotFound(RuntimeUserError):
     """No suite of that name."""
@@ -160,15 +157,6 @@ def load_asdiv() -> Suite:
         for n, row in enumerate(_jsonl(data_file(ASDIV)), start=1)
     ]
     return Suite(name="asdiv", checker="asdiv", split="all 2,305 rows of test.jsonl", sources=[ASDIV], items=items)
-
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
-
-
-def normalize_text(text: str) -> str:
-    """SQuAD/NQ normalization: lower case, no punctuation, no articles, single spaces."""
-    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
 
 
 class WordIndex:
