@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from runtime.errors import RuntimeUserError
+
 CheckerName = Literal["numeric", "exact", "game24", "asdiv", "nq", "yesno"]
 _MAX_ANSWER_CHARS = 300
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -252,6 +254,18 @@ CHECKERS: dict[CheckerName, Callable[[Any, Any], Verdict]] = {
 
 def check(checker: CheckerName, gold: Any, answer: Any) -> Verdict:
     return CHECKERS[checker](gold, answer)
+
+
+class CheckerNotFound(RuntimeUserError):
+    """No checker of that name."""
+
+
+def checker_named(name: str) -> CheckerName:
+    """The checker a user named (`--checker`), or one error line listing the names there are."""
+    for checker in CHECKERS:
+        if checker == name:
+            return checker
+    raise CheckerNotFound(f"unknown checker {name!r}; choose one of: {', '.join(CHECKERS)}")
 
 
 CHECKER_HELP: dict[CheckerName, str] = {
