@@ -20,11 +20,11 @@ from runtime.cli._output import ByteProgress, info
 from runtime.cli.index import ChunkProgress
 from runtime.config import MAX_CANDIDATES, Settings
 from runtime.eval import report as report_mod
+from runtime.eval.checkers import CHECKER_HELP, CHECKERS, checker_named
 from runtime.eval.records import COT_MODES, MODES, Mode, QuestionRecord, RunConfig, RunProgress, Summary
 from runtime.eval.rejudge import rejudge
 from runtime.eval.runner import EvalRequest, run_eval, suite_collection
 from runtime.eval.solvers import DEFAULT_SAG, LlamaLoader, resolve_sag
-from runtime.eval.checkers import CHECKER_HELP, CHECKERS, checker_named
 from runtime.eval.suites import ANSWER_FIELDS, LOADERS, QUESTION_FIELDS, Suite, load_file_suite, load_suite
 
 
@@ -236,7 +236,9 @@ _CHECKER_LINES = "\n".join(f"  {name:8} {CHECKER_HELP[name]}" for name in CHECKE
 )
 @click.option("--answer-field", metavar="FIELD", help=f"The rows' answer field (default: {', '.join(ANSWER_FIELDS)}).")
 @run_options
-def file_command(path: Path, checker: str, question_field: str | None, answer_field: str | None, **options: object) -> None:
+def file_command(
+    path: Path, checker: str, question_field: str | None, answer_field: str | None, **options: object
+) -> None:
     suite = load_file_suite(path, checker_named(checker), question_field, answer_field)
     run_suite(suite, RunOptions.model_validate(options))
 
@@ -298,7 +300,9 @@ class EvalGroup(click.Group):
     """Dispatches an argument that is a file (or ends in .jsonl) to the `file` command: any JSONL
     file is a suite. A subcommand's name wins over a file of the same name in the current folder."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         if name not in self.commands and (name.endswith(".jsonl") or Path(name).is_file()):
             return "file", file_command, args
