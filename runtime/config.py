@@ -12,7 +12,10 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.errors import ConfigError
-from runtime.model.base import MAX_CANDIDATES
+
+MAX_CANDIDATES = 16
+"""The most continuations one `sample_n` call decodes together: a limit of the settings (RUNTIME_SAG),
+kept here so that settings never import the model layer above them."""
 
 
 def _default_home() -> Path:

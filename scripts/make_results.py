@@ -20,7 +20,8 @@ from pydantic import BaseModel
 
 from runtime.config import Settings
 from runtime.eval.report import accuracy_cell, load_summary, markdown_table, percent
-from runtime.eval.runner import MODES, Summary, read_records
+from runtime.eval.records import MODES, Summary
+from runtime.eval.store import read_records
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PREAMBLE = """# Results

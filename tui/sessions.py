@@ -16,8 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from runtime.agent.events import Status, StepRecord
-from runtime.config import Settings
-from runtime.model.base import MAX_CANDIDATES
+from runtime.config import MAX_CANDIDATES, Settings
 from runtime.errors import RuntimeUserError
 from runtime.jsonl import append_jsonl
 

@@ -32,8 +32,8 @@ from runtime.agent.prompt import (
     tools_section,
 )
 from runtime.agent.sag import discard, run_candidates, settle, tally
+from runtime.config import MAX_CANDIDATES
 from runtime.model.base import (
-    MAX_CANDIDATES,
     ChatMessage,
     Generation,
     Model,

@@ -15,8 +15,7 @@ from runtime.agent import AgentOptions
 from runtime.agent import events as ev
 from runtime.agent.summary import format_answer, vote_lines
 from runtime.cli._output import ByteProgress, TokenProgress, info
-from runtime.config import Settings, load_settings
-from runtime.model.base import MAX_CANDIDATES
+from runtime.config import MAX_CANDIDATES, Settings, load_settings
 
 EXIT_NO_ANSWER = 3
 CHARS_PER_TOKEN = 3

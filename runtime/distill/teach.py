@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from runtime.kit import AgentKit
 from runtime.agent import RunTrace
@@ -23,16 +23,16 @@ from runtime.agent import events as ev
 from runtime.config import Settings
 from runtime.distill.records import DistillError, Trajectory
 from runtime.errors import RuntimeUserError
-from runtime.eval.checkers import check
+from runtime.eval.checkers import CheckerName, check
 from runtime.eval.suites import (
     GAME24_TEST_RANKS,
     TOT,
-    CheckerName,
     Suite,
     SuiteItem,
     game24_prompt,
     game24_puzzles,
     load_suite,
+    read_question_file,
 )
 from runtime.jsonl import append_jsonl, read_jsonl
 from runtime.model.base import Model
@@ -68,14 +68,6 @@ TASK_REMINDER = "\n(Teacher: first write a general function that finds the answe
 """Repeated in the user turn: small teachers follow a nearby instruction far more often."""
 
 
-class QuestionRow(BaseModel):
-    """One line of a QUESTIONS.jsonl file; `gold` is only used with a checker."""
-
-    id: str | None = None
-    question: str
-    gold: Any = None
-
-
 class Teaching(BaseModel):
     """What to teach on: the questions, and the checker that judges the teacher's answers."""
 
@@ -95,28 +87,11 @@ def game24_train() -> Suite:
     return Suite(name="game24", checker="game24", split="ranks outside 901-1000 (train)", sources=[TOT], items=items)
 
 
-def read_questions(file: Path) -> list[SuiteItem]:
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DistillError(f"cannot read {file}: {exc.strerror}") from None
-    items = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = QuestionRow.model_validate_json(line)
-        except ValidationError as exc:
-            raise DistillError(f'{file}:{number}: expected {{"question": ...}}: {exc.errors()[0]["msg"]}') from None
-        items.append(SuiteItem(id=row.id or f"q{number}", question=row.question, gold=row.gold))
-    return items
-
-
 def load_teaching(source: str, split: str, checker: CheckerName | None, limit: int | None, seed: int) -> Teaching:
     """Questions from a QUESTIONS.jsonl file or a suite's split, cut to a seeded sample of `limit`."""
     path = Path(source)
     if path.suffix == ".jsonl" or path.is_file():
-        items = read_questions(path)
+        items = read_question_file(path, checker)
         random.Random(seed).shuffle(items)
         return Teaching(name=path.stem, split=path.name, checker=checker, items=items[:limit] if limit else items)
     if split == "train" and source != "game24":

@@ -1,5 +1,7 @@
 """Answer checkers: exact, principled and strict, so that a score means what it says.
 
+- numeric: asdiv's number comparison for a gold that must be a number (a user's file).
+- exact: nq's normalized match, for a user's file whose gold is a text or a list of texts.
 - game24: the expression is parsed with `ast` (never evaluated by Python), may use only + - * /,
   parentheses and the puzzle's integers, each exactly once, and must equal 24 in exact fractions.
 - asdiv: numbers compared with their units stripped; answers that are expressions go through
@@ -15,16 +17,26 @@ import ast
 import json
 import operator
 import re
+import string
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from runtime.eval.suites import CheckerName, normalize_text
+from runtime.errors import RuntimeUserError
 
+CheckerName = Literal["numeric", "exact", "game24", "asdiv", "nq", "yesno"]
 _MAX_ANSWER_CHARS = 300
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
+
+
+def normalize_text(text: str) -> str:
+    """SQuAD/NQ normalization: lower case, no punctuation, no articles, single spaces."""
+    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
 
 
 class Verdict(BaseModel):
@@ -223,7 +235,16 @@ def check_yesno(gold: str, answer: Any) -> Verdict:
     return Verdict(correct=same, read_as=label, reason="label matches" if same else f"label {label!r}, gold {gold!r}")
 
 
+def check_numeric(gold: str, answer: Any) -> Verdict:
+    """The asdiv number comparison, for a gold that `file_gold` made sure is a number."""
+    if gold_numbers(gold) is None:
+        return Verdict(correct=False, reason=f"gold {gold!r} is not a number")
+    return check_asdiv(gold, answer)
+
+
 CHECKERS: dict[CheckerName, Callable[[Any, Any], Verdict]] = {
+    "numeric": check_numeric,
+    "exact": check_nq,
     "game24": check_game24,
     "asdiv": check_asdiv,
     "nq": check_nq,
@@ -233,3 +254,76 @@ CHECKERS: dict[CheckerName, Callable[[Any, Any], Verdict]] = {
 
 def check(checker: CheckerName, gold: Any, answer: Any) -> Verdict:
     return CHECKERS[checker](gold, answer)
+
+
+class CheckerNotFound(RuntimeUserError):
+    """No checker of that name."""
+
+
+def checker_named(name: str) -> CheckerName:
+    """The checker a user named (`--checker`), or one error line listing the names there are."""
+    for checker in CHECKERS:
+        if checker == name:
+            return checker
+    raise CheckerNotFound(f"unknown checker {name!r}; choose one of: {', '.join(CHECKERS)}")
+
+
+CHECKER_HELP: dict[CheckerName, str] = {
+    "numeric": "the number, units and thousands commas ignored (42, '3.5 kg')",
+    "exact": "the text after lower-casing and dropping punctuation and articles; a list: any of them",
+    "game24": "an expression that makes 24 from the row's four numbers, each used once",
+    "asdiv": "numbers as numeric does, other answers as text (ASDiv's mixed answers)",
+    "nq": "as exact, against a list of accepted answers (Natural Questions)",
+    "yesno": "the label yes, no or maybe (true/false count as yes/no)",
+}
+"""One line per checker, for `--help`: what a gold must be and what counts as the same answer."""
+
+
+def _texts(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"answer {value!r} is not a text, a number or a list of them")
+    return [str(v) for v in values]
+
+
+def _number_text(value: Any) -> str:
+    """'0.00001' for 1e-05: the checker reads written numbers, not Python's float notation."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, str) and gold_numbers(value) is not None:
+        return value
+    raise ValueError(f"answer {value!r} is not a number")
+
+
+def _puzzle(value: Any) -> list[int]:
+    numbers = value.replace(",", " ").split() if isinstance(value, str) else value
+    try:
+        puzzle = [int(n) for n in numbers] if isinstance(numbers, list) else []
+    except (TypeError, ValueError):
+        puzzle = []
+    if len(puzzle) != 4:
+        raise ValueError(f"answer {value!r} is not four whole numbers")
+    return puzzle
+
+
+def _label(value: Any) -> str:
+    label = _LABELS.get(normalize_text(answer_text(value) or ""))
+    if label is None:
+        raise ValueError(f"answer {value!r} is not yes, no or maybe")
+    return label
+
+
+def file_gold(checker: CheckerName, value: Any) -> Any:
+    """A user's file answer in the form `checker` compares, or ValueError saying why it cannot be:
+    a typo in the gold should stop the run before the model loads, not score as a wrong answer."""
+    match checker:
+        case "numeric":
+            return _number_text(value)
+        case "exact" | "nq":
+            return _texts(value)
+        case "asdiv":
+            return "; ".join(_texts(value))
+        case "game24":
+            return _puzzle(value)
+        case "yesno":
+            return _label(value)

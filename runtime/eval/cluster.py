@@ -11,8 +11,10 @@ from collections.abc import Generator
 
 from runtime.config import Settings
 from runtime.errors import RuntimeUserError
-from runtime.eval.runner import EvalWorkerFailed, ModelLoader, QuestionRecord, RunConfig, open_solver, solve_item
+from runtime.eval.records import QuestionRecord, RunConfig
+from runtime.eval.solvers import ModelLoader, open_solver, solve_item
 from runtime.eval.suites import SuiteItem
+from runtime.eval.workers import EvalWorkerFailed
 
 
 class RayUnavailable(RuntimeUserError):

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from runtime.errors import RuntimeUserError
-from runtime.eval.runner import FAILURES, Summary, folder_summary, read_records
+from runtime.eval.records import FAILURES, Summary
+from runtime.eval.store import folder_summary, read_records
 
 
 class ChartUnavailable(RuntimeUserError):

@@ -1,4 +1,5 @@
-"""Benchmark suites read from the real data files that index packages ship (never copies typed in).
+"""Benchmark suites read from the real data files that index packages ship (never copies typed in),
+and a user's own JSONL file of questions as a suite (`load_file_suite`).
 
 The packages are installed with `--no-deps` (they would drag in heavy libraries), so their data
 files are located with `find_spec` and read directly; the packages themselves are never imported.
@@ -11,19 +12,16 @@ import hashlib
 import json
 import random
 import re
-import string
 from collections import defaultdict
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from runtime.errors import RuntimeUserError
-
-CheckerName = Literal["game24", "asdiv", "nq", "yesno"]
-
+from runtime.eval.checkers import CheckerName, file_gold, normalize_text
 
 class SuiteNotFound(RuntimeUserError):
     """No suite of that name."""
@@ -31,6 +29,10 @@ class SuiteNotFound(RuntimeUserError):
 
 class SuiteDataMissing(RuntimeUserError):
     """The package that ships a suite's data file is not installed."""
+
+
+class SuiteFileError(RuntimeUserError):
+    """A questions file is missing or unreadable, or one of its lines is not a question row."""
 
 
 class DataSource(BaseModel):
@@ -162,15 +164,6 @@ def load_asdiv() -> Suite:
     return Suite(name="asdiv", checker="asdiv", split="all 2,305 rows of test.jsonl", sources=[ASDIV], items=items)
 
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
-
-
-def normalize_text(text: str) -> str:
-    """SQuAD/NQ normalization: lower case, no punctuation, no articles, single spaces."""
-    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
-
-
 class WordIndex:
     """Finds whole-word phrases in a corpus quickly: positions of each word, then a slice compare."""
 
@@ -297,6 +290,95 @@ LOADERS: dict[str, Callable[[], Suite]] = {
     "boolq": load_boolq,
     "pubmedqa": load_pubmedqa,
 }
+
+
+QUESTION_FIELDS = ("question", "input", "problem")
+ANSWER_FIELDS = ("answer", "gold", "target")
+"""The names datasets commonly give these fields, tried in this order."""
+
+
+def _row_field(row: dict[str, Any], named: str | None, common: tuple[str, ...]) -> str | None:
+    """The row's field `named`, else the first of the common names it has."""
+    if named:
+        return named if named in row else None
+    return next((name for name in common if name in row), None)
+
+
+def _missing(what: str, named: str | None, common: tuple[str, ...]) -> str:
+    return f"no field {named!r}" if named else f"no {what} (a field {', '.join(common[:-1])} or {common[-1]})"
+
+
+def _question_item(
+    row: Any, number: int, checker: CheckerName | None, question_field: str | None, answer_field: str | None
+) -> SuiteItem:
+    """One row as an item, or ValueError saying what is wrong with it."""
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
+    question_key = _row_field(row, question_field, QUESTION_FIELDS)
+    if question_key is None:
+        raise ValueError(_missing("question", question_field, QUESTION_FIELDS))
+    question = row[question_key]
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError(f"the {question_key!r} field is not a non-empty text")
+    answer_key = _row_field(row, answer_field, ANSWER_FIELDS)
+    if answer_key is None and checker:
+        raise ValueError(_missing("answer", answer_field, ANSWER_FIELDS) + f" for --checker {checker}")
+    gold = row[answer_key] if answer_key else None
+    if checker:
+        try:
+            gold = file_gold(checker, gold)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (--checker {checker})") from None
+    context = row.get("context")
+    return SuiteItem(
+        id=str(row.get("id", f"q{number}")),
+        question=question.strip(),
+        gold=gold,
+        context=context if isinstance(context, str) else None,
+    )
+
+
+def read_question_file(
+    file: Path, checker: CheckerName | None = None, question_field: str | None = None, answer_field: str | None = None
+) -> list[SuiteItem]:
+    """Every row of a JSONL file of questions (`runtime eval FILE.jsonl`, `runtime teach`). With a
+    checker each row needs an answer the checker can compare; a row without an `id` is `q<line>`.
+    Any fault is one error naming the file and line, before a model loads."""
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise SuiteFileError(f"{file}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SuiteFileError(f"cannot read {file}: {reason}") from None
+    items: list[SuiteItem] = []
+    lines_of: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = _question_item(json.loads(line), number, checker, question_field, answer_field)
+        except json.JSONDecodeError as exc:
+            raise SuiteFileError(f"{file}:{number}: not JSON: {exc.msg} (column {exc.colno})") from None
+        except ValueError as exc:
+            raise SuiteFileError(f"{file}:{number}: {exc}") from None
+        if item.id in lines_of:
+            raise SuiteFileError(f"{file}:{number}: id {item.id!r} repeats line {lines_of[item.id]}")
+        lines_of[item.id] = number
+        items.append(item)
+    if not items:
+        raise SuiteFileError(f"{file} holds no questions")
+    return items
+
+
+def load_file_suite(
+    file: Path, checker: CheckerName, question_field: str | None = None, answer_field: str | None = None
+) -> Suite:
+    """A user's JSONL file as a suite named by its stem. The split names the file and its sha256, so a
+    run folder is never resumed on an edited file (its line-numbered ids would mean other questions)."""
+    items = read_question_file(file, checker, question_field, answer_field)
+    split = f"all {len(items)} rows of {file.resolve()} (sha256 {_fingerprint(file)[:12]})"
+    return Suite(name=file.stem, checker=checker, split=split, sources=[], items=items)
 
 
 def load_suite(name: str) -> Suite:

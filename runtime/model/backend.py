@@ -24,10 +24,9 @@ from typing import Literal
 
 import numpy as np
 
-from runtime.config import Settings
+from runtime.config import MAX_CANDIDATES, Settings
 from runtime.errors import ModelLoadError
 from runtime.model.base import (
-    MAX_CANDIDATES,
     Capability,
     ChatMessage,
     ContextFull,

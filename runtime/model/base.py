@@ -15,9 +15,6 @@ from pydantic import BaseModel, Field
 
 from runtime.errors import RuntimeUserError
 
-MAX_CANDIDATES = 16
-"""The most continuations one `sample_n` call decodes together."""
-
 Until = Callable[[str], bool]
 """Asked with the text generated so far: True ends the generation there (e.g. a code block closed)."""
 StopEarly = Callable[[], bool]

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from runtime import kit
 from runtime.cli.main import cli
 from runtime.distill.teach import TEACHER_BRIEF, teach_one
-from runtime.eval.runner import EvalRequest, RunConfig, run_eval
+from runtime.eval.records import RunConfig
+from runtime.eval.runner import EvalRequest, run_eval
 from runtime.eval.suites import Suite, SuiteItem
 from tests.fakes import ScriptedModel
 from tests.tui.helpers import outcomes, ready, send, step

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from runtime.config import Settings
-from runtime.eval.runner import EvalRequest, EvalWorkerFailed, read_records, run_eval
+from runtime.eval.runner import EvalRequest, run_eval
+from runtime.eval.store import read_records
+from runtime.eval.workers import EvalWorkerFailed
 from tests.unit.test_eval_runner import FakeLoader, config, right, suite  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow

@@ -11,23 +11,12 @@ from runtime.config import Settings
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import gold_numbers
 from runtime.eval.cot import COT_INSTRUCTION, LABEL_INSTRUCTION, CotSolver, _answer_line_done, extract_answer
-from runtime.eval.runner import (
-    EvalRequest,
-    EvalWorkerFailed,
-    ModeNotAvailable,
-    RunConfig,
-    RunFolderError,
-    RunStore,
-    Summary,
-    read_config,
-    read_records,
-    open_solver,
-    rejudge,
-    run_eval,
-    suite_collection,
-    wilson,
-    worker_settings,
-)
+from runtime.eval.records import RunConfig, Summary, wilson
+from runtime.eval.rejudge import rejudge
+from runtime.eval.runner import EvalRequest, run_eval, suite_collection
+from runtime.eval.solvers import ModeNotAvailable, open_solver
+from runtime.eval.store import RunFolderError, RunStore, read_config, read_records
+from runtime.eval.workers import EvalWorkerFailed, worker_settings
 from runtime.eval.suites import Corpus, CorpusDocument, Suite, SuiteItem, load_suite
 from runtime.model.base import ContextFull, Sampling
 from tests.fakes import ScriptedModel
@@ -441,7 +430,7 @@ def test_a_failing_worker_stops_the_run_with_its_reason_and_keeps_finished_recor
 
 
 def test_each_record_names_the_code_that_answered_it(suite, settings, tmp_path):
-    from runtime.eval.runner import code_version
+    from runtime.eval.records import code_version
 
     summary = run_eval(EvalRequest(config=config(suite), limit=2, out=tmp_path / "run"), suite, FakeLoader(replies=right(suite.items)), settings)
     records = read_records(tmp_path / "run" / "records.jsonl")
@@ -453,26 +442,26 @@ def test_each_record_names_the_code_that_answered_it(suite, settings, tmp_path):
 def test_outside_a_git_checkout_the_code_version_is_the_release(monkeypatch):
     from importlib.metadata import version
 
-    from runtime.eval import runner
+    from runtime.eval import records
 
     def no_git(*args, **kwargs):
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(runner.subprocess, "run", no_git)
-    assert runner.code_version() == version("runtime")
+    monkeypatch.setattr(records.subprocess, "run", no_git)
+    assert records.code_version() == version("runtime")
 
 
 def test_an_install_inside_another_repository_does_not_take_its_commit(monkeypatch, tmp_path):
     import subprocess
     from importlib.metadata import version
 
-    from runtime.eval import runner
+    from runtime.eval import records
 
     def other_repo(command, **kwargs):
         return subprocess.CompletedProcess(command, 0, stdout=f"{tmp_path}\nabc1234\n", stderr="")
 
-    monkeypatch.setattr(runner.subprocess, "run", other_repo)
-    assert runner.code_version() == version("runtime")
+    monkeypatch.setattr(records.subprocess, "run", other_repo)
+    assert records.code_version() == version("runtime")
 
 
 def test_compute_first_runs_in_its_own_folder_and_refuses_memorised_answers(suite, settings, tmp_path):

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from runtime.eval.checkers import normalize_text
 from runtime.eval.suites import (
     ASDIV,
     BOOLQ,
@@ -17,7 +18,6 @@ from runtime.eval.suites import (
     data_file,
     game24_puzzles,
     load_suite,
-    normalize_text,
     pubmed_contexts,
 )
 

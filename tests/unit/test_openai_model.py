@@ -13,7 +13,9 @@ from runtime.agent import events as ev
 from runtime.cli.main import cli
 from runtime.config import Settings
 from runtime.errors import ModelUnavailable
-from runtime.eval.runner import EvalRequest, LlamaLoader, read_records, run_eval
+from runtime.eval.runner import EvalRequest, run_eval
+from runtime.eval.solvers import LlamaLoader
+from runtime.eval.store import read_records
 from runtime.model.base import ChatMessage, Generation, Prompt, Sampling
 from runtime.model.open import open_model
 from runtime.model.openai_compat import OpenAIModel

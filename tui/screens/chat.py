@@ -23,10 +23,10 @@ from textual.widgets import Footer, Header
 from textual.worker import Worker, get_current_worker
 
 from runtime.agent import events as ev
-from runtime.config import Settings
+from runtime.config import MAX_CANDIDATES, Settings
 from runtime.errors import RuntimeUserError
 from runtime.kit import AgentKit, agent_options
-from runtime.model.base import MAX_CANDIDATES, Model
+from runtime.model.base import Model
 from runtime.tui.commands import SLASH_COMMANDS, SlashCommand, parse_command
 from runtime.tui.context import with_context
 from runtime.tui.messages import AgentUpdate, ModelFailed, ModelLoaded, ModelProgress, RunFailed, ToolsFailed, ToolsReady
@@ -39,6 +39,7 @@ from runtime.tui.widgets.conversation import AnswerView, Conversation
 from runtime.tui.widgets.prompt import PromptInput
 from runtime.tui.widgets.side_panel import PanelState, SidePanel
 from runtime.tui.widgets.status_bar import StatusBar
+
 
 @dataclass
 class ActiveRun:
