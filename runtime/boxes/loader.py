@@ -13,6 +13,7 @@ and keep it: modules are executed and clients connected once.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import keyword
 import logging
 import os
@@ -254,6 +255,8 @@ class BoxHost:
     ) -> tuple[dict[tuple[str, str], tuple[Client, str]], list[RemoteTool]]:
         """Start the box's child and sort the tools it lists back to their modules by prefix."""
         child = _Child(box=bundle.name, workdir=Path(tempfile.mkdtemp(prefix=f"runtime-box-{bundle.name}-")))
+        if not self._children:  # a host kept for the process's life is closed at exit, ending its children cleanly
+            atexit.register(self.close)
         self._children[bundle.name] = child
         try:
             client, listed = self._run(self._connect(child.transport(source.resolve())), self._timeout_s)
@@ -308,7 +311,9 @@ class BoxHost:
         )
 
     def close(self) -> None:
-        """Disconnect the clients and stop the loop thread (waiting at most the call timeout)."""
+        """Disconnect the clients (ending isolated boxes' processes) and stop the loop thread
+        (waiting at most the call timeout)."""
+        atexit.unregister(self.close)
         if not self._thread.is_alive():
             return
 
