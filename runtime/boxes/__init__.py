@@ -28,7 +28,7 @@ def load_toolset(settings: Settings, names: list[str] | None = None) -> Toolset:
     host = BoxHost(settings.action_timeout_s)
     try:
         for entry in entries:
-            host.add(open_bundle(entry.path))
+            host.add(open_bundle(entry.path), isolated_from=entry.path if entry.isolated else None)
         return host.toolset()
     except BaseException:
         host.close()

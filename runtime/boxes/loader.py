@@ -1,4 +1,9 @@
-"""Run box tools in-process: execute each module, serve its FastMCP server to an in-memory client.
+"""Run box tools: execute each module, serve its FastMCP server to a client.
+
+A trusted box runs in-process, each module's server behind an in-memory client. A box the user
+marked untrusted (`runtime box import --isolated`) runs in one confined child process per box
+(`runtime.boxes.isolated`), its modules mounted on one server that the client reaches over stdio;
+either way the tools come out as the same `RemoteTool`s and calls.
 
 A `BoxHost` owns one private event loop on a background thread, so the synchronous agent and the
 sandbox's tool proxy can call the async FastMCP clients from any thread. Create one per process
@@ -8,22 +13,30 @@ and keep it: modules are executed and clients connected once.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import keyword
 import logging
+import os
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import types
 from collections import Counter
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import mcp_types
 from fastmcp import Client, FastMCP
+from fastmcp.client.transports import StdioTransport
 from pydantic import BaseModel
 
+import runtime
 from runtime.boxes.bundle import Bundle, sha256
 from runtime.boxes.errors import BoxLoadError, SelfTestFailed
+from runtime.sandbox.oslayer import Protections
 from runtime.tools import JSONValue, Tool, ToolArgumentError, ToolError, ToolExample, Toolset, ToolSpec
 
 
@@ -59,6 +72,46 @@ def exec_module(bundle: Bundle, path: str) -> FastMCP:
     if not isinstance(server, FastMCP):
         raise BoxLoadError(f"{bundle.name}/{path} defines no module-level `mcp = FastMCP(...)`")
     return server
+
+
+def module_namespace(index: int) -> str:
+    """The prefix an isolated box's child puts on the tools of its `index`-th module."""
+    return f"m{index}"
+
+
+class _Child(BaseModel):
+    """An isolated box's child process: its private folder (its cwd and temp) and its stderr log."""
+
+    box: str
+    workdir: Path
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "stderr.log"
+
+    def transport(self, source: Path) -> StdioTransport:
+        """`python -m runtime.boxes.isolated SOURCE`, importing this same runtime package."""
+        paths = [str(Path(runtime.__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+        return StdioTransport(
+            sys.executable,
+            ["-m", "runtime.boxes.isolated", str(source)],
+            env={"PYTHONPATH": os.pathsep.join(p for p in paths if p)},
+            cwd=str(self.workdir),
+            keep_alive=False,
+            log_file=self.log,
+        )
+
+    def protections(self) -> Protections:
+        """What the child put in force before it ran any box code (written by it at start)."""
+        return Protections.model_validate_json((self.workdir / "protections.json").read_text())
+
+    def last_words(self) -> str:
+        """The last line the child wrote to stderr: why it would not start, or how it ended."""
+        try:
+            lines = self.log.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1][:300] if lines else ""
 
 
 def _check_tools(bundle: Bundle, tools: list[RemoteTool]) -> None:
@@ -123,7 +176,8 @@ class BoxHost:
         self._thread.start()
         self._closing = asyncio.Event()
         self._serving: list[asyncio.Task[None]] = []
-        self._clients: dict[tuple[str, str], Client] = {}
+        self._routes: dict[tuple[str, str], tuple[Client, str]] = {}  # (box, module) -> client, tool prefix
+        self._children: dict[str, _Child] = {}
         self._tools: list[RemoteTool] = []
         self._examples: dict[str, ToolExample] = {}  # by qualified name: the first that returns a value
         # Tool failures come back to us as results; the server's own tracebacks are only noise.
@@ -139,10 +193,15 @@ class BoxHost:
     def tools(self) -> list[RemoteTool]:
         return list(self._tools)
 
+    def protections(self, box: str) -> Protections | None:
+        """The OS protections of an isolated box's process; None for a box loaded in-process."""
+        child = self._children.get(box)
+        return None if child is None else child.protections()
+
     def _run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
-    async def _serve(self, server: FastMCP, ready: asyncio.Future[Client]) -> None:
+    async def _serve(self, server: FastMCP | StdioTransport, ready: asyncio.Future[Client]) -> None:
         """Hold one client open in a single task, as anyio's cancel scopes require."""
         try:
             async with Client(server) as client:
@@ -152,17 +211,34 @@ class BoxHost:
             if not ready.done():
                 ready.set_exception(exc)
 
-    async def _connect(self, server: FastMCP) -> tuple[Client, list[mcp_types.Tool]]:
+    async def _connect(self, server: FastMCP | StdioTransport) -> tuple[Client, list[mcp_types.Tool]]:
         ready: asyncio.Future[Client] = self._loop.create_future()
         self._serving.append(asyncio.create_task(self._serve(server, ready)))
         client = await ready
         return client, await client.list_tools()
 
-    def add(self, bundle: Bundle) -> list[RemoteTool]:
-        """Execute a box's modules, connect a client to each, and check the tools they list."""
+    def add(self, bundle: Bundle, isolated_from: Path | None = None) -> list[RemoteTool]:
+        """Execute a box's modules, connect a client to each, and check the tools they list.
+
+        With `isolated_from` (the box's folder or archive) the modules run in a confined child
+        process that reads the box from there; nothing of the box runs in this process."""
         if any(t.box == bundle.name for t in self._tools):
             raise BoxLoadError(f"box {bundle.name!r} is already loaded")
-        clients: dict[tuple[str, str], Client] = {}
+        if isolated_from is None:
+            routes, tools = self._load_in_process(bundle)
+        else:
+            routes, tools = self._load_isolated(bundle, isolated_from)
+        _check_tools(bundle, tools)
+        for tool_name, examples in bundle.examples.items():
+            shown = next((e for e in examples if e.error is None and e.expect is not None), None)
+            if shown is not None:
+                self._examples[f"{bundle.name}.{tool_name}"] = ToolExample(args=shown.args, result=shown.expect)
+        self._routes.update(routes)
+        self._tools += tools
+        return tools
+
+    def _load_in_process(self, bundle: Bundle) -> tuple[dict[tuple[str, str], tuple[Client, str]], list[RemoteTool]]:
+        routes: dict[tuple[str, str], tuple[Client, str]] = {}
         tools: list[RemoteTool] = []
         for path in bundle.manifest.modules:
             server = exec_module(bundle, path)
@@ -170,37 +246,50 @@ class BoxHost:
                 client, listed = self._run(self._connect(server), self._timeout_s)
             except Exception as exc:
                 raise BoxLoadError(f"{bundle.name}/{path}: tools failed to load: {exc}") from None
-            clients[(bundle.name, path)] = client
-            tools += [
-                RemoteTool(
-                    box=bundle.name,
-                    module=path,
-                    name=t.name,
-                    description=t.description or "",
-                    input_schema=t.input_schema,
-                    output_schema=t.output_schema,
-                )
-                for t in listed
-            ]
-        _check_tools(bundle, tools)
-        for tool_name, examples in bundle.examples.items():
-            shown = next((e for e in examples if e.error is None and e.expect is not None), None)
-            if shown is not None:
-                self._examples[f"{bundle.name}.{tool_name}"] = ToolExample(args=shown.args, result=shown.expect)
-        self._clients.update(clients)
-        self._tools += tools
-        return tools
+            routes[(bundle.name, path)] = (client, "")
+            tools += [_remote(bundle.name, path, t, t.name) for t in listed]
+        return routes, tools
+
+    def _load_isolated(
+        self, bundle: Bundle, source: Path
+    ) -> tuple[dict[tuple[str, str], tuple[Client, str]], list[RemoteTool]]:
+        """Start the box's child and sort the tools it lists back to their modules by prefix."""
+        child = _Child(box=bundle.name, workdir=Path(tempfile.mkdtemp(prefix=f"runtime-box-{bundle.name}-")))
+        if not self._children:  # a host kept for the process's life is closed at exit, ending its children cleanly
+            atexit.register(self.close)
+        self._children[bundle.name] = child
+        try:
+            client, listed = self._run(self._connect(child.transport(source.resolve())), self._timeout_s)
+        except Exception as exc:
+            why = child.last_words() or f"{type(exc).__name__}: {exc}"
+            raise BoxLoadError(f"{bundle.name}: its isolated process failed to start: {why}") from None
+        modules = bundle.manifest.modules
+        prefixes = {f"{module_namespace(i)}_": path for i, path in enumerate(modules)}
+        routes = {(bundle.name, path): (client, prefix) for prefix, path in prefixes.items()}
+        tools: list[RemoteTool] = []
+        for t in listed:
+            prefix = t.name.split("_", 1)[0] + "_"
+            if prefix not in prefixes:
+                raise BoxLoadError(f"{bundle.name}: its isolated process lists an unknown tool {t.name!r}")
+            tools.append(_remote(bundle.name, prefixes[prefix], t, t.name.removeprefix(prefix)))
+        return routes, tools
 
     def call(self, tool: RemoteTool, arguments: dict[str, Any]) -> JSONValue:
         """Call a tool synchronously; any failure becomes a ToolError the model can read."""
-        client = self._clients[(tool.box, tool.module)]
-        future = asyncio.run_coroutine_threadsafe(client.call_tool_mcp(tool.name, arguments), self._loop)
+        client, prefix = self._routes[(tool.box, tool.module)]
+        future = asyncio.run_coroutine_threadsafe(client.call_tool_mcp(prefix + tool.name, arguments), self._loop)
         try:
             result = future.result(self._timeout_s)
         except TimeoutError:
             future.cancel()
             raise ToolError(f"{tool.qualified_name} timed out after {self._timeout_s:g} s") from None
         except Exception as exc:
+            child = self._children.get(tool.box)
+            if child is not None:
+                why = child.last_words()
+                raise ToolError(
+                    f"{tool.qualified_name} failed: the box's isolated process ended" + (f" ({why})" if why else "")
+                ) from None
             raise ToolError(f"{tool.qualified_name} failed: {exc}") from None
         if result.is_error:
             text = _error_text(result)
@@ -222,7 +311,9 @@ class BoxHost:
         )
 
     def close(self) -> None:
-        """Disconnect the clients and stop the loop thread (waiting at most the call timeout)."""
+        """Disconnect the clients (ending isolated boxes' processes) and stop the loop thread
+        (waiting at most the call timeout)."""
+        atexit.unregister(self.close)
         if not self._thread.is_alive():
             return
 
@@ -237,6 +328,19 @@ class BoxHost:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(self._timeout_s)
         self._loop.close()
+        for child in self._children.values():
+            shutil.rmtree(child.workdir, ignore_errors=True)
+
+
+def _remote(box: str, module: str, listed: mcp_types.Tool, name: str) -> RemoteTool:
+    return RemoteTool(
+        box=box,
+        module=module,
+        name=name,
+        description=listed.description or "",
+        input_schema=listed.input_schema,
+        output_schema=listed.output_schema,
+    )
 
 
 def sandbox_names(tools: list[RemoteTool]) -> dict[str, str]:
@@ -337,10 +441,10 @@ def self_test(host: BoxHost, bundle: Bundle) -> int:
     return count
 
 
-def check_bundle(bundle: Bundle, timeout_s: float = 10.0) -> list[ToolSpec]:
+def check_bundle(bundle: Bundle, timeout_s: float = 10.0, isolated_from: Path | None = None) -> list[ToolSpec]:
     """Load a bundle on a throwaway host and run its self-test: the checks that run box code."""
     with BoxHost(timeout_s) as host:
-        host.add(bundle)
+        host.add(bundle, isolated_from)
         self_test(host, bundle)
         names = sandbox_names(host.tools)
         return [to_spec(t, names[t.qualified_name]) for t in host.tools]

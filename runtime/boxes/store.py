@@ -2,7 +2,9 @@
 
 Layout: `boxes_dir/<name>/` holds exactly the files of one installed version. Writes go to a
 dot-prefixed staging folder and are swapped in with renames under a lock, so a reader sees the
-old box or the new one, and a crash leaves nothing half-written (see `_recover`).
+old box or the new one, and a crash leaves nothing half-written (see `_recover`). Beside it,
+`boxes_dir/.<name>.install.json` keeps the user's choices at install (an `InstallRecord`):
+they are not the author's to seal, so they stay out of the box's own files.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import fcntl
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 import runtime.boxes.shipped as shipped_package
+from runtime.atomic import write_atomic
 from runtime.boxes.bundle import Bundle, open_bundle, write_folder
 from runtime.boxes.errors import BoxConflict, BoxError, BoxNotFound
 from runtime.boxes.loader import check_bundle
@@ -29,6 +33,13 @@ from runtime.tools import ToolSpec
 Source = Literal["shipped", "installed"]
 
 
+class InstallRecord(BaseModel):
+    """What the user chose when installing a box."""
+
+    isolated: bool = False
+    """Its tools run in a confined child process (`runtime box import --isolated`), not in-process."""
+
+
 class BoxEntry(BaseModel):
     """A box available to load, and where it comes from."""
 
@@ -36,14 +47,16 @@ class BoxEntry(BaseModel):
     source: Source
     path: Path
     overrides: str | None = None  # the shipped version an installed box of the same name hides
+    isolated: bool = False  # from its InstallRecord; shipped boxes are trusted and run in-process
 
 
 class InstallResult(BaseModel):
     name: str
     version: str
-    status: Literal["installed", "upgraded", "downgraded", "unchanged"]
+    status: Literal["installed", "upgraded", "downgraded", "unchanged", "isolated"]
     previous: str | None = None
     tools: list[ToolSpec] = []
+    isolated: bool = False
 
 
 def shipped_dir() -> Path:
@@ -92,15 +105,26 @@ class BoxStore:
             elif kind in (".staging", ".retired", ".removing"):
                 shutil.rmtree(leftover)
 
+    def _record_path(self, name: str) -> Path:
+        return self.root / f".{name}.install.json"
+
+    def _record(self, name: str) -> InstallRecord:
+        path = self._record_path(name)
+        return InstallRecord.model_validate_json(path.read_bytes()) if path.is_file() else InstallRecord()
+
     def installed(self) -> list[BoxEntry]:
-        return list(_read_entries(self.root, "installed").values())
+        return [
+            entry.model_copy(update={"isolated": self._record(name).isolated})
+            for name, entry in _read_entries(self.root, "installed").items()
+        ]
 
     def available(self) -> list[BoxEntry]:
         """Every loadable box by name; an installed box hides a shipped one of the same name."""
         entries = _read_entries(self.shipped, "shipped")
-        for name, entry in _read_entries(self.root, "installed").items():
-            hidden = entries.get(name)
-            entries[name] = entry.model_copy(update={"overrides": hidden.manifest.version if hidden else None})
+        for entry in self.installed():
+            hidden = entries.get(entry.manifest.name)
+            update = {"overrides": hidden.manifest.version if hidden else None}
+            entries[entry.manifest.name] = entry.model_copy(update=update)
         return [entries[name] for name in sorted(entries)]
 
     def find(self, name: str) -> BoxEntry:
@@ -135,16 +159,22 @@ class BoxStore:
             status = "upgraded" if version_key(new.version) > version_key(old.version) else "downgraded"
         return InstallResult(name=new.name, version=new.version, status=status, previous=old.version)
 
-    def install(self, bundle: Bundle) -> InstallResult:
-        """Load and self-test the bundle, then swap it into the store; a no-op for the same version."""
+    def install(self, bundle: Bundle, isolated: bool = False) -> InstallResult:
+        """Load and self-test the bundle, then swap it into the store; a no-op for the same version.
+
+        `isolated`: its code runs only in a confined child process, the self-test included. The
+        same version installed again with `isolated` becomes isolated; without, it stays as it is
+        (only a new install, after the user saw the preview, can bring a box back in-process)."""
         plan = self.plan(bundle)
         if plan.status == "unchanged":
-            return plan
-        specs = check_bundle(bundle, self.timeout_s)
+            return self._keep(bundle, plan, isolated)
+        specs = self._check(bundle, isolated)
         with self._locked():
             plan = self.plan(bundle)  # another process may have installed meanwhile
             if plan.status == "unchanged":
-                return plan
+                return self._keep(bundle, plan, isolated)
+            if isolated:  # written first: a crash before the swap leaves the old box isolated, not the new one open
+                write_atomic(self._record_path(bundle.name), InstallRecord(isolated=True).model_dump_json().encode())
             token = secrets.token_hex(4)
             staging = self.root / f".staging-{bundle.name}-{token}"
             try:
@@ -160,8 +190,33 @@ class BoxStore:
                 shutil.rmtree(retired)
             else:
                 os.rename(staging, target)
+            if not isolated:
+                self._record_path(bundle.name).unlink(missing_ok=True)
             _fsync_dir(self.root)
-        return plan.model_copy(update={"tools": specs})
+        return plan.model_copy(update={"tools": specs, "isolated": isolated})
+
+    def _check(self, bundle: Bundle, isolated: bool) -> list[ToolSpec]:
+        """The self-test; an isolated box's child reads the bundle from a private copy of it."""
+        if not isolated:
+            return check_bundle(bundle, self.timeout_s)
+        with tempfile.TemporaryDirectory(prefix="runtime-box-check-") as scratch:
+            folder = Path(scratch) / bundle.name
+            write_folder(bundle, folder)
+            return check_bundle(bundle, self.timeout_s, isolated_from=folder)
+
+    def _keep(self, bundle: Bundle, plan: InstallResult, isolated: bool) -> InstallResult:
+        """The same version again: nothing to install, but `isolated` can still confine it."""
+        entry = self.find(bundle.name)
+        if isolated and not entry.isolated:
+            if entry.source == "shipped":
+                raise BoxError(
+                    f"{bundle.name} is shipped with the runtime and runs in-process; --isolated is for installed boxes"
+                )
+            with self._locked():
+                write_atomic(self._record_path(bundle.name), InstallRecord(isolated=True).model_dump_json().encode())
+                _fsync_dir(self.root)
+            return plan.model_copy(update={"isolated": True, "status": "isolated"})
+        return plan.model_copy(update={"isolated": entry.isolated})
 
     def remove(self, name: str) -> BoxEntry:
         """Remove an installed box (a shipped one of the same name becomes active again)."""
@@ -175,6 +230,7 @@ class BoxStore:
                 raise BoxNotFound(f"no installed box named {name!r}")
             doomed = self.root / f".removing-{entry.path.name}-{secrets.token_hex(4)}"
             os.rename(entry.path, doomed)
+            self._record_path(name).unlink(missing_ok=True)
             _fsync_dir(self.root)
             shutil.rmtree(doomed)
         return entry

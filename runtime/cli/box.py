@@ -33,7 +33,7 @@ def box() -> None:
     """Manage MCP-Boxes: bundles of tools the student can call from its code."""
 
 
-def _show_preview(summary: BundleSummary, plan: InstallResult) -> None:
+def _show_preview(summary: BundleSummary, plan: InstallResult, isolated: bool) -> None:
     """What is about to be installed: every tool, every file's hash, every import. On stderr."""
     change = f"replaces {plan.previous}" if plan.previous else "new"
     info(f"{summary.name} {summary.version} ({change}): {summary.description}")
@@ -47,14 +47,22 @@ def _show_preview(summary: BundleSummary, plan: InstallResult) -> None:
     for path, digest in summary.files.items():
         if path not in {m.path for m in summary.modules}:
             info(f"  {path}  sha256 {digest}")
-    info("The modules run inside this process: now for the self-test, later whenever the box is loaded.")
+    if isolated:
+        info("The modules run in a confined child process (no files outside the Python install, no network, ")
+        info("no processes): now for the self-test, later whenever the box is loaded.")
+    else:
+        info("The modules run inside this process: now for the self-test, later whenever the box is loaded.")
 
 
 @box.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Install without asking for confirmation.")
+@click.option(
+    "--isolated", is_flag=True,
+    help="Untrusted box: run its tools in a confined child process (the sandbox's OS layer) instead of in-process.",
+)
 @json_option
-def import_(path: Path, yes: bool, as_json: bool) -> None:
+def import_(path: Path, yes: bool, isolated: bool, as_json: bool) -> None:
     """Validate a box folder, .zip or .tar.gz and install it into the store."""
     from runtime.boxes.bundle import open_bundle
     from runtime.boxes.errors import ConfirmationRequired
@@ -64,21 +72,26 @@ def import_(path: Path, yes: bool, as_json: bool) -> None:
     bundle = open_bundle(path)
     plan = store.plan(bundle)
     if plan.status != "unchanged":
-        _show_preview(bundle.summary(), plan)
+        _show_preview(bundle.summary(), plan, isolated)
         if not yes:
             if not sys.stdin.isatty():
                 raise ConfirmationRequired("nobody at the terminal to confirm the install: run again with --yes")
             if not click.confirm(f"Install {bundle.name} {bundle.manifest.version}?", default=False, err=True):
                 info("not installed")
                 sys.exit(1)
-        plan = store.install(bundle)
+    plan = store.install(bundle, isolated)
+    where = "isolated" if plan.isolated else "in-process"
     if as_json:
         _print_json(plan.model_dump(mode="json"))
     elif plan.status == "unchanged":
-        click.echo(f"{plan.name} {plan.version} is already available; nothing to do")
+        click.echo(f"{plan.name} {plan.version} is already available; nothing to do (it runs {where})")
+    elif plan.status == "isolated":
+        click.echo(f"{plan.name} {plan.version} is already installed; its tools now run isolated")
     else:
         previous = f" (was {plan.previous})" if plan.previous else ""
-        click.echo(f"{plan.status} {plan.name} {plan.version}{previous}: {len(plan.tools)} tools, self-test passed")
+        click.echo(
+            f"{plan.status} {plan.name} {plan.version}{previous}: {len(plan.tools)} tools ({where}), self-test passed"
+        )
 
 
 @box.command("list")
@@ -96,6 +109,7 @@ def list_(as_json: bool) -> None:
                     "source": e.source,
                     "path": str(e.path),
                     "overrides": e.overrides,
+                    "isolated": e.isolated,
                 }
                 for e in entries
             ]
@@ -103,7 +117,8 @@ def list_(as_json: bool) -> None:
         return
     for e in entries:
         source = f"installed, hides shipped {e.overrides}" if e.overrides else e.source
-        click.echo(f"{e.manifest.name:<16} {e.manifest.version:<10} {source:<28} {e.manifest.description}")
+        source += ", isolated" if e.isolated else ""
+        click.echo(f"{e.manifest.name:<16} {e.manifest.version:<10} {source:<38} {e.manifest.description}")
 
 
 @box.command("inspect")
@@ -119,7 +134,7 @@ def inspect_(name: str, as_json: bool) -> None:
     entry = store.find(name)
     bundle = store.open(name)
     with BoxHost(settings.action_timeout_s) as host:
-        tools = host.add(bundle)
+        tools = host.add(bundle, isolated_from=entry.path if entry.isolated else None)
         names = sandbox_names(tools)
         specs = [to_spec(t, names[t.qualified_name]) for t in tools]
     if as_json:
@@ -128,12 +143,14 @@ def inspect_(name: str, as_json: bool) -> None:
                 **bundle.manifest.model_dump(),
                 "source": entry.source,
                 "path": str(entry.path),
+                "isolated": entry.isolated,
                 "tools": [s.model_dump() for s in specs],
             }
         )
         return
     m = bundle.manifest
-    click.echo(f"{m.name} {m.version} ({entry.source}, {entry.path})\n{m.description}")
+    where = ", isolated" if entry.isolated else ""
+    click.echo(f"{m.name} {m.version} ({entry.source}{where}, {entry.path})\n{m.description}")
     click.echo(f"license {m.license}; authors {', '.join(m.authors)}; needs runtime >= {m.min_runtime_version}\n")
     for tool, spec in zip(tools, specs):
         examples = len(bundle.examples.get(tool.name, []))

@@ -29,13 +29,19 @@ def close_inherited_fds(keep: int) -> None:
 
 
 def confine(policy: SandboxPolicy) -> None:
+    limit_resources(policy)
+    _set(resource.RLIMIT_CPU, policy.cpu_s * _CPU_LIFETIME_FACTOR)
+    _, nproc_hard = resource.getrlimit(resource.RLIMIT_NPROC)
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, nproc_hard))
+
+
+def limit_resources(policy: SandboxPolicy) -> None:
+    """Memory, file size, core dumps, open files, environment: the limits a long-lived server
+    (an isolated box) shares with the worker; it has no per-action CPU budget and needs threads."""
     _set(resource.RLIMIT_AS, policy.memory_mb * _MB)
     _set(resource.RLIMIT_FSIZE, policy.file_size_mb * _MB)
     _set(resource.RLIMIT_CORE, 0)
     _set(resource.RLIMIT_NOFILE, _OPEN_FILES)
-    _set(resource.RLIMIT_CPU, policy.cpu_s * _CPU_LIFETIME_FACTOR)
-    _, nproc_hard = resource.getrlimit(resource.RLIMIT_NPROC)
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, nproc_hard))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing us
     os.environ.clear()
 

@@ -13,6 +13,12 @@ same process), and a filter can only ever be tightened. So clone is not decided 
 all: it goes to the parent as a seccomp user notification (ForkGate), and the parent lets exactly
 one through, from the process it has just asked to fork; any other is refused with EPERM.
 
+A box marked untrusted runs as a long-lived FastMCP server in a child process with the same layer
+(`harden(..., server=True)`): its threads are let through by the filter itself (clone with
+CLONE_THREAD), any other process creation is refused, and as root it keeps only
+CAP_DAC_READ_SEARCH, so it can still import from a Python install only root can enter while
+Landlock bounds what it reads.
+
 Each mechanism is used where the kernel has it; `Protections` says which are active.
 """
 
@@ -28,7 +34,7 @@ import select
 import struct
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,6 +44,10 @@ import runtime
 
 # -- prctl / seccomp / Landlock constants (linux/prctl.h, linux/seccomp.h, linux/landlock.h) --------
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_KEEPCAPS = 8
+_CAP_VERSION_3 = 0x20080522
+_CAP_DAC_READ_SEARCH = 2
+_CLONE_THREAD = 0x00010000
 _PR_SET_SECCOMP = 22
 _SECCOMP_SET_MODE_FILTER = 1
 _SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
@@ -48,6 +58,7 @@ _RET_ERRNO = 0x00050000
 _LD_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 _JEQ = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
 _JGE = 0x35  # BPF_JMP | BPF_JGE | BPF_K
+_JSET = 0x45  # BPF_JMP | BPF_JSET | BPF_K
 _RET = 0x06  # BPF_RET | BPF_K
 _NOTIF_RECV = 0xC0502100  # SECCOMP_IOCTL_NOTIF_RECV: _IOWR('!', 0, struct seccomp_notif)
 _NOTIF_SEND = 0xC0182101  # SECCOMP_IOCTL_NOTIF_SEND: _IOWR('!', 1, struct seccomp_notif_resp)
@@ -127,22 +138,25 @@ class Protections(BaseModel):
         return "sandbox OS layer: " + ", ".join(parts)
 
 
-def harden(workdir: Path) -> tuple[Protections, int | None]:
+def harden(workdir: Path, *, server: bool = False, reads: Sequence[Path] = ()) -> tuple[Protections, int | None]:
     """Confine this process for good; returns what is in force and the fork gate's listener fd
-    (to be sent to the parent and closed here), or None where the kernel has no user notification."""
+    (to be sent to the parent and closed here), or None where the kernel has no user notification.
+
+    `server`: a long-lived server (an isolated box) that needs threads but never a process, and
+    no parent answering a fork gate. `reads`: folders readable besides the Python install."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     protections = Protections()
     unprivileged = _unprivileged_ids()  # before Landlock, which hides /etc/passwd
     protections.no_new_privs = libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
     if protections.no_new_privs:
-        protections.landlock_abi = _landlock(libc, workdir)
-    protections.uid = _drop_root(workdir, *unprivileged)
+        protections.landlock_abi = _landlock(libc, workdir, reads)
+    protections.uid = _drop_root(libc, workdir, *unprivileged, keep_read_search=server)
     arch = _ARCHES.get(platform.machine())
     listener = None
     if arch is not None and protections.no_new_privs:
-        gate = _has_fork_gate()
-        result = _install_filter(libc, arch, gate)
+        gate = not server and _has_fork_gate()
+        result = _install_filter(libc, arch, gate, threads_only=server)
         protections.seccomp = result is not None
         if result is not None and gate:
             listener, protections.fork_gate = result, True
@@ -160,7 +174,7 @@ def read_roots() -> list[Path]:
     return sorted(p for p in roots if p.is_dir())
 
 
-def _landlock(libc: ctypes.CDLL, workdir: Path) -> int:
+def _landlock(libc: ctypes.CDLL, workdir: Path, reads: Sequence[Path] = ()) -> int:
     abi = libc.syscall(_LANDLOCK_CREATE_RULESET, None, 0, _LANDLOCK_VERSION)
     if abi < 1:
         return 0
@@ -171,7 +185,7 @@ def _landlock(libc: ctypes.CDLL, workdir: Path) -> int:
     if ruleset < 0:
         return 0
     try:
-        rules = [(root, _FS_READ) for root in read_roots()] + [(workdir, fs_all)]
+        rules = [(root, _FS_READ) for root in [*read_roots(), *reads]] + [(workdir, fs_all)]
         for path, access in rules:
             _add_rule(libc, ruleset, path, access)
         if libc.syscall(_LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
@@ -204,15 +218,29 @@ def _unprivileged_ids() -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-def _drop_root(workdir: Path, uid: int, gid: int) -> int:
-    """As root: hand the work folder to nobody and become nobody (all capabilities go with root)."""
+def _drop_root(libc: ctypes.CDLL, workdir: Path, uid: int, gid: int, keep_read_search: bool = False) -> int:
+    """As root: hand the work folder to nobody and become nobody (all capabilities go with root,
+    except CAP_DAC_READ_SEARCH with `keep_read_search`: Landlock, not file modes, bounds reads)."""
     if os.geteuid() != 0:
         return os.geteuid()
     os.chown(workdir, uid, gid)
+    if keep_read_search and libc.prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_KEEPCAPS)")
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
+    if keep_read_search:
+        _keep_only(libc, _CAP_DAC_READ_SEARCH)
     return os.geteuid()
+
+
+def _keep_only(libc: ctypes.CDLL, capability: int) -> None:
+    """capset: this one capability effective and permitted, none inheritable, all others gone."""
+    header = struct.pack("=Ii", _CAP_VERSION_3, 0)
+    bit = 1 << capability
+    data = struct.pack("=6I", bit, bit, 0, 0, 0, 0)  # two u32 words of (effective, permitted, inheritable)
+    if libc.capset(ctypes.c_char_p(header), ctypes.c_char_p(data)) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
 
 
 # -- seccomp ---------------------------------------------------------------------------------------
@@ -227,7 +255,7 @@ def _has_fork_gate() -> bool:
     return (major, minor) >= (5, 5)
 
 
-def _filter(arch: _Arch, gate: bool) -> list[tuple[int, int, int, int]]:
+def _filter(arch: _Arch, gate: bool, threads_only: bool = False) -> list[tuple[int, int, int, int]]:
     eperm = _RET_ERRNO | errno.EPERM
     program = [(_LD_ABS, 0, 0, 4), (_JEQ, 1, 0, arch.audit), (_RET, 0, 0, _RET_KILL_PROCESS), (_LD_ABS, 0, 0, 0)]
     if arch.x32_base is not None:
@@ -235,8 +263,14 @@ def _filter(arch: _Arch, gate: bool) -> list[tuple[int, int, int, int]]:
     for nr in arch.denied.values():
         program += [(_JEQ, 0, 1, nr), (_RET, 0, 0, eperm)]
     program += [(_JEQ, 0, 1, arch.clone3), (_RET, 0, 0, _RET_ERRNO | errno.ENOSYS)]  # glibc falls back to clone
-    for nr in arch.forks:
-        program += [(_JEQ, 0, 1, nr), (_RET, 0, 0, _RET_USER_NOTIF if gate else _RET_ALLOW)]
+    if threads_only:  # clone (first of `forks`) only with CLONE_THREAD: a thread, never a process
+        clone, *others = arch.forks
+        program += [(_JEQ, 0, 4, clone), (_LD_ABS, 0, 0, 16), (_JSET, 1, 0, _CLONE_THREAD)]
+        program += [(_RET, 0, 0, eperm), (_RET, 0, 0, _RET_ALLOW), (_LD_ABS, 0, 0, 0)]
+        program += [insn for nr in others for insn in ((_JEQ, 0, 1, nr), (_RET, 0, 0, eperm))]
+    else:
+        for nr in arch.forks:
+            program += [(_JEQ, 0, 1, nr), (_RET, 0, 0, _RET_USER_NOTIF if gate else _RET_ALLOW)]
     # prctl(PR_SET_SECCOMP): no further filters (a newer user notification would take precedence)
     program += [(_JEQ, 0, 3, _prctl_nr(arch)), (_LD_ABS, 0, 0, 16), (_JEQ, 0, 1, _PR_SET_SECCOMP), (_RET, 0, 0, eperm)]
     program += [(_LD_ABS, 0, 0, 0)]
@@ -250,9 +284,9 @@ def _prctl_nr(arch: _Arch) -> int:
     return 157 if arch.audit == _ARCHES["x86_64"].audit else 167
 
 
-def _install_filter(libc: ctypes.CDLL, arch: _Arch, gate: bool) -> int | None:
+def _install_filter(libc: ctypes.CDLL, arch: _Arch, gate: bool, threads_only: bool = False) -> int | None:
     """Install the filter; the listener fd with `gate`, else 0. None if the kernel refused it."""
-    program = _filter(arch, gate)
+    program = _filter(arch, gate, threads_only)
     code = b"".join(struct.pack("=HBBI", *insn) for insn in program)
     buffer = ctypes.create_string_buffer(code)
     fprog = struct.pack("=HxxxxxxQ", len(program), ctypes.addressof(buffer))
