@@ -40,7 +40,7 @@ def _log2_comb(n: int, k: int) -> float:
 
 @mcp.tool
 def factorial(n: int) -> int:
-    """n! = 1 * 2 * ... * n. factorial(5) gives 120.
+    """The factorial n! of a whole number: the product 1 * 2 * ... * n, which counts the ways to put n different things in order. factorial(5) gives 120.
 
     Args:
         n: An integer from 0 to 3000.
