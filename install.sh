@@ -34,6 +34,8 @@ fi
 # The default student: its parts are downloaded, assembled into one verified GGUF and deleted,
 # so it is stored once (a second run finds it and downloads nothing).
 "$PY" -m runtime.cli.main model pull qwen2.5-coder-1.5b >&2
+# Its prompt state for most questions, computed now rather than during the first question (~30 s).
+"$PY" -m runtime.cli.main warm >&2
 if [[ "${1:-}" == "--dev" ]]; then
   # Benchmark data (Game of 24, ASDiv, NQ-open, Wikipedia summaries): only their data files are
   # read, so their heavy dependencies are not installed.

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from runtime.agent import Agent, AgentOptions
 from runtime.agent import events as ev
-from runtime.boxes.select import ToolPick, ToolSelector, pick_tools
+from runtime.boxes.select import ToolPick, ToolSelector, pick_tools, unfitted_pick
 from runtime.config import Settings
-from runtime.model.base import Model, PrefillProgress
+from runtime.model.base import Model, PrefillProgress, PrefixInfo
 from runtime.model.open import open_model
 from runtime.model.store import Progress
 from runtime.sandbox import Sandbox, SandboxPolicy
@@ -49,7 +49,15 @@ class KitTools:
     def pick(self, question: str) -> ToolPick:
         """The box tools that fit `question` (see `pick_tools`), then `retrieve`, hinted first when
         the user named its collection (as `--box` names the tools that fit)."""
-        pick = pick_tools(self.settings, self._boxes, question, self._selector, named=bool(self.choice.boxes))
+        return self._with_retrieve(
+            pick_tools(self.settings, self._boxes, question, self._selector, named=bool(self.choice.boxes))
+        )
+
+    def unfitted(self) -> ToolPick:
+        """The pick of every question that no tool clearly fits: the prompt `runtime warm` prepares."""
+        return self._with_retrieve(unfitted_pick(self.settings, self._boxes))
+
+    def _with_retrieve(self, pick: ToolPick) -> ToolPick:
         if self.retrieve is not None:
             pick.listed.append(self.retrieve)
             if self.choice.collection:
@@ -157,6 +165,13 @@ class AgentKit:
             calls=toolset.calls if toolset is not None else None,
             prefill_progress=self.prefill_progress,
         )
+
+    def warm(self) -> PrefixInfo | None:
+        """Compute (or find) the prompt state of the questions no tool clearly fits, so the first
+        of them does not wait for it; None from a backend without a prefix cache."""
+        pick = self.tools.unfitted() if self.tools is not None else ToolPick(listed=[])
+        with open_sandbox(self.settings, self.sandbox_tools(pick)) as sandbox:
+            return self.agent(sandbox, pick).warm_prefix("")
 
     def run(self, question: str, should_stop: Callable[[], bool] = lambda: False) -> Iterator[ev.Event]:
         """One question in a fresh sandbox that holds only the tools its prompt lists."""

@@ -139,6 +139,12 @@ def pick_tools(
     if len(specs) <= settings.max_prompt_tools:
         return ToolPick(listed=specs, hinted=hinted, fits=fits)
     if not fitting:
-        return ToolPick(listed=specs[: settings.max_prompt_tools])
+        return unfitted_pick(settings, specs)
     chosen = {s.name for s, _score in ranked[: settings.max_prompt_tools]}
     return ToolPick(listed=[s for s in specs if s.name in chosen], hinted=hinted, fits=fits)
+
+
+def unfitted_pick(settings: Settings, specs: list[ToolSpec]) -> ToolPick:
+    """What a question that no tool clearly fits gets (most word problems): one fixed list, so its
+    prompt state can be computed ahead of time (`runtime warm`)."""
+    return ToolPick(listed=specs[: settings.max_prompt_tools])

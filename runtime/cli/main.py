@@ -18,6 +18,7 @@ from runtime.cli import index as index_cmd
 from runtime.cli import model as model_cmd
 from runtime.cli import solve as solve_cmd
 from runtime.cli import teach as teach_cmd
+from runtime.cli import warm as warm_cmd
 from runtime.config import load_settings
 from runtime.errors import RuntimeUserError
 
@@ -83,6 +84,7 @@ cli.add_command(chat_cmd.chat)
 cli.add_command(teach_cmd.teach)
 cli.add_command(doctor_cmd.doctor)
 cli.add_command(cache_cmd.cache)
+cli.add_command(warm_cmd.warm)
 
 
 def main() -> None:

@@ -58,3 +58,21 @@ def test_a_second_solve_processes_no_prompt_prefix_tokens(fresh_home, model):
         # the first step evaluates only what follows the prefix: its task and the template's tail
         assert step["cached_tokens"] == prefix["tokens"], question
         assert 0 < step["computed_tokens"] == step["prompt_tokens"] - prefix["tokens"] <= TASK_TOKENS, question
+
+
+def test_warm_saves_the_state_a_first_word_problem_needs(fresh_home):
+    """`./install.sh` runs `runtime warm`: the first solve after it loads its whole prefix from disk."""
+    env = {**os.environ, "RUNTIME_HOME": str(fresh_home), "RUNTIME_THREADS": "2", "RUNTIME_MAX_TOKENS_PER_STEP": "8"}
+    warm = subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", "warm", "--model", "smollm2-135m", "--json", "--quiet"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert warm.returncode == 0, warm.stderr
+    prepared = json.loads(warm.stdout)
+    assert prepared["prefix"]["source"] == "computed" and len(prepared["tools"]) == 12
+    # a word problem: no tool clearly fits, so it gets the tools `warm` prepared
+    env_solve = [sys.executable, "-m", "runtime.cli.main", "solve", "--model", "smollm2-135m", "--max-steps", "1",
+                 "--json", "--quiet", "Tom had 12 apples and gave 5 to Ann. How many apples does Tom have now?"]
+    trace = json.loads(subprocess.run(env_solve, capture_output=True, text=True, env=env, timeout=600).stdout)
+    assert trace["prefix"]["source"] == "disk"
+    assert trace["prefix"]["tokens"] == prepared["prefix"]["tokens"]
