@@ -114,8 +114,9 @@ def test_selection_finds_the_right_tools_and_embeds_each_tool_once(toolset: Tool
 
 @pytest.mark.slow
 def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolset: Toolset, tmp_path: Path) -> None:
-    from runtime.boxes import pick_tools
     from runtime.agent.prompt import task_message
+    from runtime.boxes import pick_tools
+    from runtime.boxes.select import unfitted_pick
 
     settings = Settings(home=tmp_path)
     selector = ToolSelector(cache_dir=tmp_path)
@@ -130,6 +131,7 @@ def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolse
     word_problem = "Dave had sixteen apps on his phone. After deleting some, he had 5 left. How many did he delete?"
     plain = pick_tools(settings, toolset.specs(), word_problem, selector)
     assert plain.hinted == [] and plain.listed == toolset.specs()[: settings.max_prompt_tools]  # one cached prefix
+    assert plain == unfitted_pick(settings, toolset.specs())  # the prefix `runtime warm` computes ahead
     off = settings.model_copy(update={"tool_hints": 0})
     assert pick_tools(off, toolset.specs(), "Use the numbers 4 7 8 8 to make 24", selector).hinted == []
     # boxes the user named (--box): their best tool is hinted even below the score
