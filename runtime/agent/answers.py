@@ -128,21 +128,25 @@ def form_problem(question: str, answer: Any) -> str | None:
 def copied_from_examples(answer: Any, shown: str, question: str, worked: str = "") -> bool:
     """The answer is one the prompt's examples give and the task does not mention it: small models
     answer it when they have nothing better (`runtime solve ""` answered the worked example's 2431;
-    a docstring's "8 / (3 - 8 / 3)" was answered for another puzzle). A number counts only when
-    the worked example `worked` gives it: numbers such as 100 or 105 in a tool's docstring were
-    right answers to ASDiv problems."""
+    a docstring's "8 / (3 - 8 / 3)" was answered for another puzzle). A number counts only when it
+    is the worked example's answer `worked`: numbers such as 100 or 105 in a tool's docstring, or
+    the `100` in the example's `range(10, 100)`, were right answers to ASDiv problems."""
     if isinstance(answer, bool) or not isinstance(answer, str | int | float):
         return False
     text = str(answer).strip()
-    where = worked if _number(answer) is not None else shown
-    return len(text) >= 3 and text in where and text not in question
+    if len(text) < 3 or text in question:
+        return False
+    number = _number(answer)
+    if number is not None:
+        return number == _number(worked)
+    return text in shown
 
 
 def answer_problem(
     question: str, answer: Any, calls: list[ToolCall], shown: str = "", worked: str = ""
 ) -> Refusal | None:
     """The reason to refuse a final answer, or None to accept it. `shown`: the text the model was
-    shown (its system prompt and tool demonstration); `worked`: the prompt's worked example."""
+    shown (its system prompt and tool demonstration); `worked`: the worked example's answer."""
     call = refuted_by(answer, calls)
     if call is not None:
         assert isinstance(call.result, dict)

@@ -25,7 +25,7 @@ from runtime.agent.parse import (
     parse_step,
 )
 from runtime.agent.prompt import (
-    WORKED_EXAMPLE,
+    WORKED_ANSWER,
     observation_message,
     static_prompt,
     task_message,
@@ -306,7 +306,7 @@ class Agent:
         """Why a final answer is refused (see runtime.agent.answers); a form complaint is made once
         per answer, so a model that insists is believed, but a refuted answer is never accepted."""
         calls = self._calls[self._first_call :]
-        problem = answer_problem(self._question, answer, calls, self._shown, WORKED_EXAMPLE)
+        problem = answer_problem(self._question, answer, calls, self._shown, WORKED_ANSWER)
         key = repr(answer)
         if problem is None or (key in self._refused and not problem.firm):
             return None

@@ -29,6 +29,9 @@ the task asks for (a number, an expression, a name), not a sentence.
 Rules: always write exactly one code block per step; never write "{OBSERVATION}" yourself;
 only these modules can be imported: {{modules}}."""
 
+WORKED_ANSWER = "2431"
+"""The worked example's answer: a model with nothing better to say answers it (answers.py)."""
+
 WORKED_EXAMPLE = f"""Example:
 {TASK_PREFIX}What is the product of the three smallest two-digit primes?
 {THOUGHT} I will find the primes between 10 and 99 and multiply the first three.
@@ -37,8 +40,8 @@ primes = [n for n in range(10, 100) if all(n % d for d in range(2, n))]
 product = primes[0] * primes[1] * primes[2]
 print(primes[:3], product)
 {CODE_CLOSE}
-{OBSERVATION} [11, 13, 17] 2431
-{THOUGHT} The product is 2431, held in `product`.
+{OBSERVATION} [11, 13, 17] {WORKED_ANSWER}
+{THOUGHT} The product is {WORKED_ANSWER}, held in `product`.
 {CODE_OPEN}
 final_answer(product)
 {CODE_CLOSE}"""

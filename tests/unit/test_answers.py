@@ -62,13 +62,15 @@ def test_exact_numbers_compare_as_numbers():
 
 
 def test_an_answer_copied_from_the_prompts_examples_is_refused_once():
-    worked = "Example: ... [11, 13, 17] 2431 ... final_answer(product)"
-    shown = f"{worked} ... solve_24([3, 3, 8, 8]) gives '8 / (3 - 8 / 3)' ... is_prime(97) ... 105"
+    worked = "2431"
+    shown = "Example: range(10, 100) ... [11, 13, 17] 2431 ... final_answer(product) ... solve_24([3, 3, 8, 8]) gives '8 / (3 - 8 / 3)' ... is_prime(97) ... 105"
     assert answer_problem("", 2431, [], shown, worked) is not None
     assert answer_problem("How many pies in all?", 105, [], shown, worked) is None  # a docstring's number may be right
     assert answer_problem("can you get 24 from 1 3 4 5?", "8 / (3 - 8 / 3)", [], shown, worked) is not None
     assert answer_problem("What is 2431 + 0?", 2431, [], shown, worked) is None  # the task itself names it
     assert answer_problem("What is 2 + 2?", 4, [], shown, worked) is None
+    assert answer_problem("How many trees were planted?", 100, [], shown, worked) is None  # range(10, 100)
+    assert answer_problem("How many books?", 2431.0, [], shown, worked) is not None
 
 
 def test_a_bare_number_for_a_make_n_puzzle_is_refused():
