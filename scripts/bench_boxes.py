@@ -27,7 +27,7 @@ from pathlib import Path  # noqa: E402
 
 from runtime.boxes import ToolSelector, load_toolset  # noqa: E402
 from runtime.boxes.bundle import open_bundle  # noqa: E402
-from runtime.boxes.scaffold import write_box  # noqa: E402
+from runtime.boxes.scaffold import box_fields, write_box  # noqa: E402
 from runtime.boxes.store import BoxStore  # noqa: E402
 from runtime.config import Settings  # noqa: E402
 from runtime.retrieval.embedder import E5Embedder  # noqa: E402
@@ -52,16 +52,7 @@ def generate_box(folder: Path, tools: int = 50, modules: int = 5) -> Path:
             examples[f"tool_{i:02d}"] = [{"args": {"x": 2}, "expect": 2 * i + 1}]
         sources[f"part_{m}.py"] = body.encode()
     sources["examples.json"] = json.dumps(examples).encode()
-    fields = dict(
-        name="bench",
-        version="1.0.0",
-        description="Generated benchmark box.",
-        license="MIT",
-        authors=["bench"],
-        min_runtime_version="0.1.0",
-        modules=[p for p in sources if p.endswith(".py")],
-        examples="examples.json",
-    )
+    fields = box_fields("bench", "1.0.0", sources, description="Generated benchmark box.", authors=["bench"])
     write_box(folder, fields, sources)
     return folder
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from runtime.boxes.bundle import Bundle, open_bundle
 from runtime.boxes.loader import BoxHost
-from runtime.boxes.scaffold import write_box
+from runtime.boxes.scaffold import box_fields, write_box
 
 TOOLS = '''
 from fastmcp import FastMCP
@@ -49,11 +49,9 @@ TEXT = "the quick brown fox jumps over the lazy dog " * 20
 
 
 def make_box(parent: Path) -> Path:
-    fields = dict(
-        name="bench", version="1.0.0", description="Isolation benchmark.", license="MIT",
-        authors=["bench"], min_runtime_version="0.1.0", modules=["tools.py"],
-    )
-    write_box(parent / "bench", fields, {"tools.py": TOOLS.encode()})
+    files = {"tools.py": TOOLS.encode()}
+    fields = box_fields("bench", "1.0.0", files, description="Isolation benchmark.", authors=["bench"])
+    write_box(parent / "bench", fields, files)
     return parent / "bench"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,24 @@ def write_box(
     return manifest
 
 
+def box_fields(
+    name: str, version: str, files: Iterable[str], *, description: str, authors: list[str]
+) -> dict[str, Any]:
+    """Manifest fields for `write_box` of an MIT box that loads on this runtime or later: every .py file
+    is a module, and `examples.json`, when it is one of the files, holds the self-test."""
+    paths = list(files)
+    return {
+        "name": name,
+        "version": version,
+        "description": description,
+        "license": "MIT",
+        "authors": authors,
+        "min_runtime_version": RUNTIME_VERSION,
+        "modules": [p for p in paths if p.endswith(".py")],
+        "examples": "examples.json" if "examples.json" in paths else None,
+    }
+
+
 def new_box(name: str, parent: Path) -> Path:
     """Create `parent/name/` with a manifest, one tool module and its examples, already sealed."""
     try:
@@ -81,15 +100,6 @@ def new_box(name: str, parent: Path) -> Path:
         "tools.py": TEMPLATE_MODULE.format(name=name).encode(),
         "examples.json": (json.dumps(TEMPLATE_EXAMPLES, indent=2) + "\n").encode(),
     }
-    fields = dict(
-        name=name,
-        version="0.1.0",
-        description=f"{name}: describe what these tools are for.",
-        license="MIT",
-        authors=["Your Name"],
-        min_runtime_version=RUNTIME_VERSION,
-        modules=["tools.py"],
-        examples="examples.json",
-    )
-    write_box(parent / name, fields, files)
+    description = f"{name}: describe what these tools are for."
+    write_box(parent / name, box_fields(name, "0.1.0", files, description=description, authors=["Your Name"]), files)
     return parent / name

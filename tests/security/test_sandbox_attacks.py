@@ -17,6 +17,7 @@ from typing import NamedTuple
 import pytest
 
 from runtime.sandbox import Sandbox, SandboxPolicy
+from tests.helpers import STUBBORN_LOOP
 
 CANARY = Path(tempfile.gettempdir()) / "runtime-sandbox-canary"
 
@@ -270,20 +271,7 @@ ATTACKS: dict[str, Attack] = {
     "infinite_loop": Attack("while True:\n    pass", "timeout", "wall-clock limit"),
     "huge_power": Attack("10 ** 10 ** 8", "timeout", "wall-clock limit"),
     "huge_sum_in_c": Attack("sum(range(10 ** 13))", "timeout", "The sandbox was restarted", state_lost=True),
-    "loop_that_swallows_the_interrupt": Attack(
-        """
-        n = 0
-        while True:
-            try:
-                while True:
-                    n = n + 1
-            except BaseException:
-                pass
-        """,
-        "timeout",
-        "The sandbox was restarted",
-        state_lost=True,
-    ),
+    "loop_that_swallows_the_interrupt": Attack(STUBBORN_LOOP, "timeout", "The sandbox was restarted", state_lost=True),
     "string_bomb": Attack("'a' * 10 ** 10", "memory", "MemoryError"),
     "list_bomb": Attack("[0] * 10 ** 10", "memory", "MemoryError"),
     "bytearray_bomb": Attack("bytearray(4 * 1024 ** 3)", "memory", "MemoryError"),

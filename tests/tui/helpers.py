@@ -89,5 +89,11 @@ async def outcomes(pilot: Pilot, count: int = 1, timeout: float = 15.0) -> list[
     return list(pilot.app.screen.query(Outcome))
 
 
+async def ask(pilot: Pilot, text: str, count: int = 1) -> list[Outcome]:
+    """Send `text`, then wait until the conversation shows `count` outcomes (this question's is the last)."""
+    await send(pilot, text)
+    return await outcomes(pilot, count)
+
+
 def text_of(widget) -> str:
     return str(widget.render())

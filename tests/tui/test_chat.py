@@ -12,7 +12,7 @@ from runtime.tui.widgets.conversation import UserMessage
 from runtime.tui.widgets.status_bar import StatusBar
 from runtime.tui.widgets.steps import ObservationView, StepView
 from tests.fakes import ScriptedModel
-from tests.tui.helpers import SlowModel, outcomes, ready, send, step, text_of, until
+from tests.tui.helpers import SlowModel, ask, outcomes, ready, send, step, text_of, until
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,8 +23,7 @@ async def test_a_question_shows_each_step_and_the_highlighted_answer(make_app):
     app = make_app(ScriptedModel(list(SQUARES)))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        await send(pilot, "What is the sum of the squares of 2, 3 and 5?")
-        [outcome] = await outcomes(pilot)
+        [outcome] = await ask(pilot, "What is the sum of the squares of 2, 3 and 5?")
         assert text_of(outcome) == "Answer: 38" and outcome.has_class("-answered")
         first, second = screen.query(StepView)
         assert "I will compute it." in text_of(first._thought)
@@ -40,8 +39,7 @@ async def test_a_long_observation_is_cut_until_expanded(make_app):
     app = make_app(ScriptedModel([step("for i in range(20):\n    print('line', i)"), step("final_answer(20)")]))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        await send(pilot, "Print twenty lines.")
-        await outcomes(pilot)
+        await ask(pilot, "Print twenty lines.")
         observation = screen.query(ObservationView).first()
         assert "line 5" in text_of(observation) and "line 19" not in text_of(observation)
         assert "14 more lines" in text_of(observation)
@@ -55,10 +53,8 @@ async def test_a_follow_up_question_carries_the_earlier_answer(make_app):
     app = make_app(model)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await send(pilot, "What is the sum of the squares of 2, 3 and 5?")
-        await outcomes(pilot)
-        await send(pilot, "And twice that?")
-        _, second = await outcomes(pilot, 2)
+        await ask(pilot, "What is the sum of the squares of 2, 3 and 5?")
+        _, second = await ask(pilot, "And twice that?", 2)
         assert text_of(second) == "Answer: 76"
         follow_up = model.prompts[-1]
         assert "Earlier in this conversation:" in follow_up
@@ -80,8 +76,7 @@ async def test_esc_stops_generation_at_once_and_the_chat_goes_on(make_app):
         assert text_of(outcome) == "Stopped after 0 steps." and outcome.has_class("-cancelled")
         assert screen.query_one(StepView).title == "Step 1 · stopped"
         await until(pilot, lambda: model.stopped, timeout=2)  # the worker stopped reading the stream
-        await send(pilot, "Then just answer 7.")
-        assert text_of((await outcomes(pilot, 2))[1]) == "Answer: 7"
+        assert text_of((await ask(pilot, "Then just answer 7.", 2))[1]) == "Answer: 7"
         turns = screen.session_log.session.turns
         assert [t.status for t in turns] == ["cancelled", "answered"]
 
@@ -97,8 +92,7 @@ async def test_esc_stops_running_code_without_waiting_for_its_timeout(make_app, 
         stopped_at = time.monotonic()
         await pilot.press("escape")
         await outcomes(pilot)
-        await send(pilot, "Answer something.")
-        assert text_of((await outcomes(pilot, 2))[1]) == "Answer: fresh"
+        assert text_of((await ask(pilot, "Answer something.", 2))[1]) == "Answer: fresh"
         assert time.monotonic() - stopped_at < 10
 
 
@@ -116,8 +110,7 @@ async def test_esc_stops_decoding_sag_candidates_without_waiting_for_them(make_a
         [outcome] = await outcomes(pilot)
         assert text_of(outcome) == "Stopped after 0 steps."
         model.decode_s = 0.0
-        await send(pilot, "Answer the next one.")
-        assert text_of((await outcomes(pilot, 2))[1]) == "Answer: next"
+        assert text_of((await ask(pilot, "Answer the next one.", 2))[1]) == "Answer: next"
         assert time.monotonic() - stopped_at < 10  # not the 60 s the three candidates would take
 
 
@@ -138,8 +131,7 @@ async def test_a_model_that_cannot_load_is_a_notice_and_another_can_be_chosen(ma
         assert "No model yet (failed to load)" in notices.text("warning")
         await send(pilot, "/model scripted")
         screen = await ready(pilot)
-        await send(pilot, "Hello?")
-        assert text_of((await outcomes(pilot))[0]) == "Answer: 1"
+        assert text_of((await ask(pilot, "Hello?"))[0]) == "Answer: 1"
         assert loaded == ["no-such-model", "scripted"]
         assert screen.session_log.session.options.model == "scripted"
 
@@ -156,23 +148,19 @@ async def test_a_run_that_fails_is_a_readable_notice_and_the_chat_goes_on(make_a
     app = make_app(BrokenModel([]))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        await send(pilot, "Anything.")
-        [outcome] = await outcomes(pilot)
+        [outcome] = await ask(pilot, "Anything.")
         assert text_of(outcome) == "Error: RuntimeError: llama_decode returned -3"
         assert notices.text("error") == "RuntimeError: llama_decode returned -3"
         assert screen.session_log.session.turns[0].status == "error"
-        await send(pilot, "Again.")
-        assert len(await outcomes(pilot, 2)) == 2
+        assert len(await ask(pilot, "Again.", 2)) == 2
 
 
 async def test_input_history_and_multi_line_paste(make_app):
     app = make_app(ScriptedModel([step("final_answer(1)"), step("final_answer(2)")]))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot)
-        await send(pilot, "first question")
-        await outcomes(pilot)
-        await send(pilot, "second\nquestion\nin three lines")
-        await outcomes(pilot, 2)
+        await ask(pilot, "first question")
+        await ask(pilot, "second\nquestion\nin three lines", 2)
         assert screen.session_log.session.turns[1].question == "second\nquestion\nin three lines"
         prompt = screen.query_one("#prompt")
         await pilot.press("up")

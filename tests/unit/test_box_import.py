@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime import __version__ as RUNTIME_VERSION
 from runtime.boxes.bundle import open_bundle, write_archive
 from runtime.boxes.errors import (
     BoxConflict,
@@ -26,7 +27,7 @@ from runtime.boxes.errors import (
     SelfTestFailed,
     UnsafeBundle,
 )
-from runtime.boxes.scaffold import new_box, seal, write_box
+from runtime.boxes.scaffold import box_fields, new_box, seal, write_box
 from runtime.boxes.store import BoxStore
 from runtime.config import Settings
 
@@ -42,8 +43,6 @@ def double(x: int) -> int:
     return 2 * x
 '''
 
-FIELDS = dict(description="A demo box.", license="MIT", authors=["Tester"], min_runtime_version="0.1.0")
-
 
 def make_box(
     parent: Path,
@@ -57,9 +56,8 @@ def make_box(
     examples = {"double": [{"args": {"x": 4}, "expect": 8}]} if examples is None else examples
     files = {path: text.encode() for path, text in modules.items()}
     files["examples.json"] = json.dumps(examples).encode()
-    fields = {**FIELDS, "name": name, "version": version, "modules": list(modules), "examples": "examples.json"}
     folder = parent / f"{name}-{version}"
-    write_box(folder, fields, files)
+    write_box(folder, box_fields(name, version, files, description="A demo box.", authors=["Tester"]), files)
     return folder
 
 
@@ -96,6 +94,29 @@ def folder_entries(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def tar_of(path: Path, member: tarfile.TarInfo, data: bytes = b"") -> Path:
+    """An archive (gzipped for a .gz path) holding just `member`, with `data` as its content."""
+    with tarfile.open(path, "w:gz" if path.suffix == ".gz" else "w") as archive:
+        archive.addfile(member, io.BytesIO(data))
+    return path
+
+
+def edited_box(tmp: Path, edit: Callable[[Path], object]) -> Path:
+    """A sealed box folder with one thing about it changed afterwards by `edit`."""
+    folder = make_box(tmp)
+    edit(folder)
+    return folder
+
+
+def edited_manifest(tmp: Path, change: Callable[[str], str]) -> Path:
+    """A sealed box folder whose box.toml text was then passed through `change`."""
+
+    def rewrite(folder: Path) -> None:
+        (folder / "box.toml").write_text(change((folder / "box.toml").read_text()))
+
+    return edited_box(tmp, rewrite)
+
+
 # Each case builds a bad bundle under tmp and names the error it must get.
 
 
@@ -112,18 +133,13 @@ def absolute_path(tmp: Path) -> Path:
 
 
 def tar_absolute(tmp: Path) -> Path:
-    path = tmp / "abs.tar.gz"
-    with tarfile.open(path, "w:gz") as archive:
-        info = tarfile.TarInfo("/tmp/evil.py")
-        info.size = 1
-        archive.addfile(info, io.BytesIO(b"x"))
-    return path
+    info = tarfile.TarInfo("/tmp/evil.py")
+    info.size = 1
+    return tar_of(tmp / "abs.tar.gz", info, b"x")
 
 
 def symlink_in_folder(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    (folder / "passwd").symlink_to("/etc/passwd")
-    return folder
+    return edited_box(tmp, lambda folder: (folder / "passwd").symlink_to("/etc/passwd"))
 
 
 def symlink_in_tar(tmp: Path) -> Path:
@@ -148,77 +164,52 @@ def symlink_in_zip(tmp: Path) -> Path:
 
 
 def hard_link_in_tar(tmp: Path) -> Path:
-    path = tmp / "hard.tar"
-    with tarfile.open(path, "w") as archive:
-        link = tarfile.TarInfo("tools.py")
-        link.type, link.linkname = tarfile.LNKTYPE, "/etc/passwd"
-        archive.addfile(link)
-    return path
+    link = tarfile.TarInfo("tools.py")
+    link.type, link.linkname = tarfile.LNKTYPE, "/etc/passwd"
+    return tar_of(tmp / "hard.tar", link)
 
 
 def fifo_in_folder(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    os.mkfifo(folder / "pipe")
-    return folder
+    return edited_box(tmp, lambda folder: os.mkfifo(folder / "pipe"))
 
 
 def device_in_tar(tmp: Path) -> Path:
-    path = tmp / "dev.tar.gz"
-    with tarfile.open(path, "w:gz") as archive:
-        device = tarfile.TarInfo("null")
-        device.type, device.devmajor, device.devminor = tarfile.CHRTYPE, 1, 3
-        archive.addfile(device)
-    return path
+    device = tarfile.TarInfo("null")
+    device.type, device.devmajor, device.devminor = tarfile.CHRTYPE, 1, 3
+    return tar_of(tmp / "dev.tar.gz", device)
 
 
 def hash_mismatch(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    (folder / "tools.py").write_text(DOUBLE.replace("2 * x", "3 * x"))
-    return folder
+    return edited_box(tmp, lambda folder: (folder / "tools.py").write_text(DOUBLE.replace("2 * x", "3 * x")))
 
 
 def unlisted_file(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    (folder / "extra.py").write_text("x = 1")
-    return folder
+    return edited_box(tmp, lambda folder: (folder / "extra.py").write_text("x = 1"))
 
 
 def missing_file(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    (folder / "examples.json").unlink()
-    return folder
+    return edited_box(tmp, lambda folder: (folder / "examples.json").unlink())
 
 
 def missing_manifest(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    (folder / "box.toml").unlink()
-    return folder
+    return edited_box(tmp, lambda folder: (folder / "box.toml").unlink())
 
 
 def wrong_schema(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    text = (folder / "box.toml").read_text().replace('version = "1.0.0"', 'version = "1.0"')
-    (folder / "box.toml").write_text(text)
-    return folder
+    return edited_manifest(tmp, lambda text: text.replace('version = "1.0.0"', 'version = "1.0"'))
 
 
 def unknown_field(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    (folder / "box.toml").write_text('homepage = "x"\n' + (folder / "box.toml").read_text())
-    return folder
+    return edited_manifest(tmp, lambda text: 'homepage = "x"\n' + text)
 
 
 def not_toml(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    (folder / "box.toml").write_text("name = [unclosed\n")
-    return folder
+    return edited_manifest(tmp, lambda _text: "name = [unclosed\n")
 
 
 def newer_runtime(tmp: Path) -> Path:
-    folder = make_box(tmp)
-    text = (folder / "box.toml").read_text().replace('min_runtime_version = "0.1.0"', 'min_runtime_version = "99.0.0"')
-    (folder / "box.toml").write_text(text)
-    return folder
+    required = f'min_runtime_version = "{RUNTIME_VERSION}"'
+    return edited_manifest(tmp, lambda text: text.replace(required, 'min_runtime_version = "99.0.0"'))
 
 
 def syntax_error(tmp: Path) -> Path:
@@ -462,7 +453,7 @@ def test_seal_records_edits(tmp_path: Path) -> None:
 
 def test_box_json_manifest_is_accepted(store: BoxStore, tmp_path: Path) -> None:
     files = {"tools.py": DOUBLE.encode()}
-    fields = {**FIELDS, "name": "jsonbox", "version": "0.1.0", "modules": ["tools.py"]}
+    fields = box_fields("jsonbox", "0.1.0", files, description="A demo box.", authors=["Tester"])
     write_box(tmp_path / "jsonbox", fields, files, manifest_name="box.json")
     assert store.install(open_bundle(tmp_path / "jsonbox")).status == "installed"
 

@@ -12,7 +12,7 @@ from runtime.boxes import load_toolset
 from runtime.boxes.bundle import Bundle, open_bundle
 from runtime.boxes.errors import BoxLoadError, BoxNotFound, IntegrityError, ManifestError
 from runtime.boxes.loader import BoxHost, render_signature
-from runtime.boxes.scaffold import write_box
+from runtime.boxes.scaffold import box_fields, write_box
 from runtime.boxes.store import BoxStore
 from runtime.config import Settings
 from runtime.tools import ToolError
@@ -57,16 +57,8 @@ def slow(seconds: float) -> str:
 
 
 def make_bundle(parent: Path, name: str) -> Bundle:
-    fields = dict(
-        name=name,
-        version="1.0.0",
-        description=f"Box {name}.",
-        license="MIT",
-        authors=["Tester"],
-        min_runtime_version="0.1.0",
-        modules=["tools.py"],
-    )
-    write_box(parent / name, fields, {"tools.py": TOOLS.format(name=name).encode()})
+    files = {"tools.py": TOOLS.format(name=name).encode()}
+    write_box(parent / name, box_fields(name, "1.0.0", files, description=f"Box {name}.", authors=["Tester"]), files)
     return open_bundle(parent / name)
 
 
@@ -199,18 +191,8 @@ def test_load_toolset_reports_a_broken_installed_box(home: Path, tmp_path: Path)
 
 
 def test_examples_file_must_be_valid(tmp_path: Path) -> None:
-    fields = dict(
-        name="ex",
-        version="1.0.0",
-        description="d",
-        license="MIT",
-        authors=["a"],
-        min_runtime_version="0.1.0",
-        modules=["tools.py"],
-        examples="examples.json",
-    )
     examples = {"solve": [{"args": {}, "expect": 1, "error": "both"}]}
     files = {"tools.py": TOOLS.format(name="ex").encode(), "examples.json": json.dumps(examples).encode()}
-    write_box(tmp_path / "ex", fields, files)
+    write_box(tmp_path / "ex", box_fields("ex", "1.0.0", files, description="d", authors=["a"]), files)
     with pytest.raises(ManifestError, match="give exactly one of 'expect' or 'error'"):
         open_bundle(tmp_path / "ex")

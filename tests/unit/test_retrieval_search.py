@@ -10,7 +10,8 @@ import pytest
 from runtime.config import Settings
 from runtime.retrieval.ingest import ingest, read_sources
 from runtime.retrieval.lexical import match_expression
-from runtime.retrieval.store import IndexCollection, Store, fuse
+from runtime.retrieval.store import IndexCollection, fuse
+from tests.corpora import index_passages
 
 PARTS = [
     {"title": "Pump manual", "text": "Replace the seal kit QX-7734 every two years to keep the pump watertight."},
@@ -23,10 +24,7 @@ PARTS = [
 @pytest.fixture
 def collection(tmp_path: Path) -> tuple[IndexCollection, Path]:
     corpus = tmp_path / "parts.jsonl"
-    corpus.write_text("\n".join(json.dumps(p) for p in PARTS), encoding="utf-8")
-    col = Store(Settings(home=tmp_path / "home")).open("parts", create=True)
-    ingest(col, read_sources([corpus]))
-    return col, corpus
+    return index_passages(Settings(home=tmp_path / "home"), "parts", PARTS, corpus), corpus
 
 
 def test_match_expression_keeps_content_words_quoted():

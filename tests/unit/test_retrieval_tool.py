@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from runtime.retrieval.store import Store
 from runtime.retrieval.tool import DOC_CLOSE, DOC_OPEN, quoted, retrieval_tool, retrieve_spec
 from runtime.retrieval.wiki import WIKI_COLLECTION, article_url, wiki_source
 from runtime.tools import ToolError, Toolset
+from tests.corpora import index_passages
 
 PASSAGES = [
     {"title": "Eiffel Tower", "text": "The Eiffel Tower was designed by the company of the engineer Gustave Eiffel."},
@@ -26,10 +26,8 @@ PASSAGES = [
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    corpus = tmp_path / "facts.jsonl"
-    corpus.write_text("\n".join(json.dumps(p) for p in PASSAGES), encoding="utf-8")
     settings = Settings(home=tmp_path / "home")
-    ingest(Store(settings).open("facts", create=True), read_sources([corpus]))
+    index_passages(settings, "facts", PASSAGES, tmp_path / "facts.jsonl")
     return settings
 
 
@@ -110,11 +108,9 @@ PLANTED = (  # paragraphs, since the chunker keeps only paragraph breaks as line
 
 
 def test_a_planted_passage_comes_back_quoted_and_cannot_break_out_of_its_quote(tmp_path: Path):
-    corpus = tmp_path / "planted.jsonl"
     rows = [*PASSAGES, {"title": "Eiffel Tower notes", "text": PLANTED}]
-    corpus.write_text("\n".join(json.dumps(p) for p in rows), encoding="utf-8")
     settings = Settings(home=tmp_path / "home")
-    ingest(Store(settings).open("planted", create=True), read_sources([corpus]))
+    index_passages(settings, "planted", rows, tmp_path / "planted.jsonl")
     hits = Toolset([retrieval_tool(settings, "planted")]).call("retrieve", {"query": "Eiffel Tower designer", "k": 5})
     planted = next(h for h in hits if h["title"] == "Eiffel Tower notes")
     text = planted["text"]

@@ -10,6 +10,7 @@ import pytest
 
 from runtime.sandbox import ExecResult, Sandbox, SandboxError, SandboxPolicy
 from runtime.tools import Tool, ToolError, Toolset, ToolSpec
+from tests.helpers import STUBBORN_LOOP
 
 # Each program must print the same thing in the sandbox as under plain exec().
 PROGRAMS: dict[str, str] = {
@@ -542,18 +543,6 @@ PROGRAMS: dict[str, str] = {
             main()
     """,
 }
-
-
-STUBBORN_LOOP = """
-n = 0
-while True:
-    try:
-        while True:
-            n = n + 1
-    except BaseException:
-        pass
-"""
-"""Swallows the worker's own interrupt, so only the parent's kill can stop it."""
 
 
 def running(pid: int) -> bool:
