@@ -32,15 +32,19 @@ def fresh_home(tmp_path, e2e_home):
     return home
 
 
-def solve(home, model: str, question: str) -> dict:
+def runtime_json(home, *args: str) -> dict:
+    """`runtime ARGS --json --quiet` in a new process, steps cut short; its JSON record."""
     env = {**os.environ, "RUNTIME_HOME": str(home), "RUNTIME_THREADS": "2", "RUNTIME_MAX_TOKENS_PER_STEP": "8"}
     proc = subprocess.run(
-        [sys.executable, "-m", "runtime.cli.main", "solve", "--model", model, "--box", "text", "--max-steps", "1",
-         "--json", "--quiet", question],
+        [sys.executable, "-m", "runtime.cli.main", *args, "--json", "--quiet"],
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert proc.returncode in (0, 3), proc.stderr
     return json.loads(proc.stdout)
+
+
+def solve(home, model: str, question: str, boxes: tuple[str, ...] = ("--box", "text")) -> dict:
+    return runtime_json(home, "solve", "--model", model, "--max-steps", "1", *boxes, question)
 
 
 @pytest.mark.parametrize("model", ["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"])
@@ -62,17 +66,10 @@ def test_a_second_solve_processes_no_prompt_prefix_tokens(fresh_home, model):
 
 def test_warm_saves_the_state_a_first_word_problem_needs(fresh_home):
     """`./install.sh` runs `runtime warm`: the first solve after it loads its whole prefix from disk."""
-    env = {**os.environ, "RUNTIME_HOME": str(fresh_home), "RUNTIME_THREADS": "2", "RUNTIME_MAX_TOKENS_PER_STEP": "8"}
-    warm = subprocess.run(
-        [sys.executable, "-m", "runtime.cli.main", "warm", "--model", "smollm2-135m", "--json", "--quiet"],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
-    assert warm.returncode == 0, warm.stderr
-    prepared = json.loads(warm.stdout)
+    prepared = runtime_json(fresh_home, "warm", "--model", "smollm2-135m")
     assert prepared["prefix"]["source"] == "computed" and len(prepared["tools"]) == 12
-    # a word problem: no tool clearly fits, so it gets the tools `warm` prepared
-    env_solve = [sys.executable, "-m", "runtime.cli.main", "solve", "--model", "smollm2-135m", "--max-steps", "1",
-                 "--json", "--quiet", "Tom had 12 apples and gave 5 to Ann. How many apples does Tom have now?"]
-    trace = json.loads(subprocess.run(env_solve, capture_output=True, text=True, env=env, timeout=600).stdout)
+    # a word problem: no tool clearly fits, so it gets the tools `warm` prepared (all boxes, as by default)
+    question = "Tom had 12 apples and gave 5 to Ann. How many apples does Tom have now?"
+    trace = solve(fresh_home, "smollm2-135m", question, boxes=())
     assert trace["prefix"]["source"] == "disk"
     assert trace["prefix"]["tokens"] == prepared["prefix"]["tokens"]
