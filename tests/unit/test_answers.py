@@ -71,6 +71,9 @@ def test_an_answer_copied_from_the_prompts_examples_is_refused_once():
     assert answer_problem("What is 2 + 2?", 4, [], shown, worked) is None
     assert answer_problem("How many trees were planted?", 100, [], shown, worked) is None  # range(10, 100)
     assert answer_problem("How many books?", 2431.0, [], shown, worked) is not None
+    # the docstring's puzzle itself: the tool's answer for this task's numbers is not a copy
+    solved = ToolCall(name="solve_24", arguments={"numbers": [3, 3, 8, 8]}, result="8 / (3 - 8 / 3)")
+    assert answer_problem("can you get 24 from 3 3 8 8?", "8 / (3 - 8 / 3)", [solved], shown, worked) is None
 
 
 def test_a_bare_number_for_a_make_n_puzzle_is_refused():
