@@ -73,7 +73,7 @@ def test_distill_command_writes_every_stage_and_a_box_that_imports(home, tmp_pat
         assert (out / f"{stage}.jsonl").is_file(), stage
     imported = run_cli("box", "import", str(out / "box"), "--yes")
     assert imported.exit_code == 0, imported.output
-    assert "installed distilled 0.1.0: 2 tools, self-test passed" in imported.output
+    assert "installed distilled 0.1.0: 2 tools (in-process), self-test passed" in imported.output
     inspected = run_cli("box", "inspect", "distilled")
     assert "def solve_24(numbers: list[int]) -> str | None:" in inspected.output
     assert "def find_expression(values: list[int], target: int) -> str | None:" in inspected.output
