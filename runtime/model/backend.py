@@ -60,8 +60,9 @@ in a batch of drafted tokens, so that drafting cannot change a greedy choice. Wi
 attention, the attention of a batch is computed differently from a single token's; with it and
 an f16 K cache, a single token's attention over 512 or more cells is split across the threads
 and summed in another order. A q8_0 K cache keeps every row of a batch under 64 tokens on the
-same per-row path as a single token, on any number of threads (measured: logits equal to the
-bit). It changes the numbers slightly, so it is only used where drafting is on."""
+same per-row path as a single token, on any number of threads; with batches of at most
+MAX_DRAFT + 1 tokens the weights' matmuls are per row too (measured: logits equal to the bit).
+It changes the numbers slightly, so it is only used where drafting is on."""
 
 _PROGRESS_PIECE = 128
 """Tokens evaluated between two progress reports while a prefix is computed (a few seconds on 2 cores)."""

@@ -28,7 +28,7 @@ QUESTIONS = [
     "Tom has 3 boxes of 12 pencils and gives away 7 pencils. How many pencils does he have left?",
     "What day of the week was 14 March 2021?",
 ]
-DRAFT = 8
+DRAFT = 2
 
 
 class Twin:
