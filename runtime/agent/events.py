@@ -170,6 +170,10 @@ class RunTrace(BaseModel):
     model: str
     status: Status
     answer: Any = None
+    tools: list[str] = []
+    """The tools the prompt listed (and the sandbox defined)."""
+    hints: list[str] = []
+    """The tools the task message named as fitting it."""
     steps: list[StepRecord] = []
     prefix: PrefixReady | None = None
     first_thought: str | None = None

@@ -227,8 +227,9 @@ class Agent:
         started = time.perf_counter()
         self._question, self._first_call, self._refused = question, len(self._calls), []
         self._seen_calls = self._first_call
-        trace = ev.RunTrace(question=question, model=self.model.name, status="step_limit")
-        yield ev.RunStarted(question=question, model=self.model.name, tools=[t.name for t in self.tools])
+        tools = [t.name for t in self.tools]
+        trace = ev.RunTrace(question=question, model=self.model.name, status="step_limit", tools=tools, hints=self.hints)
+        yield ev.RunStarted(question=question, model=self.model.name, tools=tools)
         plan = ""
         if self.options.first_thought:  # before the prefix: the plan's own prompt evicts it from the KV cache
             thought = first_thought(self.model, question, self.options.seed)

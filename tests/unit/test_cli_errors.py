@@ -138,3 +138,14 @@ def test_quiet_shows_no_progress(home, monkeypatch):
     monkeypatch.setattr(kit, "load_model", lambda *args, **kwargs: model)
     result = run("solve", "--no-boxes", "-q", "What is 2 + 2?")
     assert result.exit_code == 0 and result.stdout == "4\n" and result.stderr == ""
+
+
+@pytest.mark.slow
+def test_the_json_says_which_tools_were_offered_and_hinted(home, monkeypatch):
+    model = ScriptedModel(["I call the solver.\n```python\nfinal_answer(solve_24([4, 7, 8, 8]))\n```"])
+    monkeypatch.setattr(kit, "load_model", lambda *args, **kwargs: model)
+    result = run("solve", "--box", "math", "--no-guided-call", "--json", "Make 24 from 4 7 8 8")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert "solve_24" in record["tools"] and len(record["tools"]) == 12
+    assert record["hints"] == ["solve_24"]
