@@ -155,8 +155,8 @@ def answer_problem(
             reason=f"your own {call.name} call rejected {answer!r} ({reason}); do not answer it, find one that passes",
             firm=True,
         )
-    if answer is None:  # never returned as an answer: the run ends without one (exit 3) instead
-        return Refusal(reason="final_answer(None) gives no answer: your code found nothing yet; try another way", firm=True)
+    if answer is None or (isinstance(answer, str) and not answer.strip()):  # never returned: the run ends without one (exit 3)
+        return Refusal(reason=f"final_answer({answer!r}) gives no answer: your code found nothing yet; try another way", firm=True)
     computed = any(c.error is None and c.result == answer for c in calls)  # "3 3 8 8" is solve_24's own example
     if copied_from_examples(answer, shown, question, worked) and not computed:
         return Refusal(reason=f"{answer!r} is the answer of an example you were shown, not of this task")

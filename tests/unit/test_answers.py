@@ -112,3 +112,10 @@ def test_a_search_is_not_a_call_with_the_tasks_values():
     question = "What is the capital of Portugal?"
     assert not uses_task_values(question, {"query": "capital of Portugal", "k": 3})  # no number of the task's
     assert foreign_values(question, {"query": "capital of Portugal", "k": 3}) == []  # none of the task's: not judged
+
+
+@pytest.mark.parametrize("empty", [None, "", "  \n"])
+def test_no_value_is_never_an_answer(empty):
+    # an e2e run answered final_answer('') after reading the passage that held the answer
+    refusal = answer_problem("At what time do the gates open?", empty, [])
+    assert refusal is not None and refusal.firm and "gives no answer" in refusal.reason
