@@ -39,7 +39,9 @@ BATCH = 32
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 _BLANK_LINES = re.compile(r"\n\s*\n")
-_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_MD_FENCE = re.compile(r"^\s*(```|~~~)")
+SECTION_SEPARATOR = " › "
 
 
 class Document(BaseModel):
@@ -130,13 +132,41 @@ def read_source(path: Path) -> Source:
     elif suffix in {".html", ".htm"}:
         documents = [_html_document(text, path)]
     elif suffix in {".md", ".markdown"}:
-        heading = _MD_HEADING.search(text)
-        documents = [Document(title=heading.group(1) if heading else path.stem, text=text, source=str(path))]
+        documents = _markdown_documents(text, path)
     else:
         documents = [Document(title=path.stem, text=text, source=str(path))]
     if not any(d.text.strip() for d in documents):
         raise SourceError("no text found")
     return Source(key=str(path), fingerprint=hashlib.sha256(data).hexdigest(), documents=documents)
+
+
+def _markdown_documents(text: str, path: Path) -> list[Document]:
+    """One document per section, titled by its heading path ("Garden › Opening hours") and without
+    the heading lines: a small model that looks for the line holding a word would otherwise pick
+    the heading ("## Opening hours") over the sentence under it. Lines inside code fences are text."""
+    documents: list[Document] = []
+    path_titles: list[tuple[int, str]] = []
+    lines: list[str] = []
+    in_fence = False
+
+    def close_section() -> None:
+        if "".join(lines).strip():
+            title = SECTION_SEPARATOR.join(t for _, t in path_titles) or path.stem
+            documents.append(Document(title=title, text="\n".join(lines).strip(), source=str(path)))
+        lines.clear()
+
+    for line in text.splitlines():
+        if _MD_FENCE.match(line):
+            in_fence = not in_fence
+        heading = None if in_fence else _MD_HEADING.match(line)
+        if heading is None:
+            lines.append(line)
+            continue
+        close_section()
+        level = len(heading.group(1))
+        path_titles[:] = [(lvl, t) for lvl, t in path_titles if lvl < level] + [(level, heading.group(2))]
+    close_section()
+    return documents or [Document(title=path.stem, text=text, source=str(path))]
 
 
 def _jsonl_documents(text: str, path: Path) -> list[Document]:

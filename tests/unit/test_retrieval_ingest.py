@@ -104,7 +104,26 @@ def test_jsonl_records_become_documents_with_titles(docs: Path):
 
 
 def test_markdown_title_is_its_first_heading(docs: Path):
-    assert read_source(docs / "bananas.md").documents[0].title == "Bananas"
+    (only,) = read_source(docs / "bananas.md").documents
+    assert (only.title, only.text) == ("Bananas", "Bananas are elongated yellow fruit that are rich in potassium.")
+
+
+def test_markdown_sections_are_documents_titled_by_their_heading_path(tmp_path: Path):
+    # A CI run's model looked for the line holding "open" and answered the heading "## Opening hours":
+    # headings go into the title, so the passage's lines are the sentences under them.
+    notes = tmp_path / "rules.md"
+    notes.write_text(
+        "Intro before any heading.\n\n# Garden\n\nMembers water their own beds.\n\n## Opening hours\n\n"
+        "The gates open at 6:45.\n\n## Tools\n\n```sh\n# not a heading\n```\n\n# Empty\n\n# Bikes\n\nLock: 4-7-1-3.\n"
+    )
+    sections = [(d.title, d.text) for d in read_source(notes).documents]
+    assert sections == [
+        ("rules", "Intro before any heading."),
+        ("Garden", "Members water their own beds."),
+        ("Garden › Opening hours", "The gates open at 6:45."),
+        ("Garden › Tools", "```sh\n# not a heading\n```"),
+        ("Bikes", "Lock: 4-7-1-3."),
+    ]
 
 
 @pytest.mark.parametrize(
