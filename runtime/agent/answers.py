@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from runtime.retrieval.models import DOC_CLOSE, DOC_OPEN
 from runtime.tools import ToolCall
 
 
@@ -125,6 +126,13 @@ def form_problem(question: str, answer: Any) -> str | None:
     return None
 
 
+def is_passage(answer: Any) -> bool:
+    """The answer holds retrieved text still between its quote tags: the model answered with the
+    passages (or a slice of one) instead of what they say (an own-documents run answered the whole
+    `retrieve` result)."""
+    return any(DOC_OPEN in atom or DOC_CLOSE in atom for atom in _atoms(answer))
+
+
 def copied_from_examples(answer: Any, shown: str, question: str, worked: str = "") -> bool:
     """The answer is one the prompt's examples give and the task does not mention it: small models
     answer it when they have nothing better (`runtime solve ""` answered the worked example's 2431;
@@ -157,6 +165,11 @@ def answer_problem(
         )
     if answer is None or (isinstance(answer, str) and not answer.strip()):  # never returned: the run ends without one (exit 3)
         return Refusal(reason=f"final_answer({answer!r}) gives no answer: your code found nothing yet; try another way", firm=True)
+    if is_passage(answer):
+        return Refusal(
+            reason="that is retrieved text, not an answer: read the passages and answer the question in a few words "
+            "with what they say, e.g. final_answer(\"the name, number or date they give\")"
+        )
     computed = any(c.error is None and c.result == answer for c in calls)  # "3 3 8 8" is solve_24's own example
     if copied_from_examples(answer, shown, question, worked) and not computed:
         return Refusal(reason=f"{answer!r} is the answer of an example you were shown, not of this task")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+DOC_OPEN, DOC_CLOSE = "<document>", "</document>"
+"""The quote around each retrieved passage (tool.py); answers.py refuses an answer that still holds it."""
+
 
 class ChunkRecord(BaseModel):
     """One stored chunk. Its id is the hash of its text, so storing it twice is a no-op."""

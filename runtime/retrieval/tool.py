@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from runtime.config import Settings
+from runtime.retrieval.models import DOC_CLOSE, DOC_OPEN
 from runtime.retrieval.store import IndexCollection, Mode, Store
 from runtime.tools import Tool, ToolArgumentError, ToolSpec
 
 MAX_K = 20
-DOC_OPEN, DOC_CLOSE = "<document>", "</document>"
 
 _DOC_TAG = re.compile(r"<(\s*/?\s*document\b)", re.I)
 _FENCE = re.compile(r"`{3,}")

@@ -119,3 +119,17 @@ def test_no_value_is_never_an_answer(empty):
     # an e2e run answered final_answer('') after reading the passage that held the answer
     refusal = answer_problem("At what time do the gates open?", empty, [])
     assert refusal is not None and refusal.firm and "gives no answer" in refusal.reason
+
+
+@pytest.mark.parametrize(
+    "passages",
+    [
+        [{"title": "Garden › Opening hours", "text": "<document>\nThe gates open at 6:45.\n</document>", "score": 0.93}],
+        "6:45 every Saturday and close at dusk.\n</document>",
+    ],
+)
+def test_retrieved_text_is_not_an_answer(passages):
+    # own-documents runs answered the whole retrieve() result, and a split that kept the closing tag
+    refusal = answer_problem("At what time do the gates open?", passages, [])
+    assert refusal is not None and "retrieved text" in refusal.reason and not refusal.firm
+    assert answer_problem("At what time do the gates open?", "6:45", []) is None
