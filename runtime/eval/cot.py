@@ -40,6 +40,7 @@ _LABEL = re.compile(r"^[-*\s]*(?:the\s+)?(?:final\s+)?answer\b\s*(?:is\b)?\s*[:ï
 _BOXED = re.compile(r"\\boxed\{(?P<answer>(?:[^{}]|\{[^{}]*\})*)\}")
 _DISPLAY_MATH = re.compile(r"\\\[\s*(?P<math>.*?)\s*\\\]|\$\$\s*(?P<dollars>.*?)\s*\$\$", re.S)
 _MATH_OPENERS = {"\\[", "$$", "\\("}
+_OPENING_LABEL = re.compile(r"[*_\s]*(?:yes|no|maybe)\b", re.I)
 _INLINE_MATH = re.compile(r"^(?:\\\((?P<paren>.*)\\\)|\$(?P<dollar>[^$]*)\$)$")
 
 
@@ -61,15 +62,22 @@ def _flatten_display_math(text: str) -> str:
     return _DISPLAY_MATH.sub(lambda m: " ".join((m["math"] or m["dollars"] or "").split()), text)
 
 
-def extract_answer(text: str) -> str | None:
+def extract_answer(text: str, labels: bool = False) -> str | None:
     """The last asked-for answer line, else the last "answer: ..." or "answer is: ..." inside a line, else
-    the last "the answer is ..." sentence, else the last \\boxed{...}, which Qwen models are trained to write."""
+    the last "the answer is ..." sentence, else the last \\boxed{...}, which Qwen models are trained to write.
+
+    `labels` (a yes/no question): else a line that opens with its label. The 1.5B model answers BoolQ's
+    "...? Answer yes or no." with one sentence, "Yes, there have been tie games in baseball.", and no
+    answer line; read strictly, 11 of the first 11 were "no answer"."""
     flat = _flatten_display_math(text)
     for pattern in (_ANSWER_LINE, _ANSWER_COLON, _ANSWER_IS, _BOXED):
         answers = [_clean(m["answer"]) for m in pattern.finditer(flat)]
         answers = [answer for answer in answers if answer]
         if answers:
             return answers[-1]
+    if labels:
+        lines = [line.strip() for line in text.splitlines() if _OPENING_LABEL.match(line.strip())]
+        return lines[-1] if lines else None
     return None
 
 
@@ -109,12 +117,15 @@ class CotSolver:
             prefill_s=generation.prefill_s,
             decode_s=generation.decode_s,
         )
-        return cot_trace(question, self.model.name, generation.text, timings, time.perf_counter() - started)
+        labels = self.instruction == LABEL_INSTRUCTION
+        return cot_trace(question, self.model.name, generation.text, timings, time.perf_counter() - started, labels)
 
 
-def cot_trace(question: str, model: str, reply: str, timings: StepTimings, wall_s: float) -> RunTrace:
+def cot_trace(
+    question: str, model: str, reply: str, timings: StepTimings, wall_s: float, labels: bool = False
+) -> RunTrace:
     """The one-step trace of a reply, its answer read by `extract_answer`."""
-    answer = extract_answer(reply)
+    answer = extract_answer(reply, labels)
     step = StepRecord(
         step=1,
         raw=reply,
@@ -137,10 +148,10 @@ def cot_trace(question: str, model: str, reply: str, timings: StepTimings, wall_
     )
 
 
-def reread(trace: RunTrace) -> RunTrace:
+def reread(trace: RunTrace, labels: bool = False) -> RunTrace:
     """A stored CoT trace with its answer read again from the reply by this version's `extract_answer`.
     Generation stops at the same asked-for line as before, so this is what a new run would answer;
     the one exception is a reply cut after an `Answer:` line that only opens display math, where a
     new run goes on (none of the stored 100-question runs has one)."""
     step = trace.steps[0]
-    return cot_trace(trace.question, trace.model, step.raw, step.timings, trace.wall_s)
+    return cot_trace(trace.question, trace.model, step.raw, step.timings, trace.wall_s, labels)

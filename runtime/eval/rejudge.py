@@ -23,7 +23,7 @@ class Rejudged(BaseModel):
 
 
 def _rejudged_record(config: RunConfig, record: QuestionRecord, judged_by: str) -> QuestionRecord:
-    trace = reread(record.trace) if config.mode in COT_MODES else record.trace
+    trace = reread(record.trace, config.checker == "yesno") if config.mode in COT_MODES else record.trace
     item = SuiteItem(id=record.id, question=record.question, gold=record.gold)
     fresh = make_record(item, config.checker, trace, record.wall_s)
     return fresh.model_copy(update={"code_version": record.code_version, "judged_by": judged_by})

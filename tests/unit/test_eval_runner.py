@@ -201,6 +201,22 @@ def test_an_answer_given_in_other_words_is_still_read(reply, answer):
     assert extract_answer(reply) == answer
 
 
+@pytest.mark.parametrize(
+    ("reply", "answer"),
+    [
+        ("Yes, there have been tie games in baseball.", "Yes, there have been tie games in baseball."),
+        ("The artery is single.\nNo, there is only one.", "No, there is only one."),
+        ("**No**.", "**No**."),
+        ("Answer: no", "no"),  # the asked-for line still wins
+        ("Nothing like a label here.\nNotably not.", None),
+    ],
+)
+def test_a_yes_no_reply_without_an_answer_line_is_read_by_its_label(reply, answer):
+    # The 1.5B model answered BoolQ's "...? Answer yes or no." in one sentence, with no answer line
+    assert extract_answer(reply, labels=True) == answer
+    assert extract_answer(reply) == (answer if reply.startswith("Answer") else None)  # other suites: as before
+
+
 def test_generation_stops_at_the_asked_for_line_not_at_a_sentence_or_open_math():
     assert _answer_line_done("Answer: 12\n")
     assert not _answer_line_done("Answer: 12")  # the line may go on
