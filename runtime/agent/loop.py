@@ -42,6 +42,7 @@ from runtime.model.base import (
     Prompt,
     Sampling,
 )
+from runtime.retrieval.models import DOC_OPEN
 from runtime.sandbox import ExecResult, Sandbox
 from runtime.tools import ToolCall, ToolSpec
 
@@ -57,6 +58,10 @@ COMPUTE_FIRST = (
     "compute or check the answer with code and print it, then call final_answer."
 )
 
+
+READ_OPENING = "The passages say"
+"""The thought that follows printed passages starts by saying what they say: the 1.5B model
+otherwise decided BoolQ questions with `if "meter" in text` instead of reading what it printed."""
 
 GUIDED_VARIABLE = "result"
 ANSWERED = "{tool} answered this task: pass what it returned to final_answer."
@@ -248,6 +253,8 @@ class Agent:
             # the last step, or one after the same result twice, must answer (as smolagents asks for
             # a final answer at its step limit); the grammar makes its code a final_answer call
             must_answer = step == self.options.max_steps or (hint or "").startswith(_RESULT_NUDGE) or answered
+            if trace.steps and DOC_OPEN in trace.steps[-1].observation:
+                opening = f"{THOUGHT} {READ_OPENING}"
             grammar = self._final_grammar if must_answer else self._grammar
             if step == 1 and self._guided_grammar and not must_answer:
                 grammar = self._guided_grammar

@@ -304,3 +304,15 @@ def test_a_guided_call_opens_the_first_step_and_the_tools_answer_becomes_the_fin
     assert model.grammars == [
         step_grammar(opening="result = solve_24("), step_grammar(final=True, opening="final_answer(result")
     ]
+
+
+def test_the_thought_after_printed_passages_opens_by_saying_what_they_say(sandbox):
+    # The 1.5B model decided BoolQ questions with `if "meter" in text` instead of reading the passage it
+    # had printed; opening its next thought with "The passages say" made it read (docs/agent.md)
+    passage = "<document>\nThe garden gates open at 6:45 every Saturday.\n</document>"
+    model = ScriptedModel([step(f"print({passage!r})"), step("final_answer('6:45')", thought=" the gates open at 6:45.")])
+    _, trace = run(model, sandbox)
+    assert trace.answer == "6:45"
+    assert not model.prompts[0].endswith("The passages say")
+    assert model.prompts[1].endswith("Thought: The passages say")
+    assert trace.steps[1].raw.startswith("Thought: The passages say the gates open at 6:45.")
