@@ -41,3 +41,14 @@ def test_a_signal_unwinds_the_command_and_exits_with_the_shells_status(sig, stat
     assert proc.returncode == status
     assert "cleaned up" in out  # the command's finally ran
     assert err.strip() == line and "Traceback" not in err
+
+
+def test_an_in_process_command_puts_the_sigterm_handler_back():
+    # CliRunner tests run commands inside pytest: a SIGTERM to pytest afterwards must not raise Terminated
+    from click.testing import CliRunner
+
+    from runtime.cli.main import cli
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert CliRunner().invoke(cli, ["doctor", "--help"]).exit_code == 0
+    assert signal.getsignal(signal.SIGTERM) is before
