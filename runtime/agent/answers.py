@@ -133,6 +133,15 @@ def is_passage(answer: Any) -> bool:
     return any(DOC_OPEN in atom or DOC_CLOSE in atom for atom in _atoms(answer))
 
 
+def whole_result(question: str, answer: Any, calls: list[ToolCall]) -> ToolCall | None:
+    """The call whose whole structured result the answer is, when the task asks one thing: the
+    1.5B model answered ASDiv's "how much money ...?" with `evaluate`'s
+    `{'exact': '139', 'decimal': '139'}`, which a user (and the checker) cannot read as 139."""
+    if not isinstance(answer, dict) or not answer or _SECOND_QUESTION.search(question):
+        return None
+    return next((c for c in reversed(calls) if c.error is None and c.result == answer), None)
+
+
 def copied_from_examples(answer: Any, shown: str, question: str, worked: str = "") -> bool:
     """The answer is one the prompt's examples give and the task does not mention it: small models
     answer it when they have nothing better (`runtime solve ""` answered the worked example's 2431;
@@ -169,6 +178,13 @@ def answer_problem(
         return Refusal(
             reason="that is retrieved text, not an answer: read the passages and answer the question in a few words "
             "with what they say, e.g. final_answer(\"the name, number or date they give\")"
+        )
+    whole = whole_result(question, answer, calls)
+    if whole is not None:
+        key = "decimal" if "decimal" in answer else next(iter(answer))
+        return Refusal(
+            reason=f"that is {whole.name}'s whole result; answer with the one value the question asks for, "
+            f"e.g. final_answer(r[{key!r}]) where r is that result"
         )
     computed = any(c.error is None and c.result == answer for c in calls)  # "3 3 8 8" is solve_24's own example
     if copied_from_examples(answer, shown, question, worked) and not computed:

@@ -133,3 +133,16 @@ def test_retrieved_text_is_not_an_answer(passages):
     refusal = answer_problem("At what time do the gates open?", passages, [])
     assert refusal is not None and "retrieved text" in refusal.reason and not refusal.firm
     assert answer_problem("At what time do the gates open?", "6:45", []) is None
+
+
+def test_a_tools_whole_result_is_not_an_answer_to_one_question():
+    result = {"exact": "139", "decimal": "139"}
+    evaluate = ToolCall(name="evaluate", arguments={"expression": "700 - 561"}, result=result)
+    question = "He spent a total of $700.00 and the gifts cost $561.00. How much did he spend on wrapping?"
+    refusal = answer_problem(question, dict(result), [evaluate])
+    assert refusal is not None and not refusal.firm
+    assert "evaluate's whole result" in refusal.reason and "r['decimal']" in refusal.reason
+    assert answer_problem(question, "139", [evaluate]) is None
+    assert answer_problem(question, {"total": 139}, [evaluate]) is None  # a dict the model built itself
+    two_part = "Which planet is largest, and who wrote Hamlet?"
+    assert answer_problem(two_part, dict(result), [evaluate]) is None
