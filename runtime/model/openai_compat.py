@@ -114,7 +114,7 @@ class OpenAIModel:
         started = time.perf_counter()
         first_piece: float | None = None
         raw, text, shown, chunks, usage = "", "", 0, 0, {}
-        opening = prompt.continue_assistant.strip()
+        opening = prompt.continue_assistant
         finish: Literal["stop", "length", "callback"] = "stop"
         with closing(self._post("/chat/completions", body)) as response:
             for chunk in _events(response):
@@ -230,9 +230,13 @@ def _until_end(text: str, checked: int, until: Until | None) -> int | None:
 def _after_opening(raw: str, opening: str) -> str | None:
     """The reply without the opening the prompt asked for, where the server's model repeated it;
     None while too little has come to tell."""
-    if not opening:
+    head = opening.strip()
+    if not head:
         return raw
     start = raw.lstrip()
-    if len(start) < len(opening) and opening.startswith(start):
+    if len(start) < len(head) and head.startswith(start):
         return None
-    return start[len(opening) :].lstrip(" ") if start.startswith(opening) else raw
+    if not start.startswith(head):
+        return raw
+    rest = start[len(head) :]
+    return rest.lstrip(" ") if opening != opening.rstrip(" ") else rest  # the opening's own space is not said twice

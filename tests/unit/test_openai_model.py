@@ -60,6 +60,15 @@ def test_the_reply_start_the_prompt_asks_for_is_not_repeated():
     assert server.bodies[0]["model"] == "named" and server.bodies[0]["messages"][-1]["role"] == "user"
 
 
+def test_a_repeated_opening_that_ends_in_a_word_keeps_the_space_after_it():
+    """After printed passages the agent opens with "Thought: The passages say"; the server's model
+    writes it again and goes on with " that ...", whose space belongs to the reply."""
+    prompt = HI.model_copy(update={"continue_assistant": "Thought: The passages say"})
+    with ScriptedServer(["Thought: The passages say that it opens at 6:45."]) as server:
+        _, generation = pieces_and_generation(OpenAIModel(server.url), prompt, Sampling(max_tokens=20))
+    assert generation.text == " that it opens at 6:45."
+
+
 def test_stop_strings_past_the_api_limit_are_applied_here_and_never_shown():
     stops = ["\nA:", "\nB:", "\nC:", "\nD:", "\nObservation:"]
     with ScriptedServer(["Thought: ok\nObservation: invented"]) as server:
