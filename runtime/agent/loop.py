@@ -108,6 +108,33 @@ def is_bare_answer(code: str) -> bool:
     return _is_literal(call.args[0])
 
 
+def only_shows(code: str, variable: str) -> bool:
+    """The action assigns `variable` from a call and at most shows it (`print(result)`, `result`),
+    nothing else: only then is the tool's result the step's answer. `runtime solve "What is the sum
+    of the squares of the first 20 primes?"` called `result = nth_prime(20)` and went on computing
+    with it; taking its 71 as the answer was wrong."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return False
+
+    def shown(node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id == variable
+        return (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+            and not node.keywords and all(isinstance(a, ast.Name) and a.id == variable for a in node.args)
+        )
+
+    def allowed(statement: ast.stmt) -> bool:
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+            return len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == variable and isinstance(statement.value, ast.Call)
+        return isinstance(statement, ast.Expr) and shown(statement.value)
+
+    return bool(body) and all(allowed(statement) for statement in body)
+
+
 def _plain(observation: str) -> str:
     return observation.split(f"\n{_RESULT_NUDGE}")[0]
 
@@ -290,13 +317,14 @@ class Agent:
         trace.wall_s = time.perf_counter() - started
         yield ev.RunFinished(trace=trace)
 
-    def _read_calls(self) -> str | None:
-        """Look at the tool calls this step made: returns the demonstration's arguments when the
-        step called the tool with them instead of the task's, and notes whether the fitting tool
-        answered for the task's own values (then, with `guided_call`, the next step must answer)."""
+    def _read_calls(self, code: str) -> str | None:
+        """Look at the tool calls this step's `code` made: returns the demonstration's arguments when
+        the step called the tool with them instead of the task's, and notes whether the fitting tool
+        answered for the task's own values in a step that only showed its result (then, with
+        `guided_call`, the next step must answer)."""
         new_calls = self._calls[self._seen_calls :]
         self._seen_calls = len(self._calls)
-        self._tool_answered = self._guided_grammar is not None and any(
+        self._tool_answered = self._guided_grammar is not None and only_shows(code, GUIDED_VARIABLE) and any(
             c.name == self._fits and isinstance(c.result, str | int | float) and c.result not in ("", True, False)
             and uses_task_values(self._question, c.arguments)
             for c in new_calls
@@ -423,7 +451,7 @@ class Agent:
         model only wrote down (`final_answer(24)`) is refused: on Game of 24 all 261 such
         first-step answers in our runs were wrong (docs/agent.md)."""
         timings.action_s = result.duration_s
-        if (copied := self._read_calls()) is not None:
+        if (copied := self._read_calls(parsed.code)) is not None:
             text = (
                 f"Error: that call used the example's values {copied}, not this task's. "
                 f"Call {self._demo.name if self._demo else 'the tool'} again with the values given in the task."

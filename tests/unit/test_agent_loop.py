@@ -5,7 +5,7 @@ import pytest
 from runtime.agent import Agent, AgentOptions
 from runtime.agent import events as ev
 from runtime.agent.grammar import step_grammar
-from runtime.agent.loop import COMPUTE_FIRST, is_bare_answer
+from runtime.agent.loop import COMPUTE_FIRST, is_bare_answer, only_shows
 from runtime.agent.parse import FORMAT_HELP
 from runtime.sandbox import Sandbox, SandboxPolicy
 from runtime.tools import Tool, Toolset, ToolSpec
@@ -304,6 +304,37 @@ def test_a_guided_call_opens_the_first_step_and_the_tools_answer_becomes_the_fin
     assert model.grammars == [
         step_grammar(opening="result = solve_24("), step_grammar(final=True, opening="final_answer(result")
     ]
+
+
+def test_a_guided_call_whose_result_the_step_computes_on_is_not_taken_as_the_answer():
+    # `runtime solve "What is the sum of the squares of the first 20 primes?"` called
+    # `result = nth_prime(20)`, went on computing, and was made to answer 71, nth_prime's result
+    toolset, specs = _puzzle_tools()
+    computed = "result = solve_24([4, 7, 8, 8])\nlength = len(result)\nprint(length)"
+    model = ScriptedModel([step(computed), step("final_answer(result)")])
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        agent = Agent(model, box, tools=specs, options=AgentOptions(guided_call=True), hints=["solve_24"],
+                      fits="solve_24", calls=toolset.calls)
+        trace = list(agent.run(GAME))[-1].trace
+    assert "answered this task" not in trace.steps[0].observation
+    assert model.grammars[1] == step_grammar()  # the model writes its own next step
+    assert trace.answer == "8 * (4 + 7 - 8)"
+
+
+@pytest.mark.parametrize(
+    ("code", "shows"),
+    [
+        ("result = solve_24([4, 7, 8, 8])\nprint(result)", True),
+        ("result = solve_24([4, 7, 8, 8])", True),
+        ("result = solve_24([4, 7, 8, 8])\nresult", True),
+        ("result = nth_prime(20)\ntotal = sum(p * p for p in range(result))\nprint(total)", False),
+        ("result = nth_prime(20)\nprint(result + 1)", False),
+        ("result = nth_prime(20)\nprint(result, 'is the 20th')", False),
+        ("result = (", False),
+    ],
+)
+def test_only_shows_tells_a_call_shown_from_a_call_computed_on(code, shows):
+    assert only_shows(code, "result") is shows
 
 
 def test_the_thought_after_printed_passages_opens_by_saying_what_they_say(sandbox):
