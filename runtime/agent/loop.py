@@ -110,7 +110,7 @@ def is_bare_answer(code: str) -> bool:
 
 def only_shows(code: str, variable: str) -> bool:
     """The action assigns `variable` from a call and at most shows it (`print(result)`, `result`),
-    nothing else: only then is the tool's result the step's answer. `runtime solve "What is the sum
+    nothing else but literal inputs: only then is the tool's result the step's answer. `runtime solve "What is the sum
     of the squares of the first 20 primes?"` called `result = nth_prime(20)` and went on computing
     with it; taking its 71 as the answer was wrong."""
     try:
@@ -127,9 +127,13 @@ def only_shows(code: str, variable: str) -> bool:
         )
 
     def allowed(statement: ast.stmt) -> bool:
-        if isinstance(statement, ast.Assign):
+        if isinstance(statement, ast.Assign):  # the call, or its inputs written out (`numbers = [1, 8, 10, 11]`)
             targets = statement.targets
-            return len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == variable and isinstance(statement.value, ast.Call)
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+                return False
+            if targets[0].id == variable:
+                return isinstance(statement.value, ast.Call)
+            return _is_literal(statement.value)
         return isinstance(statement, ast.Expr) and shown(statement.value)
 
     return bool(body) and all(allowed(statement) for statement in body)

@@ -327,6 +327,8 @@ def test_a_guided_call_whose_result_the_step_computes_on_is_not_taken_as_the_ans
         ("result = solve_24([4, 7, 8, 8])\nprint(result)", True),
         ("result = solve_24([4, 7, 8, 8])", True),
         ("result = solve_24([4, 7, 8, 8])\nresult", True),
+        ("numbers = [1, 8, 10, 11]\nresult = solve_24(numbers)\nprint(result)", True),
+        ("n = nth_prime(20)\nresult = solve_24([n])\nprint(result)", False),
         ("result = nth_prime(20)\ntotal = sum(p * p for p in range(result))\nprint(total)", False),
         ("result = nth_prime(20)\nprint(result + 1)", False),
         ("result = nth_prime(20)\nprint(result, 'is the 20th')", False),
