@@ -8,7 +8,6 @@ pass the agent's own embedder to share one loaded model.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 from typing import Protocol
 
@@ -115,24 +114,13 @@ class ToolPick(BaseModel):
     first step's code opens with its call)."""
 
 
-def named_in(question: str, tool: str) -> bool:
-    """The question says the tool's name in words ("how many days are there between" for
-    `days_between`): at least two words of three letters or more, a plural counting. Similarity
-    alone put `day_of_week` (0.88) above `days_between` (0.82) for that question, and the guided
-    call then made the model compare weekdays and answer False."""
-    parts = [part for part in tool.lower().split("_") if len(part) >= 3]
-    words = set(re.findall(r"[a-z0-9]+", question.lower()))
-    words |= {word[:-1] for word in words if word.endswith("s")}
-    return len(parts) >= 2 and all(part in words for part in parts)
-
-
 def pick_tools(
     settings: Settings, specs: list[ToolSpec], question: str, selector: ToolSelector | None, named: bool = False
 ) -> ToolPick:
     """The tools the prompt lists for `question`, and the few its task message names as hints.
 
     All tools when they fit. Otherwise, when some tool clearly fits (similarity at least
-    `tool_hint_score`, or the question says its name in words: `named_in`), the `max_prompt_tools` most similar ones, with the best `tool_hints` as
+    `tool_hint_score`), the `max_prompt_tools` most similar ones, with the best `tool_hints` as
     hints; when none does (a word problem), the toolset's first `max_prompt_tools`: ranking among
     tools that all score alike picks an arbitrary set, and a fixed one is a prompt prefix that is
     computed once and then loaded from disk (~800 tokens, 12-24 s of prefill per question saved).
@@ -145,8 +133,7 @@ def pick_tools(
     if selector is None or not specs:
         return ToolPick(listed=specs)
     ranked = selector.ranked(specs, question)
-    ranked.sort(key=lambda pair: not named_in(question, pair[0].name))  # stable: a named tool goes first
-    fitting = [s for s, score in ranked if named or score >= settings.tool_hint_score or named_in(question, s.name)]
+    fitting = [s for s, score in ranked if named or score >= settings.tool_hint_score]
     hinted = [s.name for s in fitting[: settings.tool_hints]]
     fits = hinted[0] if hinted else None
     if len(specs) <= settings.max_prompt_tools:
