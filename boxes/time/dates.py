@@ -61,7 +61,9 @@ def _weekday_index(name: str) -> int:
 
 @mcp.tool
 def day_of_week(date: str) -> str:
-    """The weekday of a date. day_of_week("2024-07-04") gives "Thursday".
+    """The weekday of a date: Monday to Sunday.
+
+    day_of_week("2024-07-04") gives "Thursday".
 
     Args:
         date: The date, e.g. "2024-07-04" or "July 4, 2024".

@@ -8,6 +8,7 @@ pass the agent's own embedder to share one loaded model.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -114,14 +115,24 @@ class ToolPick(BaseModel):
     first step's code opens with its call)."""
 
 
+def says_name(question: str, tool: str) -> bool:
+    """The question says the tool's name in words ("how many days are there between" for
+    `days_between`): every word of three letters or more, two at least, a plural counting.
+    Similarity alone ranked `day_of_week` (0.88) over `days_between` (0.82) for that question, and
+    the guided call made the model compare weekdays and answer False."""
+    parts = [part for part in tool.lower().split("_") if len(part) >= 3]
+    words = {word.removesuffix("s") for word in re.findall(r"[a-z0-9]+", question.lower())}
+    return len(parts) >= 2 and all(part.removesuffix("s") in words for part in parts)
+
+
 def pick_tools(
     settings: Settings, specs: list[ToolSpec], question: str, selector: ToolSelector | None, named: bool = False
 ) -> ToolPick:
     """The tools the prompt lists for `question`, and the few its task message names as hints.
 
-    All tools when they fit. Otherwise, when some tool clearly fits (similarity at least
-    `tool_hint_score`), the `max_prompt_tools` most similar ones, with the best `tool_hints` as
-    hints; when none does (a word problem), the toolset's first `max_prompt_tools`: ranking among
+    All tools when they fit. Otherwise, when some tool clearly fits (the question says its name,
+    `says_name`, or its similarity is at least `tool_hint_score`), the `max_prompt_tools` most
+    similar ones, a named tool first, with the best `tool_hints` as hints; when none does (a word problem), the toolset's first `max_prompt_tools`: ranking among
     tools that all score alike picks an arbitrary set, and a fixed one is a prompt prefix that is
     computed once and then loaded from disk (~800 tokens, 12-24 s of prefill per question saved).
     Listed tools keep the toolset's order, so similar questions share more of their prompt.
@@ -133,7 +144,10 @@ def pick_tools(
     if selector is None or not specs:
         return ToolPick(listed=specs)
     ranked = selector.ranked(specs, question)
-    fitting = [s for s, score in ranked if named or score >= settings.tool_hint_score]
+    ranked.sort(key=lambda pair: not says_name(question, pair[0].name))  # stable: a named tool first
+    fitting = [
+        s for s, score in ranked if named or score >= settings.tool_hint_score or says_name(question, s.name)
+    ]
     hinted = [s.name for s in fitting[: settings.tool_hints]]
     fits = hinted[0] if hinted else None
     if len(specs) <= settings.max_prompt_tools:

@@ -137,3 +137,48 @@ def test_tools_that_clearly_fit_are_hinted_in_the_task_and_others_are_not(toolse
     # boxes the user named (--box): their best tool is hinted even below the score
     best = selector.ranked(toolset.specs(), word_problem)[0][0].name
     assert pick_tools(settings, toolset.specs(), word_problem, selector, named=True).hinted == [best]
+
+
+@pytest.mark.parametrize(
+    ("question", "tool", "said"),
+    [
+        ("How many days are there between 2024-01-01 and 2024-03-01?", "days_between", True),
+        ("What are the prime factors of 360?", "prime_factors", True),
+        ("What day of the week was 4 July 1776?", "day_of_week", True),
+        ("What day was 4 July 1776?", "day_of_week", False),
+        ("What is the 100th prime?", "nth_prime", False),  # "nth" is not said
+        ("Is 97 prime?", "is_prime", False),  # one word of three letters or more is no name
+    ],
+)
+def test_a_question_says_a_tool_name_in_words(question: str, tool: str, said: bool) -> None:
+    from runtime.boxes.select import says_name
+
+    assert says_name(question, tool) is said
+
+
+@pytest.mark.slow
+def test_a_tool_the_question_names_fits_first(toolset: Toolset, tmp_path: Path) -> None:
+    # by similarity alone day_of_week (0.88) ranked above days_between (0.82) for this question
+    from runtime.boxes import pick_tools
+
+    settings = Settings(home=tmp_path)
+    pick = pick_tools(settings, toolset.specs(), "How many days are there between 2024-01-01 and 2024-03-01?",
+                      ToolSelector(cache_dir=tmp_path))
+    assert pick.fits == "days_between" and pick.hinted == ["days_between"]
+    assert "days_between" in {s.name for s in pick.listed}
+
+
+def test_the_sandbox_defines_only_the_listed_tools(toolset: Toolset, tmp_path: Path) -> None:
+    # a model's own variable named like an unlisted tool (`day_of_week = ...`) must stay its own
+    from runtime.kit import KitTools, ToolChoice, open_sandbox
+    from runtime.boxes.select import unfitted_pick
+
+    settings = Settings(home=tmp_path)
+    tools = KitTools(settings, toolset, None, ToolChoice())
+    pick = unfitted_pick(settings, toolset.specs())
+    defined = tools.sandbox_tools(pick)
+    assert [s.name for s in defined.specs()] == [s.name for s in pick.listed] and "day_of_week" not in defined
+    assert tools.sandbox_tools(unfitted_pick(settings, toolset.specs())) is defined  # chat keeps its sandbox
+    with open_sandbox(settings, defined) as sandbox:
+        result = sandbox.run('day_of_week = "Thursday"\nprint(day_of_week)')
+    assert result.ok and result.stdout.strip() == "Thursday", result
