@@ -54,7 +54,8 @@ class KitTools:
         )
 
     def unfitted(self) -> ToolPick:
-        """The pick of every question that no tool clearly fits: the prompt `runtime warm` prepares."""
+        """The pick of a question that no tool clearly fits: its system prompt, every question's,
+        is the one `runtime warm` prepares."""
         return self._with_retrieve(unfitted_pick(self.settings, self._boxes))
 
     def _with_retrieve(self, pick: ToolPick) -> ToolPick:
@@ -68,7 +69,7 @@ class KitTools:
         """Only the listed tools are defined in the sandbox, so a variable the model names after an
         unlisted tool (`day_of_week`) is its own; the same pick gives the same Toolset object, so a
         kept sandbox (chat) is reused while the pick stays."""
-        names = tuple(spec.name for spec in pick.listed)
+        names = tuple(spec.name for spec in pick.listed + pick.shown)
         if names not in self._subsets:
             self._subsets[names] = self.toolset.subset(list(names))
         return self._subsets[names]
@@ -157,6 +158,7 @@ class AgentKit:
             self.model,
             sandbox,
             tools=pick.listed,
+            task_tools=pick.shown,
             options=self.options,
             instructions=self.instructions,
             should_stop=should_stop,

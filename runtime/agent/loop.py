@@ -193,6 +193,7 @@ class Agent:
         model: Model,
         sandbox: Sandbox,
         tools: list[ToolSpec] | None = None,
+        task_tools: list[ToolSpec] | None = None,
         options: AgentOptions | None = None,
         instructions: str = "",
         should_stop: Callable[[], bool] = lambda: False,
@@ -208,14 +209,16 @@ class Agent:
         "cancelled" and the step's forks are discarded. `hints`: tool names the task message points
         out (see `task_message`). `fits`: the listed tool that fits the question best: the task
         shows a call of it, and the first step's code may open with that call (`guided_call`).
-        `calls`: the log of the sandbox's tool calls, to refuse an answer a check just rejected.
+        `task_tools`: tools the task message shows in full, as the system prompt's fixed list
+        lacks them (a fitting tool). `calls`: the log of the sandbox's tool calls, to refuse an answer a check just rejected.
         `prefill_progress` hears how far the prompt prefix is computed (no events flow while it is,
         and it can take a minute).
         """
         self.hints = hints or []
         self._calls = calls if calls is not None else []
         self.options = options or AgentOptions()
-        fitting = next((t for t in tools or [] if t.name == fits), None)
+        self._task_tools = task_tools or []
+        fitting = next((t for t in (tools or []) + self._task_tools if t.name == fits), None)
         guided = (
             self.options.grammar and "grammar" in model.capabilities and self.options.guided_call and fitting is not None
         )
@@ -234,7 +237,7 @@ class Agent:
         self._final_grammar = step_grammar(final=True) if constrained else None
         self._guided_grammar = step_grammar(opening=f"{GUIDED_VARIABLE} = {fits}(") if guided else None
         self._answer_grammar = step_grammar(final=True, opening=f"final_answer({GUIDED_VARIABLE}") if guided else None
-        self._shown = self.system + (task_message("", [fits], self._demo) if fits else "")
+        self._shown = self.system + (task_message("", [fits], self._demo, self._task_tools) if fits else "")
         """The examples the model was shown: an answer copied from them is not this task's."""
         self._question = ""
         self._first_call = self._seen_calls = 0
@@ -256,14 +259,14 @@ class Agent:
     def _messages(self, question: str) -> list[ChatMessage]:
         return [
             ChatMessage(role="system", content=self.system),
-            ChatMessage(role="user", content=task_message(question, self.hints, self._demo)),
+            ChatMessage(role="user", content=task_message(question, self.hints, self._demo, self._task_tools)),
         ]
 
     def run(self, question: str) -> Iterator[ev.Event]:
         started = time.perf_counter()
         self._question, self._first_call, self._refused = question, len(self._calls), []
         self._seen_calls = self._first_call
-        tools = [t.name for t in self.tools]
+        tools = [t.name for t in self.tools + self._task_tools]
         trace = ev.RunTrace(question=question, model=self.model.name, status="step_limit", tools=tools, hints=self.hints)
         yield ev.RunStarted(question=question, model=self.model.name, tools=tools)
         plan = ""

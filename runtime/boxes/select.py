@@ -110,6 +110,8 @@ class ToolPick(BaseModel):
 
     listed: list[ToolSpec]
     hinted: list[str] = []
+    shown: list[ToolSpec] = []
+    """Hinted tools that `listed` lacks: the task message shows their stubs, after the cached prefix."""
     fits: str | None = None
     """The best hinted tool: the task shows a verified call of it (and with `guided_call` the
     first step's code opens with its call)."""
@@ -130,12 +132,12 @@ def pick_tools(
 ) -> ToolPick:
     """The tools the prompt lists for `question`, and the few its task message names as hints.
 
-    All tools when they fit. Otherwise, when some tool clearly fits (the question says its name,
-    `says_name`, or its similarity is at least `tool_hint_score`), the `max_prompt_tools` most
-    similar ones, a named tool first, with the best `tool_hints` as hints; when none does (a word problem), the toolset's first `max_prompt_tools`: ranking among
-    tools that all score alike picks an arbitrary set, and a fixed one is a prompt prefix that is
-    computed once and then loaded from disk (~800 tokens, 12-24 s of prefill per question saved).
-    Listed tools keep the toolset's order, so similar questions share more of their prompt.
+    All tools when they fit. Otherwise the toolset's first `max_prompt_tools`, the same for every
+    question, so the system prompt is one prefix that `runtime warm` computes ahead (a list picked
+    per question cost ~800 tokens, 12-24 s, of prefill for every new set). The tools that clearly
+    fit (the question says the name, `says_name`, or similarity at least `tool_hint_score`; a
+    named tool first) are hinted, the best `tool_hints` of them, and those the list lacks are
+    `shown`: their stubs go in the task message, which is computed anyway.
 
     `named`: the user picked these boxes for the question (`--box`), as `--collection` picks an
     index, so the best tool is hinted whatever its score (a distilled tool's docstring, written by
@@ -148,17 +150,17 @@ def pick_tools(
     fitting = [
         s for s, score in ranked if named or score >= settings.tool_hint_score or says_name(question, s.name)
     ]
-    hinted = [s.name for s in fitting[: settings.tool_hints]]
+    best = fitting[: settings.tool_hints]
+    hinted = [s.name for s in best]
     fits = hinted[0] if hinted else None
     if len(specs) <= settings.max_prompt_tools:
         return ToolPick(listed=specs, hinted=hinted, fits=fits)
-    if not fitting:
-        return unfitted_pick(settings, specs)
-    chosen = {s.name for s, _score in ranked[: settings.max_prompt_tools]}
-    return ToolPick(listed=[s for s in specs if s.name in chosen], hinted=hinted, fits=fits)
+    listed = unfitted_pick(settings, specs).listed
+    shown = [s for s in best if s not in listed]
+    return ToolPick(listed=listed, hinted=hinted, shown=shown, fits=fits)
 
 
 def unfitted_pick(settings: Settings, specs: list[ToolSpec]) -> ToolPick:
-    """What a question that no tool clearly fits gets (most word problems): one fixed list, so its
-    prompt state can be computed ahead of time (`runtime warm`)."""
+    """The tools every question's system prompt lists when there are more than fit: one fixed
+    list, so its prompt state can be computed ahead of time (`runtime warm`)."""
     return ToolPick(listed=specs[: settings.max_prompt_tools])
