@@ -60,9 +60,11 @@ class ScriptedModel:
         return self.render(prompt.messages, prompt.continue_assistant)
 
     def tokenize(self, text: str) -> list[int]:
-        """A toy tokenizer that, like Qwen's, merges text across a checkpoint's end: a token is a
-        run of non-space characters with the whitespace after it ("```" + "\n\n" is one token)."""
-        return [self._vocab.setdefault(piece, len(self._vocab)) for piece in re.findall(r"\s+|\S+\s*", text)]
+        """A toy tokenizer that, like Qwen's, merges text across a checkpoint's end: a word with
+        the space before it, punctuation with the newlines after it ("```" + "\n\n" is one token),
+        the chat template's markers apart."""
+        pieces = re.findall(r"<\|im_(?:start|end)\|>| ?\w+| ?(?:(?!<\|im_)[^\s\w])+[\r\n]*|\s*[\r\n]+|\s+", text)
+        return [self._vocab.setdefault(piece, len(self._vocab)) for piece in pieces]
 
     def warm_prefix(
         self, messages: list[ChatMessage], system_parts: list[str], progress: PrefillProgress | None = None

@@ -26,6 +26,7 @@ from runtime.agent.parse import (
 )
 from runtime.agent.prompt import (
     WORKED_ANSWER,
+    more_tools_section,
     observation_message,
     static_prompt,
     task_message,
@@ -209,8 +210,8 @@ class Agent:
         "cancelled" and the step's forks are discarded. `hints`: tool names the task message points
         out (see `task_message`). `fits`: the listed tool that fits the question best: the task
         shows a call of it, and the first step's code may open with that call (`guided_call`).
-        `task_tools`: tools the task message shows in full, as the system prompt's fixed list
-        lacks them (a fitting tool). `calls`: the log of the sandbox's tool calls, to refuse an answer a check just rejected.
+        `task_tools`: tools that fit the task but not the system prompt's fixed list of `tools`,
+        shown after it. `calls`: the log of the sandbox's tool calls, to refuse an answer a check just rejected.
         `prefill_progress` hears how far the prompt prefix is computed (no events flow while it is,
         and it can take a minute).
         """
@@ -231,13 +232,14 @@ class Agent:
         self.tools = tools or []
         extra = f"\n\n{instructions}" if instructions else ""
         self._static = static_prompt(list(sandbox.policy.allowed_modules)) + extra
-        self.system = self._static + tools_section(self.tools)
+        self._listed = self._static + tools_section(self.tools)
+        self.system = self._listed + more_tools_section(self._task_tools)
         constrained = self.options.grammar and "grammar" in model.capabilities
         self._grammar = step_grammar() if constrained else None
         self._final_grammar = step_grammar(final=True) if constrained else None
         self._guided_grammar = step_grammar(opening=f"{GUIDED_VARIABLE} = {fits}(") if guided else None
         self._answer_grammar = step_grammar(final=True, opening=f"final_answer({GUIDED_VARIABLE}") if guided else None
-        self._shown = self.system + (task_message("", [fits], self._demo, self._task_tools) if fits else "")
+        self._shown = self.system + (task_message("", [fits], self._demo) if fits else "")
         """The examples the model was shown: an answer copied from them is not this task's."""
         self._question = ""
         self._first_call = self._seen_calls = 0
@@ -248,8 +250,9 @@ class Agent:
         self._stop = [f"\n{OBSERVATION}", model.end_of_turn]
 
     def system_parts(self) -> list[str]:
-        """Cacheable starts of the system message: the static instructions, then those plus this run's tools."""
-        return [self._static, self.system]
+        """Cacheable starts of the system message: the static instructions, those plus the listed
+        tools (the same for every question), then those plus the tools that fit this one."""
+        return [self._static, self._listed, self.system]
 
     def warm_prefix(self, question: str) -> PrefixInfo | None:
         """Put the prompt's fixed start into the model's KV cache (from memory, disk, or computed);
@@ -259,7 +262,7 @@ class Agent:
     def _messages(self, question: str) -> list[ChatMessage]:
         return [
             ChatMessage(role="system", content=self.system),
-            ChatMessage(role="user", content=task_message(question, self.hints, self._demo, self._task_tools)),
+            ChatMessage(role="user", content=task_message(question, self.hints, self._demo)),
         ]
 
     def run(self, question: str) -> Iterator[ev.Event]:

@@ -64,9 +64,21 @@ def tools_section(tools: list[ToolSpec]) -> str:
     )
 
 
-def task_message(
-    question: str, hints: list[str] | None = None, demo: ToolSpec | None = None, stubs: list[ToolSpec] | None = None
-) -> str:
+def more_tools_section(tools: list[ToolSpec]) -> str:
+    """Tools that fit this task but not the fixed list (`ToolPick.shown`): after that list, whose
+    prompt state is then cached, and in the system prompt, away from the task's values: next to
+    the task, the 0.5B model called `solve_24([3, 3, 8, 8])`, the docstring's example, on 2 of its
+    first 3 Game of 24 questions.
+
+    It opens with a space: Qwen's tokenizer reads a fence and the newlines after it as one piece,
+    so "```\n\n" would end the fixed list on another token than the cached state holds."""
+    if not tools:
+        return ""
+    stubs = "\n\n".join(t.render() for t in tools)
+    return f" \n\nAlso ready to call:\n{CODE_OPEN}\n{stubs}\n{CODE_CLOSE}"
+
+
+def task_message(question: str, hints: list[str] | None = None, demo: ToolSpec | None = None) -> str:
     """The question; `hints` name the tools that fit it best, since small models overlook a tool
     listed among a dozen and work the answer out by hand instead (docs/mcp-box.md). Names only:
     with the signature in the hint the 1.5B model's fact lookup in tests/e2e/test_retrieval_e2e.py
@@ -74,24 +86,18 @@ def task_message(
 
     `demo`: the tool that clearly fits, shown in one verified call and its result, then the
     answer passed on as the variable: small models retyped, changed or dropped a tool's result
-    (on Game of 24 they answered `24`, or asked the tool for another target).
-
-    `stubs`: hinted tools the system prompt does not list, shown here in full; the system prompt's
-    list is the same for every question, so its prompt state is computed once."""
+    (on Game of 24 they answered `24`, or asked the tool for another target)."""
     if not hints:
         return f"{TASK_PREFIX}{question}"
     calls = " or ".join(f"{name}(...)" for name in hints)
     defined = "it is" if len(hints) == 1 else "they are"
     message = f"{TASK_PREFIX}{question}\nHint: call {calls} in your code; {defined} already defined."
-    if stubs:
-        message += "\n" + "\n".join(f"{CODE_OPEN}\n{tool.render()}\n{CODE_CLOSE}" for tool in stubs)
     code = demo.demonstration() if demo is not None else None
     if demo is None or code is None or demo.example is None:
         return message
     shown = demo.example.result if isinstance(demo.example.result, str) else repr(demo.example.result)
-    joint = "\n" if stubs else " "  # after a stub's code block the example starts a new line
     return (
-        f"{message}{joint}For example, with other values:\n{CODE_OPEN}\n{code}\n{CODE_CLOSE}\n"
+        f"{message} For example, with other values:\n{CODE_OPEN}\n{code}\n{CODE_CLOSE}\n"
         f"{OBSERVATION} {shown}\nThen, for this task's values, answer with the variable: final_answer(result)."
     )
 

@@ -73,3 +73,16 @@ def test_warm_saves_the_state_a_first_word_problem_needs(fresh_home):
     trace = solve(fresh_home, "smollm2-135m", question, boxes=())
     assert trace["prefix"]["source"] == "disk"
     assert trace["prefix"]["tokens"] == prepared["prefix"]["tokens"]
+
+
+def test_after_warm_a_question_a_tool_fits_computes_only_that_tool(fresh_home):
+    """Every question's system prompt lists the same tools; a fitting tool the list lacks follows
+    it, so the state `warm` saved still holds all of the list (Qwen's tokenizer would merge the
+    list's closing fence with the newlines after it, and the state would miss)."""
+    prepared = runtime_json(fresh_home, "warm", "--model", "qwen2.5-coder-0.5b")
+    trace = solve(fresh_home, "qwen2.5-coder-0.5b", "Use the numbers 4 7 8 8 to make 24", boxes=())
+    assert trace["tools"] == prepared["tools"] + ["solve_24"] and trace["hints"] == ["solve_24"]
+    prefix = trace["prefix"]
+    # all but the chat template's opening of the user's turn, which `warm` saved after the list
+    assert prefix["cached_tokens"] >= prepared["prefix"]["tokens"] - 8, prefix
+    assert 0 < prefix["computed_tokens"] <= TASK_TOKENS, prefix

@@ -105,12 +105,27 @@ def test_tools_are_listed_in_the_prompt_and_callable():
     model = ScriptedModel([step("final_answer(double(21))")])
     with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
         events = list(Agent(model, box, tools=toolset.specs()).run("q"))
-    static, with_tools = model.prefixes[0]
-    assert "def double(n: int) -> int:" in with_tools
+    static, listed, with_tools = model.prefixes[0]
+    assert "def double(n: int) -> int:" in listed and with_tools.startswith(listed)
     # the tools come after the static instructions, so another tool selection reuses that part
     assert "def double" not in static and with_tools.startswith(static)
     assert model.prompts[0].startswith(with_tools)
     assert events[-1].trace.answer == 42
+
+
+def test_a_fitting_tool_the_fixed_list_lacks_follows_it():
+    # the fixed list's prompt state (`runtime warm`) stays a start of every question's prompt
+    listed_spec = ToolSpec(name="triple", qualified_name="t.triple", signature="(n: int) -> int", param_names=["n"])
+    spec = ToolSpec(name="double", qualified_name="t.double", signature="(n: int) -> int", param_names=["n"])
+    toolset = Toolset([Tool(spec=s, handler=lambda args: args["n"] * 2) for s in (listed_spec, spec)])
+    model = ScriptedModel([step("final_answer(double(21))")])
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        agent = Agent(model, box, tools=[listed_spec], task_tools=[spec], hints=["double"], fits="double")
+        events = list(agent.run("q"))
+    static, listed, system = model.prefixes[0]
+    assert "def triple" in listed and "def double" not in listed
+    assert system.startswith(listed + " \n\nAlso ready to call:") and "def double" in system
+    assert events[0].tools == ["triple", "double"] and events[-1].trace.answer == 42
 
 
 def test_hinted_tools_are_named_in_the_task(sandbox):

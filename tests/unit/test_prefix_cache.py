@@ -58,7 +58,7 @@ def test_the_agents_checkpoints_are_starts_of_the_token_list_of_every_prompt():
     model = ScriptedModel(["Thought: t\n```python\nprint(double(2))\n```", "Thought: t\n```python\nfinal_answer(4)\n```"])
     with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
         list(Agent(model, box, tools=toolset.specs()).run("What is double 2?"))
-    (static_text, tools_text), (static, with_tools) = model.prefixes[0], model.checkpoints[0]
+    (static_text, _listed, tools_text), (static, _, with_tools) = model.prefixes[0], model.checkpoints[0]
     assert static_text.endswith("```") and "def double" in tools_text and "What is double" not in tools_text
     # the static part ends on "```", which the whole prompt merges with the "\n\n" after it
     assert model.tokenize(static_text) != with_tools[: len(model.tokenize(static_text))]
@@ -75,6 +75,18 @@ def test_a_different_question_with_the_same_tools_shares_every_checkpoint():
         for question in ("What is double 2?", "Name a colour."):
             list(Agent(model, box, tools=toolset.specs()).run(question))
     assert model.checkpoints[0] == model.checkpoints[1]
+
+
+def test_a_fitting_tool_after_the_fixed_list_keeps_the_lists_checkpoint():
+    # what `runtime warm` saves for the fixed list is a start of the prompt of a question a tool fits
+    toolset = _double_toolset()
+    extra = ToolSpec(name="halve", qualified_name="t.halve", signature="(n: int) -> float", param_names=["n"])
+    model = ScriptedModel(["Thought: t\n```python\nfinal_answer(1)\n```"] * 2)
+    with Sandbox(SandboxPolicy(timeout_s=5), toolset=toolset) as box:
+        list(Agent(model, box, tools=toolset.specs()).run("Name a colour."))
+        list(Agent(model, box, tools=toolset.specs(), task_tools=[extra], hints=["halve"]).run("Halve 4."))
+    (_, warmed_list, _), (_, fitted_list, fitted) = model.checkpoints
+    assert fitted_list == warmed_list and len(fitted) > len(fitted_list)
 
 
 def _state(states: PrefixStates, key: str, size: int, age: int) -> None:
