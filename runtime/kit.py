@@ -9,6 +9,7 @@ load), loads the model, and asks the kit for the agent of a question.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, Field
@@ -76,7 +77,7 @@ class KitTools:
 
 
 def open_tools(settings: Settings, choice: ToolChoice) -> KitTools:
-    """Load the boxes and open the collection a choice names; fails before any model loads."""
+    """Load the boxes and open the collection a choice names (no model needed to fail)."""
     toolset = Toolset()
     if choice.boxes != []:
         from runtime.boxes import load_toolset  # FastMCP takes a second to import: only when needed
@@ -111,6 +112,41 @@ def add_retrieval(settings: Settings, toolset: Toolset, collection: str | None) 
 def load_model(settings: Settings, spec: str | None, progress: Progress, on_loading: Callable[[str], None]) -> Model:
     """A registry name, GGUF path or server URL, opened by `open_model`; reports what it is doing."""
     return open_model(settings, spec, progress, on_loading)
+
+
+def open_tools_and_model(
+    settings: Settings, choice: ToolChoice, spec: str | None, progress: Progress, on_loading: Callable[[str], None]
+) -> tuple[KitTools, Model]:
+    """`open_tools` and `load_model` at once: the model loads on another thread (llama.cpp reads
+    the weights outside Python's lock) while FastMCP is imported and the boxes load, which took
+    as long again before the first token of a `runtime solve`. A bad box or collection is still
+    the error raised: a box name is looked up first, anything else found wrong is raised once
+    the load is done (llama.cpp points the process's stdout and stderr at /dev/null while it reads
+    the weights, which would swallow the error line)."""
+    if choice.boxes:  # a box name's typo fails at once, before anything loads
+        from runtime.boxes.store import BoxStore
+
+        store = BoxStore(settings)
+        for name in choice.boxes:
+            store.find(name)
+    loaded: list[Model] = []
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            loaded.append(load_model(settings, spec, progress, on_loading))
+        except BaseException as exc:  # raised again on the caller's thread
+            failed.append(exc)
+
+    loading = threading.Thread(target=load, name="model-load", daemon=True)
+    loading.start()
+    try:
+        tools = open_tools(settings, choice)
+    finally:
+        loading.join()
+    if failed:
+        raise failed[0]
+    return tools, loaded[0]
 
 
 def agent_options(settings: Settings, **overrides: object) -> AgentOptions:

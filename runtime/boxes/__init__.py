@@ -5,14 +5,11 @@ The agent calls `load_toolset` once per process and `pick_tools` once per questi
 
 from __future__ import annotations
 
-from runtime.boxes.bundle import open_bundle
-from runtime.boxes.loader import BoxHost
 from runtime.boxes.select import ToolPick, ToolSelector, pick_tools
-from runtime.boxes.store import BoxStore
 from runtime.config import Settings
 from runtime.tools import Toolset
 
-__all__ = ["BoxHost", "BoxStore", "ToolPick", "ToolSelector", "load_toolset", "pick_tools"]
+__all__ = ["ToolPick", "ToolSelector", "load_toolset", "pick_tools"]
 
 
 def load_toolset(settings: Settings, names: list[str] | None = None) -> Toolset:
@@ -23,6 +20,12 @@ def load_toolset(settings: Settings, names: list[str] | None = None) -> Toolset:
     """
     if names == []:
         return Toolset()
+    # FastMCP takes a second or two to import: only here, so picking tools (`runtime.boxes.select`)
+    # and whatever runs beside the loading (the model, `open_tools_and_model`) do not wait for it
+    from runtime.boxes.bundle import open_bundle
+    from runtime.boxes.loader import BoxHost
+    from runtime.boxes.store import BoxStore
+
     store = BoxStore(settings)
     entries = store.available() if names is None else [store.find(name) for name in dict.fromkeys(names)]
     host = BoxHost(settings.action_timeout_s)

@@ -25,7 +25,6 @@ import runtime.boxes.shipped as shipped_package
 from runtime.atomic import write_atomic
 from runtime.boxes.bundle import Bundle, open_bundle, write_folder
 from runtime.boxes.errors import BoxConflict, BoxError, BoxNotFound
-from runtime.boxes.loader import check_bundle
 from runtime.boxes.manifest import MANIFEST_NAMES, Manifest, parse_manifest, version_key
 from runtime.config import Settings
 from runtime.tools import ToolSpec
@@ -197,6 +196,8 @@ class BoxStore:
 
     def _check(self, bundle: Bundle, isolated: bool) -> list[ToolSpec]:
         """The self-test; an isolated box's child reads the bundle from a private copy of it."""
+        from runtime.boxes.loader import check_bundle  # FastMCP: only when a box is installed or checked
+
         if not isolated:
             return check_bundle(bundle, self.timeout_s)
         with tempfile.TemporaryDirectory(prefix="runtime-box-check-") as scratch:

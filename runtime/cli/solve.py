@@ -166,13 +166,14 @@ def solve(
     if no_retrieval and collection:
         raise click.UsageError("--collection and --no-retrieval contradict each other")
     question = checked_question(sys.stdin.read() if question == "-" else question, settings)
-    # everything a user can get wrong is checked before the model loads (seconds, a minute when cold)
+    # what a user can get wrong is checked before the model loads (seconds, a minute when cold), or while it does
     choice = agent_kit.ToolChoice(
         boxes=[] if no_boxes else (list(boxes) or None), collection=collection, retrieval=not no_retrieval
     )
-    tools = agent_kit.open_tools(settings, choice)  # a missing box or collection fails before the model loads
     started = time.perf_counter()
-    model = agent_kit.load_model(settings, model_name, ByteProgress(), on_loading=info if not quiet else lambda _m: None)
+    tools, model = agent_kit.open_tools_and_model(  # a missing box or collection is still the error shown
+        settings, choice, model_name, ByteProgress(), on_loading=info if not quiet else lambda _m: None
+    )
     if not quiet:
         info(f"model ready in {time.perf_counter() - started:.1f} s")
     options = agent_kit.agent_options(

@@ -147,5 +147,27 @@ def test_the_json_says_which_tools_were_offered_and_hinted(home, monkeypatch):
     result = run("solve", "--box", "math", "--no-guided-call", "--json", "Make 24 from 4 7 8 8")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
-    assert "solve_24" in record["tools"] and len(record["tools"]) == 12
+    assert record["tools"][-1] == "solve_24" and len(record["tools"]) == 13  # the 12 every prompt lists, then it
     assert record["hints"] == ["solve_24"]
+
+
+def test_the_model_loads_beside_the_boxes_and_a_box_typo_loads_nothing(home, monkeypatch):
+    from runtime.config import Settings
+    from runtime.errors import ModelLoadError, RuntimeUserError
+
+    calls: list[str] = []
+    model = ScriptedModel([])
+    monkeypatch.setattr(kit, "load_model", lambda *args, **kwargs: calls.append("load") or model)
+    settings = Settings(home=home)
+    with pytest.raises(RuntimeUserError, match="no box named 'nosuch'"):
+        kit.open_tools_and_model(settings, kit.ToolChoice(boxes=["nosuch"]), None, print, print)
+    assert calls == []
+    tools, loaded = kit.open_tools_and_model(settings, kit.ToolChoice(boxes=["text"]), None, print, print)
+    assert loaded is model and calls == ["load"] and "count_occurrences" in tools.toolset
+
+    def fails(*args, **kwargs):
+        raise ModelLoadError("llama.cpp could not load x.gguf")
+
+    monkeypatch.setattr(kit, "load_model", fails)
+    with pytest.raises(RuntimeUserError, match="could not load"):
+        kit.open_tools_and_model(settings, kit.ToolChoice(boxes=[]), None, print, print)
