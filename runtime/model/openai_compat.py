@@ -239,4 +239,4 @@ def _after_opening(raw: str, opening: str) -> str | None:
     if not start.startswith(head):
         return raw
     rest = start[len(head) :]
-    return rest.lstrip(" ") if opening != opening.rstrip(" ") else rest  # the opening's own space is not said twice
+    return rest.lstrip(" ") if opening.endswith(" ") else rest  # the opening's own space is not said twice
