@@ -54,6 +54,11 @@ class KitTools:
             pick_tools(self.settings, self._boxes, question, self._selector, named=bool(self.choice.boxes))
         )
 
+    def prepare(self) -> None:
+        """Embed the box tools for picking ahead of the first question (`runtime warm`)."""
+        if self._selector is not None:
+            self._selector.prepare(self._boxes)
+
     def unfitted(self) -> ToolPick:
         """The pick of a question that no tool clearly fits: its system prompt, every question's,
         is the one `runtime warm` prepares."""
@@ -77,10 +82,11 @@ class KitTools:
 
 
 def open_tools(settings: Settings, choice: ToolChoice) -> KitTools:
-    """Load the boxes and open the collection a choice names (no model needed to fail)."""
+    """Load the boxes (or their saved specs, `load_toolset`) and open the collection a choice
+    names (no model needed to fail)."""
     toolset = Toolset()
     if choice.boxes != []:
-        from runtime.boxes import load_toolset  # FastMCP takes a second to import: only when needed
+        from runtime.boxes import load_toolset
 
         toolset = load_toolset(settings, choice.boxes)
     retrieve = add_retrieval(settings, toolset, choice.collection) if choice.retrieval else None
@@ -205,9 +211,12 @@ class AgentKit:
         )
 
     def warm(self) -> PrefixInfo | None:
-        """Compute (or find) the prompt state of the questions no tool clearly fits, so the first
-        of them does not wait for it; None from a backend without a prefix cache."""
-        pick = self.tools.unfitted() if self.tools is not None else ToolPick(listed=[])
+        """Compute (or find) the prompt state every question starts from, and embed the tools for
+        picking, so the first question waits for neither; None from a backend without a prefix cache."""
+        pick = ToolPick(listed=[])
+        if self.tools is not None:
+            self.tools.prepare()
+            pick = self.tools.unfitted()
         with open_sandbox(self.settings, self.sandbox_tools(pick)) as sandbox:
             return self.agent(sandbox, pick).warm_prefix("")
 

@@ -118,6 +118,10 @@ class Toolset:
         """A Toolset of just these tools (same handlers), in the given order."""
         return Toolset([self._tools[name] for name in names])
 
+    def handler(self, name: str) -> Callable[[dict[str, Any]], JSONValue]:
+        """The function that answers a tool's calls (another Toolset can answer through it)."""
+        return self._tools[name].handler
+
     def __len__(self) -> int:
         return len(self._tools)
 

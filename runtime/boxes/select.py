@@ -91,6 +91,11 @@ class ToolSelector:
                 self._save(known)
         return np.stack([known[key] for key in keys])
 
+    def prepare(self, specs: list[ToolSpec]) -> None:
+        """Embed the tools now (and save them), so the first question does not (0.7 s for 31 tools)."""
+        if specs:
+            self._tool_vectors(specs)
+
     def select(self, specs: list[ToolSpec], question: str, limit: int = DEFAULT_LIMIT) -> list[ToolSpec]:
         """All tools when they fit, else the `limit` most similar to the question, best first."""
         if len(specs) <= limit:
