@@ -211,7 +211,8 @@ class Agent:
         out (see `task_message`). `fits`: the listed tool that fits the question best: the task
         shows a call of it, and the first step's code may open with that call (`guided_call`).
         `task_tools`: tools that fit the task but not the system prompt's fixed list of `tools`,
-        shown after it. `calls`: the log of the sandbox's tool calls, to refuse an answer a check just rejected.
+        shown after it. `calls`: the log of the sandbox's tool calls, to refuse an answer a check
+        just rejected.
         `prefill_progress` hears how far the prompt prefix is computed (no events flow while it is,
         and it can take a minute).
         """

@@ -116,7 +116,7 @@ class ToolPick(BaseModel):
     listed: list[ToolSpec]
     hinted: list[str] = []
     shown: list[ToolSpec] = []
-    """Hinted tools that `listed` lacks: the task message shows their stubs, after the cached prefix."""
+    """Hinted tools that `listed` lacks: the system prompt shows them after the list, whose state is cached."""
     fits: str | None = None
     """The best hinted tool: the task shows a verified call of it (and with `guided_call` the
     first step's code opens with its call)."""
@@ -142,7 +142,7 @@ def pick_tools(
     per question cost ~800 tokens, 12-24 s, of prefill for every new set). The tools that clearly
     fit (the question says the name, `says_name`, or similarity at least `tool_hint_score`; a
     named tool first) are hinted, the best `tool_hints` of them, and those the list lacks are
-    `shown`: their stubs go in the task message, which is computed anyway.
+    `shown` after it: a question computes only their stubs and its task.
 
     `named`: the user picked these boxes for the question (`--box`), as `--collection` picks an
     index, so the best tool is hinted whatever its score (a distilled tool's docstring, written by
