@@ -111,9 +111,9 @@ def is_bare_answer(code: str) -> bool:
 
 def only_shows(code: str, variable: str) -> bool:
     """The action assigns `variable` from a call and at most shows it (`print(result)`, `result`),
-    nothing else but literal inputs: only then is the tool's result the step's answer. `runtime solve "What is the sum
-    of the squares of the first 20 primes?"` called `result = nth_prime(20)` and went on computing
-    with it; taking its 71 as the answer was wrong."""
+    nothing else but literal inputs: only then is the tool's result the step's answer. `runtime
+    solve "What is the sum of the squares of the first 20 primes?"` called `result =
+    nth_prime(20)` and went on computing with it; taking its 71 as the answer was wrong."""
     try:
         body = ast.parse(code).body
     except SyntaxError:

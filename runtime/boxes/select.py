@@ -161,7 +161,8 @@ def pick_tools(
     if len(specs) <= settings.max_prompt_tools:
         return ToolPick(listed=specs, hinted=hinted, fits=fits)
     listed = unfitted_pick(settings, specs).listed
-    shown = [s for s in best if s not in listed]
+    names = {s.name for s in listed}
+    shown = [s for s in best if s.name not in names]
     return ToolPick(listed=listed, hinted=hinted, shown=shown, fits=fits)
 
 
