@@ -241,13 +241,23 @@ def _e5() -> E5Embedder:
               help="Similarity two tools need to share a cluster (cosine, averaged with output agreement).")
 @click.option("--min-agreement", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Share of shared inputs two tools must give equal outputs on to be merged.")
+@click.option("--held-out", metavar="SUITE|QUESTIONS.jsonl",
+              help="Score every version of every tool on these questions (never the taught ones) and keep what solves most.")
+@click.option("--held-out-split", type=click.Choice(["train", "test"]), default="train", show_default=True,
+              help="Which rows of a --held-out suite (only game24 has a training split).")
+@click.option("--held-out-limit", type=click.IntRange(min=1), default=100, show_default=True,
+              help="How many held-out questions (a seeded sample).")
+@click.option("--checker", metavar="NAME", help="Judges a --held-out QUESTIONS.jsonl's `gold` answers (as `runtime teach --checker`).")
+@click.option("--keep", type=click.IntRange(min=1), default=3, show_default=True,
+              help="With --held-out: at most this many tools, those that solve most (a tool that solves none is left out).")
 @click.option("--name", default="distilled", show_default=True, help="The box's name.")
 @click.option("--box-version", default="0.1.0", show_default=True, help="The box's version.")
 @click.option("--dry-run", is_flag=True, help="Find and check the functions, show what would be made; write nothing.")
 @json_option
 def distill(
     trajectories: Path, out: Path, teacher: str | None, teacher_url: str | None, threshold: float,
-    min_agreement: float, name: str, box_version: str, dry_run: bool, as_json: bool,
+    min_agreement: float, held_out: str | None, held_out_split: str, held_out_limit: int, checker: str | None,
+    keep: int, name: str, box_version: str, dry_run: bool, as_json: bool,
 ) -> None:
     """Distill a teacher's trajectories (from `runtime teach`) into a box for `runtime box import`."""
     from pydantic import ValidationError
@@ -262,8 +272,19 @@ def distill(
         meta = BoxMeta(name=name, version=box_version)
     except ValidationError:
         raise click.BadParameter(f"{name!r} {box_version!r}: the name must look like 'my_tools', the version like 1.2.3") from None
+    scoring = None
+    if held_out and not dry_run:
+        from runtime.distill.pipeline import read_trajectories
+        from runtime.distill.score import load_held_out
+        from runtime.eval.checkers import checker_named
+
+        taught = {t.id for t in read_trajectories(trajectories)[0]}
+        scoring = load_held_out(
+            held_out, held_out_split, checker_named(checker) if checker else None, held_out_limit, settings.seed, taught
+        )
+        info(f"held out: {len(scoring.items)} questions of {scoring.name}, none of them taught")
     options = DistillOptions(cluster=ClusterOptions(threshold=threshold, min_agreement=min_agreement), box=meta,
-                             action_timeout_s=settings.action_timeout_s)
+                             action_timeout_s=settings.action_timeout_s, held_out=scoring, keep=keep)
     model = open_teacher(settings, teacher, teacher_url) if (teacher or teacher_url) and not dry_run else None
 
     distiller = Distiller(out, options, model, _e5, on_progress=info)
@@ -286,6 +307,8 @@ def distill(
     for group, tool in zip(report.clusters, report.consolidated):
         agree = ", ".join(f"cos {link.cosine:.2f} agree {link.agreed}/{link.shared}" for link in group.links)
         click.echo(f"cluster {group.id}: {', '.join(group.names)}{f' ({agree})' if agree else ''} -> {tool.name} [{tool.how}]")
+    for found in report.kept:
+        click.echo(f"kept {found.name} ({found.how}): solved {found.solved} of {found.total} held-out questions")
     for emitted in report.emitted:
         if not emitted.kept:
             click.echo(f"left out {emitted.name}: {emitted.reason[:160]}")

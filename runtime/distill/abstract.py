@@ -119,7 +119,7 @@ def without_prints(tree: ast.Module) -> ast.Module:
 def renamed_cases(cases: list[Case], old: list[str], new: list[str]) -> list[Case]:
     """Recorded inputs under the new parameter names (parameters keep their positions)."""
     names = dict(zip(old, new))
-    return [Case(inputs={names[k]: v for k, v in c.inputs.items()}, output=c.output) for c in cases]
+    return [c.model_copy(update={"inputs": {names[k]: v for k, v in c.inputs.items()}}) for c in cases]
 
 
 def verify(tool: DistilledTool, policy: SandboxPolicy) -> str | None:

@@ -55,7 +55,7 @@ def as_case(case: Case, own: list[str], params: list[str], required: set[str]) -
     if args is None:
         return None
     inputs = args if isinstance(args, dict) else dict(zip(params, args))
-    return Case(inputs=inputs, output=case.output)
+    return case.model_copy(update={"inputs": inputs})
 
 
 def cluster_cases(members: list[DistilledTool], params: list[str], required: set[str]) -> list[Case] | None:

@@ -213,14 +213,15 @@ def assemble(target: Definition, facts: list[StepFacts], as_of: int) -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def _cases(calls: list[Call], target: Definition) -> list[Case]:
+def _cases(calls: list[Call], target: Definition, question: str) -> list[Case]:
     """Distinct calls made by the teacher's own top-level code: a helper that only other functions
     call is part of their code, not a tool, and a recursion's inner calls are not uses."""
     cases: dict[str, Case] = {}
     for call in calls:
         inputs = bind(target.node, call.args, call.kwargs) if call.depth == 0 else None
         if inputs is not None:
-            cases.setdefault(json.dumps(inputs, sort_keys=True), Case(inputs=inputs, output=call.output))
+            case = Case(inputs=inputs, output=call.output, question=question)
+            cases.setdefault(json.dumps(inputs, sort_keys=True), case)
     return list(cases.values())[:MAX_CASES]
 
 
@@ -251,7 +252,7 @@ def extract_trajectory(trajectory: Trajectory, policy: SandboxPolicy) -> list[Ca
                 code=code,
                 origins=[trajectory.id],
                 task=trajectory.question,
-                cases=_cases(mine, target),
+                cases=_cases(mine, target, trajectory.question),
             )
         )
     return candidates

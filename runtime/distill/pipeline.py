@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from runtime.distill.abstract import abstract, abstract_key
+from runtime.distill.abstract import abstract, abstract_key, annotate
 from runtime.distill.cluster import ClusterOptions, Embedder, cluster, cluster_key
 from runtime.distill.consolidate import consolidate, consolidate_key
 from runtime.distill.emit import BoxMeta, emit
@@ -29,18 +29,23 @@ from runtime.distill.records import (
     Trajectory,
     digest,
 )
+from runtime.distill.score import HeldOut, Score, best_version, describe, score, score_key, with_verified
 from runtime.distill.validate import validate, validate_key
 from runtime.jsonl import append_jsonl, read_jsonl, write_jsonl
 from runtime.model.base import Model
 from runtime.sandbox import SandboxPolicy
 
-EXTRACT_VERSION = 1
+EXTRACT_VERSION = 2
 
 
 class DistillOptions(BaseModel):
     cluster: ClusterOptions = Field(default_factory=ClusterOptions)
     box: BoxMeta = Field(default_factory=BoxMeta)
     action_timeout_s: float = 10.0
+    held_out: HeldOut | None = Field(
+        default=None, description="Questions the teacher never saw: every version of every tool is scored on them."
+    )
+    keep: int = Field(default=3, ge=1, description="With held_out: at most this many tools, those that solve most.")
 
 
 class DistillReport(BaseModel):
@@ -54,6 +59,8 @@ class DistillReport(BaseModel):
     tools: list[DistilledTool]
     clusters: list[Cluster]
     consolidated: list[DistilledTool]
+    scores: list[Score] = Field(default_factory=list, description="Every version scored on the held-out questions.")
+    kept: list[Score] = Field(default_factory=list, description="The versions the box keeps, best first.")
     emitted: list[Emitted]
     box: Path | None
 
@@ -173,9 +180,38 @@ class Distiller:
         write_jsonl(file, merged)
         return merged
 
-    def emit(self, tools: list[DistilledTool]) -> tuple[list[Emitted], Path | None]:
+    def score(self, versions: list[DistilledTool], held_out: HeldOut) -> list[Score]:
+        file = self._file("score")
+        known = {s.key: s for s in read_jsonl(file, Score)}
+        scores = []
+        for n, tool in enumerate(versions, start=1):
+            key = score_key(tool, held_out)
+            if key not in known:
+                self.say(f"score {n}/{len(versions)}: {tool.name} ({tool.how}) on {len(held_out.items)} questions")
+                known[key] = score(tool, held_out, self.policy)
+                append_jsonl(file, known[key])
+            scores.append(known[key])
+        write_jsonl(file, scores)
+        return scores
+
+    def select(
+        self,
+        clusters: list[Cluster],
+        merged: list[DistilledTool],
+        versions: dict[str, list[DistilledTool]],
+        held_out: HeldOut,
+    ) -> tuple[list[Score], list[tuple[DistilledTool, Score]]]:
+        """Per cluster the version that solves most held-out questions; the best `keep` clusters that solve any."""
+        groups = [[tool, *(v for m in group.members for v in versions.get(m, []))] for group, tool in zip(clusters, merged)]
+        flat = list({(v.name, v.code): v for g in groups for v in g}.values())
+        scores = dict(zip([(v.name, v.code) for v in flat], self.score(flat, held_out)))
+        best = [best_version([(v, scores[(v.name, v.code)]) for v in g]) for g in groups]
+        useful = sorted((pair for pair in best if pair[1].solved > 0), key=lambda pair: -pair[1].solved)
+        return list(scores.values()), [(with_verified(t, s), s) for t, s in useful[: self.options.keep]]
+
+    def emit(self, tools: list[DistilledTool], meta: BoxMeta | None = None) -> tuple[list[Emitted], Path | None]:
         folder = self.out / "box"
-        emitted = emit(tools, folder, self.options.box, self.options.action_timeout_s)
+        emitted = emit(tools, folder, meta or self.options.box, self.options.action_timeout_s)
         write_jsonl(self._file("emit"), emitted)
         return emitted, folder if any(e.kept for e in emitted) else None
 
@@ -191,12 +227,29 @@ class Distiller:
         checked = self.validate(candidates)
         valid = [c for c, v in zip(candidates, checked) if v.ok]
         self.say(f"abstract: {len(valid)} functions reproduce their recorded calls")
-        tools = [t for t in self.abstract(valid) if t.ok]
+        abstracted = self.abstract(valid)
+        tools = [t for t in abstracted if t.ok]
         self.say(f"cluster: {len(tools)} tools")
         clusters = self.cluster(tools)
-        merged = [t for t in self.consolidate(clusters, tools) if t.ok]
+        consolidated = self.consolidate(clusters, tools)
+        merged = [t for t in consolidated if t.ok]
+        scores: list[Score] = []
+        kept: list[Score] = []
+        meta = self.options.box
+        held_out = self.options.held_out
+        if held_out is not None:
+            # a member's other versions: its rewrite may generalise worse than the teacher's own code
+            versions = {
+                t.key: [t, annotate(c)] if t.how == "rewritten" else [t] for c, t in zip(valid, abstracted) if t.ok
+            }
+            groups = [(g, t) for g, t in zip(clusters, consolidated) if t.ok]
+            scores, chosen = self.select([g for g, _ in groups], [t for _, t in groups], versions, held_out)
+            for tool, found in chosen:
+                self.say(f"keep {tool.name} ({found.how}): solved {found.solved} of {found.total} held-out questions")
+            merged, kept = [t for t, _ in chosen], [s for _, s in chosen]
+            meta = meta.model_copy(update={"description": describe(chosen, held_out)})
         self.say(f"emit: {len(merged)} tools from {len(clusters)} clusters")
-        emitted, box = self.emit(merged)
+        emitted, box = self.emit(merged, meta)
         return DistillReport(
             out=self.out,
             trajectories=len(trajectories),
@@ -206,6 +259,8 @@ class Distiller:
             tools=tools,
             clusters=clusters,
             consolidated=merged,
+            scores=scores,
+            kept=kept,
             emitted=emitted,
             box=box,
         )

@@ -53,6 +53,9 @@ class Case(BaseModel):
 
     inputs: dict[str, Any]
     output: Any
+    question: str = Field(
+        default="", description="The task it was called for: held-out scoring swaps this task's values for another's."
+    )
 
 
 class Candidate(BaseModel):

@@ -49,9 +49,10 @@ def test_functions_of_successful_trajectories_with_their_calls_as_cases(recorded
     finds = found["find_expression"]
     assert len(finds) == 1 and finds[0].origins == ["rank-301"]
     # `values` was a variable in the teacher's code: the recorder saw its value
-    assert finds[0].cases == [
-        Case(inputs={"values": [2, 3, 4, 6], "target": 24}, output="((2 + 4) * 3) + 6"),
-        Case(inputs={"values": [6, 4, 3, 2], "target": 24}, output="((6 + 4) - 2) * 3"),
+    task = next(t.question for t in read_jsonl(DATA / "trajectories.jsonl", Trajectory) if t.id == "rank-301")
+    assert finds[0].cases == [  # each with the task it was called for (held-out scoring transfers from it)
+        Case(inputs={"values": [2, 3, 4, 6], "target": 24}, output="((2 + 4) * 3) + 6", question=task),
+        Case(inputs={"values": [6, 4, 3, 2], "target": 24}, output="((6 + 4) - 2) * 3", question=task),
     ]
     assert finds[0].params == ["values", "target"]
 

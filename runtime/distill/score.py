@@ -1,0 +1,183 @@
+"""Score: every candidate tool is measured on held-out questions, and the box keeps what solves most.
+
+Reproducing its own recorded calls shows a function is deterministic, not that it generalises:
+the first distillation's `find_expression` passed every case and found an answer for only 19
+of 100 test puzzles. So each version of a tool (the teacher's original, its rewrite, a cluster's
+merge) is called on training questions the teacher never saw, with arguments made by *transfer*:
+a recorded call's values that the task wrote are swapped, by their place in the task's text, for
+the values the held-out task writes in the same places (`numbers=[4, 7, 8, 8], target=24` for
+"Use 4 7 8 8 ... to make 24" becomes `numbers=[1, 5, 6, 10], target=24` for "Use 1 5 6 10 ...
+to make 24"). The suite's checker judges what the tool returns. That needs tasks of one template
+(a suite's rows); a case whose task writes a different count of numbers is not transferred.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from runtime.distill.records import Case, DistilledTool, DistillError, digest
+from runtime.distill.validate import open_runner
+from runtime.eval.checkers import CheckerName, check
+from runtime.eval.suites import SuiteItem
+from runtime.sandbox import SandboxPolicy
+
+MAX_VERIFIED = 2
+"""Held-out calls the checker accepted, added to a kept tool's examples (its self-test and the
+demonstration a student's prompt can show)."""
+
+MAX_DESCRIPTION = 500
+"""The manifest's limit."""
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w)")
+
+
+class HeldOut(BaseModel):
+    """Questions to score tools on (never taught on) and the checker that judges a tool's result."""
+
+    name: str
+    checker: CheckerName
+    items: list[SuiteItem]
+
+
+class Score(BaseModel):
+    """How one version of a tool did on the held-out questions (score.jsonl)."""
+
+    key: str
+    name: str
+    how: str
+    solved: int
+    tried: int = Field(description="Held-out questions a recorded call could be transferred to.")
+    total: int
+    verified: list[dict[str, Any]] = Field(
+        default_factory=list, description="A few accepted calls: {'inputs': ..., 'output': ..., 'question': ...}."
+    )
+
+
+def task_numbers(text: str) -> list[str]:
+    """The numbers a task writes, in order, as written ('24.' at a sentence's end is 24)."""
+    return _NUMBER.findall(text)
+
+
+def _as_value(written: str, like: Any) -> Any:
+    number = float(written)
+    return int(number) if isinstance(like, int) and number.is_integer() else number
+
+
+def transfer(inputs: dict[str, Any], source: str, target: str) -> dict[str, Any] | None:
+    """The call recorded for task `source` remade for task `target`: every value `source` writes is
+    replaced by what `target` writes in the same place; other values stay. None when the tasks
+    write different counts of numbers (not the same template)."""
+    old, new = task_numbers(source), task_numbers(target)
+    if not old or len(old) != len(new):
+        return None
+    used: set[int] = set()
+
+    def place(value: float) -> int | None:
+        return next((i for i, w in enumerate(old) if i not in used and float(w) == value), None)
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int | float):
+            at = place(value)
+            if at is None:
+                return value
+            used.add(at)
+            return _as_value(new[at], value)
+        if isinstance(value, str):
+            return _NUMBER.sub(lambda m: str(swap_text(m.group())), value)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    def swap_text(written: str) -> str:
+        at = place(float(written))
+        if at is None:
+            return written
+        used.add(at)
+        return new[at]
+
+    return {name: swap(value) for name, value in inputs.items()}
+
+
+def score_key(tool: DistilledTool, held_out: HeldOut) -> str:
+    ids = [item.id for item in held_out.items]
+    return digest("score", tool.code, tool.name, [c.model_dump() for c in tool.cases], held_out.checker, ids)
+
+
+def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Score:
+    """Call the tool on each held-out question (transferred from its first recorded call that fits)."""
+    solved = tried = 0
+    verified: list[dict[str, Any]] = []
+    with open_runner(tool.code, policy) as runner:
+        for item in held_out.items:
+            inputs = next(
+                (i for c in tool.cases if c.question and (i := transfer(c.inputs, c.question, item.question))),
+                None,
+            )
+            if inputs is None or runner.load_error:
+                continue
+            tried += 1
+            got = runner.call(tool.name, inputs)
+            if got.ok and got.output is not None and check(held_out.checker, item.gold, got.output).correct:
+                solved += 1
+                if len(verified) < MAX_VERIFIED:
+                    verified.append({"inputs": inputs, "output": got.output, "question": item.question})
+    return Score(
+        key=score_key(tool, held_out),
+        name=tool.name,
+        how=tool.how,
+        solved=solved,
+        tried=tried,
+        total=len(held_out.items),
+        verified=verified,
+    )
+
+
+def rate(found: Score) -> str:
+    return f"solved {found.solved} of {found.total} held-out questions"
+
+
+def describe(kept: list[tuple[DistilledTool, Score]], held_out: HeldOut) -> str:
+    """The box's description: what each tool measurably does, so an importer sees it before trusting it."""
+    parts = "; ".join(f"{tool.name} {rate(found)}" for tool, found in kept)
+    text = (
+        f"Tools distilled from a teacher's trajectories by `runtime box distill`, kept by measurement on "
+        f"{held_out.name} questions the teacher never saw: {parts}."
+    )
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 3] + "..."
+
+
+def best_version(scored: list[tuple[DistilledTool, Score]]) -> tuple[DistilledTool, Score]:
+    """The version that solves most; on a tie the earlier one (merged, then rewritten, then original)."""
+    return max(scored, key=lambda pair: (pair[1].solved, -scored.index(pair)))
+
+
+def with_verified(tool: DistilledTool, found: Score) -> DistilledTool:
+    """The tool with its accepted held-out calls as extra examples: real uses, checked right."""
+    extra = [Case(inputs=v["inputs"], output=v["output"], question=v["question"]) for v in found.verified]
+    known = {json.dumps(c.inputs, sort_keys=True) for c in tool.cases}
+    new = [c for c in extra if json.dumps(c.inputs, sort_keys=True) not in known]
+    return tool.model_copy(update={"cases": [*tool.cases, *new]})
+
+
+def load_held_out(
+    source: str, split: str, checker: CheckerName | None, limit: int, seed: int, taught: set[str]
+) -> HeldOut:
+    """`limit` questions of `source` (a suite's split or a QUESTIONS.jsonl) that are not among the
+    `taught` ids, in a seeded order; they need a checker, since a tool's result is judged."""
+    from runtime.distill.teach import load_teaching
+
+    teaching = load_teaching(source, split, checker, None, seed)
+    if teaching.checker is None:
+        raise DistillError(f"scoring on {source} needs a checker to judge the tools' results: pass --checker")
+    items = [item for item in teaching.items if item.id not in taught][:limit]
+    if not items:
+        raise DistillError(f"{source} has no questions left that the teacher was not taught on")
+    return HeldOut(name=f"{teaching.name} ({teaching.split})", checker=teaching.checker, items=items)

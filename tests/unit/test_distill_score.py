@@ -1,0 +1,151 @@
+"""Held-out scoring: each version of a distilled tool is called on questions the teacher never saw,
+with its recorded call's values swapped for theirs, and the box keeps what solves most."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runtime.boxes.bundle import open_bundle
+from runtime.cli.main import cli
+from runtime.distill.records import Case, DistilledTool
+from runtime.distill.score import HeldOut, best_version, describe, score, task_numbers, transfer
+from runtime.eval.suites import SuiteItem, game24_prompt
+from runtime.sandbox import SandboxPolicy
+
+DATA = Path(__file__).parent / "test_distill_data"
+TRAJECTORIES = DATA / "trajectories.jsonl"
+PUZZLES = [[1, 1, 4, 6], [2, 2, 2, 3], [3, 3, 8, 8], [1, 2, 7, 7], [1, 1, 1, 1]]
+"""Four with an answer (one only with a division: 8 / (3 - 8 / 3)), and one without."""
+
+
+def test_task_numbers_reads_the_numbers_a_task_writes_in_order():
+    assert task_numbers(game24_prompt([4, 7, 8, 8])) == ["4", "7", "8", "8", "24", "1", "2", "3", "4"]
+    assert task_numbers("Is 2.5 more than 2? Costs $10.") == ["2.5", "2", "10"]
+    assert task_numbers("x2 and 3rd") == []
+
+
+def test_transfer_swaps_the_task_values_by_their_place_in_the_text():
+    source, target = game24_prompt([4, 7, 8, 8]), game24_prompt([1, 5, 6, 10])
+    assert transfer({"numbers": [4, 7, 8, 8], "target": 24}, source, target) == {
+        "numbers": [1, 5, 6, 10],
+        "target": 24,
+    }
+    # the teacher passed them in another order: each value goes back to its own place
+    assert transfer({"values": [8, 4, 7, 8]}, source, target) == {"values": [6, 1, 5, 10]}
+    assert transfer({"expr": "4 * 7 - 8 / 8", "tries": 1000}, source, target) == {
+        "expr": "1 * 5 - 6 / 10",
+        "tries": 1000,  # not written by the task: a setting, kept
+    }
+    assert transfer({"n": 4}, "Double 4.", "Double 4 and 5.") is None  # another template
+
+
+def _held_out(puzzles: list[list[int]] = PUZZLES) -> HeldOut:
+    items = [SuiteItem(id=f"p{n}", question=game24_prompt(p), gold=p) for n, p in enumerate(puzzles)]
+    return HeldOut(name="game24 test puzzles", checker="game24", items=items)
+
+
+def _tool(name: str, code: str, case: dict, output: object, question: str, how: str = "annotated") -> DistilledTool:
+    return DistilledTool(
+        key=name,
+        name=name,
+        params=list(case),
+        code=code,
+        cases=[Case(inputs=case, output=output, question=question)],
+        how=how,  # type: ignore[arg-type]
+        sources=[name],
+    )
+
+
+SEARCH = '''import itertools
+from fractions import Fraction
+
+def search(numbers, target):
+    """Every order, operator and grouping of the numbers."""
+    def go(items):
+        if len(items) == 1:
+            return items[0] if items[0][0] == target else None
+        for i, j in itertools.permutations(range(len(items)), 2):
+            (a, x), (b, y) = items[i], items[j]
+            rest = [items[k] for k in range(len(items)) if k not in (i, j)]
+            options = [(a + b, f"({x} + {y})"), (a - b, f"({x} - {y})"), (a * b, f"({x} * {y})")]
+            if b != 0:
+                options.append((a / b, f"({x} / {y})"))
+            for value in options:
+                found = go([*rest, value])
+                if found:
+                    return found
+        return None
+    found = go([(Fraction(n), str(n)) for n in numbers])
+    return found[1] if found else None
+'''
+SUM = '''def add_up(numbers):
+    """The numbers joined by plus signs."""
+    return " + ".join(str(n) for n in numbers)
+'''
+
+
+def test_a_tool_is_scored_by_the_checker_on_transferred_calls():
+    question = game24_prompt([4, 7, 8, 8])
+    search = _tool("search", SEARCH, {"numbers": [4, 7, 8, 8], "target": 24}, "(((4 + 7) - 8) * 8)", question)
+    summed = _tool("add_up", SUM, {"numbers": [4, 7, 8, 8]}, "4 + 7 + 8 + 8", question)
+    policy = SandboxPolicy(timeout_s=10)
+    found = score(search, _held_out(), policy)
+    assert (found.solved, found.tried, found.total) == (4, 5, 5)
+    assert found.verified[0]["inputs"] == {"numbers": [1, 1, 4, 6], "target": 24}
+    weak = score(summed, _held_out(), policy)
+    assert (weak.solved, weak.tried) == (0, 5)  # reproducing its own call was never the question
+    assert best_version([(summed, weak), (search, found)])[0] is search
+    assert "search solved 4 of 5 held-out questions" in describe([(search, found)], _held_out())
+
+
+def test_a_case_without_its_task_is_not_scored():
+    tool = _tool("search", SEARCH, {"numbers": [4, 7, 8, 8], "target": 24}, "x", question="")
+    found = score(tool, _held_out(), SandboxPolicy(timeout_s=10))
+    assert (found.solved, found.tried) == (0, 0)
+
+
+def test_distill_with_held_out_keeps_the_tools_that_solve_and_says_their_rate(tmp_path):
+    questions = tmp_path / "held.jsonl"
+    rows = [{"id": f"h{n}", "question": game24_prompt(p), "gold": p} for n, p in enumerate(PUZZLES)]
+    taught = {"id": "rank-12", "question": game24_prompt([1, 2, 3, 4]), "gold": [1, 2, 3, 4]}  # in TRAJECTORIES
+    questions.write_text("".join(json.dumps(r) + "\n" for r in [taught, *rows]))
+    # as if the checker had accepted rank-640, whose add_all reproduces its call but solves no puzzle
+    lines = [json.loads(line) for line in TRAJECTORIES.read_text().splitlines()]
+    for line in lines:
+        line["correct"] = True
+    trajectories = tmp_path / "traj.jsonl"
+    trajectories.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = tmp_path / "out"
+    args = ["box", "distill", str(trajectories), "-o", str(out), "--held-out", str(questions), "--checker", "game24"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "held out: 5 questions" in result.output  # the taught row is not scored on
+    assert "kept solve_24 (annotated): solved 3 of 5 held-out questions" in result.output
+    assert "kept find_expression (annotated): solved 3 of 5" in result.output
+    bundle = open_bundle(out / "box")
+    assert sorted(bundle.manifest.modules) == ["find_expression.py", "solve_24.py"]  # add_all solved none
+    assert "solve_24 solved 3 of 5 held-out questions" in bundle.manifest.description
+    scores = {s["name"]: s["solved"] for s in map(json.loads, (out / "score.jsonl").read_text().splitlines())}
+    assert scores == {"solve_24": 3, "find_expression": 3, "add_all": 0}
+    # the accepted held-out calls joined the recorded ones as examples
+    shown = [e.args["numbers"] for e in bundle.examples["solve_24"]]
+    assert shown[:2] == [[1, 2, 3, 4], [4, 7, 8, 8]] and len([p for p in shown if p in PUZZLES]) == 2
+    # --keep 1: the first of the two that solve most
+    again = CliRunner().invoke(cli, [*args, "--keep", "1"], catch_exceptions=False)
+    assert open_bundle(out / "box").manifest.modules == ["solve_24.py"], again.output
+
+
+def test_held_out_questions_need_a_checker(tmp_path):
+    questions = tmp_path / "held.jsonl"
+    questions.write_text(json.dumps({"question": "What is 2 + 2?"}) + "\n")
+    result = CliRunner().invoke(cli, ["box", "distill", str(TRAJECTORIES), "-o", str(tmp_path / "o"),
+                                      "--held-out", str(questions)])
+    assert result.exit_code != 0
+    assert "needs a checker" in result.output
+
+
+pytestmark = pytest.mark.slow
