@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from runtime.cli._output import ByteProgress, info
-from runtime.config import Settings
+from runtime.config import MAX_CANDIDATES, Settings
 from runtime.eval.checkers import CHECKERS
 from runtime.model.base import Model
 
@@ -69,6 +69,18 @@ def open_teacher(settings: Settings, name: str | None, url: str | None, quiet: b
 )
 @click.option("--checker", type=click.Choice(list(CHECKERS)), help="Judge a QUESTIONS.jsonl file's `gold` answers.")
 @click.option("--seed", type=int, help="Seed for the sample (default: RUNTIME_SEED or 0).")
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Try a question the teacher failed again, this many times (sampled, asked for a general function).",
+)
+@click.option(
+    "--sag",
+    type=click.IntRange(min=1, max=MAX_CANDIDATES),
+    help="Candidate actions per teacher step, voted on by their results (default: RUNTIME_SAG or 1).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def teach(
@@ -80,6 +92,8 @@ def teach(
     split: str,
     checker: str | None,
     seed: int | None,
+    retries: int,
+    sag: int | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -87,6 +101,7 @@ def teach(
     while writing reusable functions, and record its trajectories for `runtime box distill`."""
     from runtime.distill.teach import load_teaching, summary
     from runtime.distill.teach import teach as run_teaching
+    from runtime.kit import agent_options
 
     settings = Settings()
     teaching = load_teaching(source, split, checker, limit, settings.seed if seed is None else seed)  # type: ignore[arg-type]
@@ -97,19 +112,26 @@ def teach(
     def progress(trajectory: Trajectory, done: int, total: int) -> None:
         if not quiet:
             verdict = "correct" if trajectory.correct else trajectory.reason
+            again = f" (attempt {trajectory.attempt})" if trajectory.attempt > 1 else ""
             info(
-                f"[{done}/{total}] {trajectory.id}: {verdict} "
+                f"[{done}/{total}] {trajectory.id}{again}: {verdict} "
                 f"({len(trajectory.trace.steps)} steps, {trajectory.trace.wall_s:.0f} s)"
             )
 
-    trajectories = run_teaching(teaching, model, settings, output, on_record=progress)
+    options = agent_options(settings, sag=sag)
+    trajectories = run_teaching(teaching, model, settings, output, progress, retries, options)
     counts = summary(trajectories)
     if as_json:
         click.echo(json.dumps({**counts, "output": str(output)}, indent=2))
         return
-    correct = f", {counts['correct']} correct" if counts["correct"] is not None else ""
+    correct = ""
+    if counts["correct"] is not None:
+        correct = (
+            f", {counts['correct']} correct ({counts['success_rate']:.0%}; "
+            f"{counts['correct_first_try']} at the first try, {counts['attempts']} attempts)"
+        )
     click.echo(
-        f"{counts['questions']} questions{correct}, {counts['succeeded']} usable, "
+        f"{counts['questions']} questions{correct}, {counts['succeeded']} usable trajectories, "
         f"{counts['with_functions']} with functions; trajectories: {output}"
     )
     if not quiet:

@@ -38,6 +38,7 @@ class Trajectory(BaseModel):
     teacher: str = ""
     correct: bool | None = Field(default=None, description="The checker's verdict; None when there is no checker.")
     reason: str = Field(default="", description="Why the verdict, or how the run ended.")
+    attempt: int = Field(default=1, ge=1, description="1, or which retry of a question the teacher failed (--retries).")
     trace: RunTrace
 
     @property

@@ -17,8 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from runtime.kit import AgentKit
-from runtime.agent import RunTrace
+from runtime.agent import AgentOptions, RunTrace
 from runtime.agent import events as ev
 from runtime.config import Settings
 from runtime.distill.records import DistillError, Trajectory
@@ -35,6 +34,7 @@ from runtime.eval.suites import (
     read_question_file,
 )
 from runtime.jsonl import append_jsonl, read_jsonl
+from runtime.kit import AgentKit, agent_options
 from runtime.model.base import Model
 
 TEACHER_BRIEF = '''You are also a teacher: the functions you write become tools for other tasks of the same kind.
@@ -66,6 +66,15 @@ final_answer("8 + 11")
 
 TASK_REMINDER = "\n(Teacher: first write a general function that finds the answer, then call it.)"
 """Repeated in the user turn: small teachers follow a nearby instruction far more often."""
+
+RETRY_REMINDER = (
+    "\n(Teacher: an earlier attempt at this task failed. Do not guess an answer: write a general function "
+    "that tries every possibility the task allows and returns one that is right, then call it.)"
+)
+"""A retry asks for the function, not the answer: the function is what distillation keeps."""
+
+RETRY_TEMPERATURE = 0.7
+"""A retry is sampled: at temperature 0 it would repeat the failed attempt token for token."""
 
 
 class Teaching(BaseModel):
@@ -100,13 +109,25 @@ def load_teaching(source: str, split: str, checker: CheckerName | None, limit: i
     return Teaching(name=suite.name, split=suite.split, checker=suite.checker, items=suite.sample(limit, seed))
 
 
-def teach_one(model: Model, settings: Settings, item: SuiteItem, checker: CheckerName | None) -> Trajectory:
-    """One question, fresh sandbox, no box tools (the teacher writes its own), judged if it can be."""
-    kit = AgentKit(settings, model, instructions=TEACHER_BRIEF)
+def teach_one(
+    model: Model,
+    settings: Settings,
+    item: SuiteItem,
+    checker: CheckerName | None,
+    attempt: int = 1,
+    options: AgentOptions | None = None,
+) -> Trajectory:
+    """One question, fresh sandbox, no box tools (the teacher writes its own), judged if it can be.
+    A retry (`attempt` > 1) is sampled with its own seed and reminded that guessing failed."""
+    options = options or agent_options(settings)
+    if attempt > 1:
+        hotter = max(options.temperature, RETRY_TEMPERATURE)
+        options = options.model_copy(update={"temperature": hotter, "seed": options.seed + attempt - 1})
+    kit = AgentKit(settings, model, options=options, instructions=TEACHER_BRIEF)
     trace: RunTrace | None = None
     started = time.perf_counter()
     try:
-        for event in kit.run(item.question + TASK_REMINDER):
+        for event in kit.run(item.question + (TASK_REMINDER if attempt == 1 else RETRY_REMINDER)):
             if isinstance(event, ev.RunFinished):
                 trace = event.trace
     except RuntimeUserError as exc:  # e.g. the context filled up: this question fails, teaching goes on
@@ -127,8 +148,13 @@ def teach_one(model: Model, settings: Settings, item: SuiteItem, checker: Checke
         teacher=model.name,
         correct=None if checker is None else bool(verdict and verdict.correct),
         reason=verdict.reason if verdict else trace.status.replace("_", " "),
+        attempt=attempt,
         trace=trace,
     )
+
+
+def _finished(attempts: list[Trajectory], retries: int) -> bool:
+    return any(t.succeeded for t in attempts) or len(attempts) > retries
 
 
 def teach(
@@ -137,27 +163,44 @@ def teach(
     settings: Settings,
     out: Path,
     on_record: Callable[[Trajectory, int, int], None] = lambda _t, _d, _n: None,
+    retries: int = 0,
+    options: AgentOptions | None = None,
 ) -> list[Trajectory]:
-    """Run the questions not yet in `out`, appending each trajectory as it finishes; returns them all."""
+    """Run the questions not yet finished in `out`, appending each attempt as it ends; a failed
+    question is tried again up to `retries` times (a rerun with more retries goes on from there).
+    Returns every attempt; `on_record` hears each with the count of questions finished."""
     planned = {item.id for item in teaching.items}
     done = [t for t in read_jsonl(out, Trajectory) if t.id in planned]
-    finished = {t.id for t in done}
+    tries: dict[str, list[Trajectory]] = {}
+    for trajectory in done:
+        tries.setdefault(trajectory.id, []).append(trajectory)
+    finished = sum(_finished(attempts, retries) for attempts in tries.values())
     for item in teaching.items:
-        if item.id in finished:
-            continue
-        trajectory = teach_one(model, settings, item, teaching.checker)
-        append_jsonl(out, trajectory)
-        done.append(trajectory)
-        on_record(trajectory, len(done), len(teaching.items))
+        attempts = tries.setdefault(item.id, [])
+        while not _finished(attempts, retries):
+            trajectory = teach_one(model, settings, item, teaching.checker, len(attempts) + 1, options)
+            append_jsonl(out, trajectory)
+            done.append(trajectory)
+            attempts.append(trajectory)
+            finished += _finished(attempts, retries)
+            on_record(trajectory, finished, len(teaching.items))
     return done
 
 
 def summary(trajectories: list[Trajectory]) -> dict[str, Any]:
-    """Counts a person (or --json) wants after teaching: how many, how many usable."""
-    judged = [t for t in trajectories if t.correct is not None]
+    """Counts a person (or --json) wants after teaching: questions, attempts, how many the teacher
+    solved (at the first try and in all), how many trajectories distillation can use."""
+    questions: dict[str, list[Trajectory]] = {}
+    for trajectory in trajectories:
+        questions.setdefault(trajectory.id, []).append(trajectory)
+    judged = any(t.correct is not None for t in trajectories)
+    correct = sum(any(t.correct for t in attempts) for attempts in questions.values())
     return {
-        "questions": len(trajectories),
+        "questions": len(questions),
+        "attempts": len(trajectories),
         "succeeded": sum(t.succeeded for t in trajectories),
-        "correct": sum(bool(t.correct) for t in judged) if judged else None,
+        "correct": correct if judged else None,
+        "correct_first_try": sum(bool(a[0].correct) for a in questions.values()) if judged else None,
+        "success_rate": round(correct / len(questions), 3) if judged and questions else None,
         "with_functions": sum(any("def " in (s.code or "") for s in t.trace.steps) for t in trajectories),
     }

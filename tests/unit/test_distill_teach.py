@@ -12,7 +12,16 @@ from runtime.agent import Agent
 from runtime.cli.main import cli
 from runtime.config import Settings
 from runtime.distill.records import DistillError, Trajectory
-from runtime.distill.teach import TASK_REMINDER, TEACHER_BRIEF, game24_train, load_teaching, teach
+from runtime.distill.teach import (
+    RETRY_REMINDER,
+    RETRY_TEMPERATURE,
+    TASK_REMINDER,
+    TEACHER_BRIEF,
+    game24_train,
+    load_teaching,
+    summary,
+    teach,
+)
 from runtime.eval.suites import GAME24_TEST_RANKS
 from runtime.jsonl import read_jsonl
 from runtime.sandbox import Sandbox
@@ -85,6 +94,31 @@ def test_teaching_resumes_where_it_stopped(questions, tmp_path, home):
     assert len(done) == 2 and len(second.prompts) == 1
 
 
+def test_a_failed_question_is_retried_sampled_and_asked_for_a_function(questions, tmp_path, home):
+    teaching = load_teaching(str(questions), "train", "game24", None, seed=0)
+    one = teaching.model_copy(update={"items": teaching.items[:1]})
+    out = tmp_path / "traj.jsonl"
+    first = ScriptedModel([WRONG])
+    assert [t.attempt for t in teach(one, first, Settings(), out)] == [1]  # no retries asked for
+    assert first.temperatures == [0.0] and RETRY_REMINDER.strip() not in first.prompts[0]
+    # a rerun with --retries goes on from the failed attempt
+    teacher = ScriptedModel([WRONG, SOLVING, ANSWER])
+    done = teach(one, teacher, Settings(), out, retries=3)
+    assert [(t.attempt, t.correct) for t in done] == [(1, False), (2, False), (3, True)]  # stops at a success
+    assert RETRY_REMINDER.strip() in teacher.prompts[0] and TASK_REMINDER.strip() not in teacher.prompts[0]
+    assert set(teacher.temperatures) == {RETRY_TEMPERATURE}
+    assert summary(done) | {"with_functions": None} == {
+        "questions": 1,
+        "attempts": 3,
+        "succeeded": 1,
+        "correct": 1,
+        "correct_first_try": 0,
+        "success_rate": 1.0,
+        "with_functions": None,
+    }
+    assert len(teach(one, ScriptedModel([]), Settings(), out, retries=3)) == 3  # solved: nothing more to run
+
+
 def test_game24_training_rows_never_include_a_test_row():
     train = game24_train()
     ranks = {int(item.id.removeprefix("rank-")) for item in train.items}
@@ -103,8 +137,11 @@ def test_teach_command_with_an_openai_compatible_teacher(questions, tmp_path, ho
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "questions": 2,
+        "attempts": 2,
         "succeeded": 1,
         "correct": 1,
+        "correct_first_try": 1,
+        "success_rate": 0.5,
         "with_functions": 1,
         "output": str(out),
     }
