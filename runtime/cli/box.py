@@ -249,7 +249,8 @@ def _e5() -> E5Embedder:
               help="How many held-out questions (a seeded sample).")
 @click.option("--checker", metavar="NAME", help="Judges a --held-out QUESTIONS.jsonl's `gold` answers (as `runtime teach --checker`).")
 @click.option("--keep", type=click.IntRange(min=1), default=3, show_default=True,
-              help="With --held-out: at most this many tools, those that solve most (a tool that solves none is left out).")
+              help="With --held-out: at most this many tools: the one that solves most, then each that solves the most "
+                   "questions those before it do not (at least 1 in 20).")
 @click.option("--name", default="distilled", show_default=True, help="The box's name.")
 @click.option("--box-version", default="0.1.0", show_default=True, help="The box's version.")
 @click.option("--dry-run", is_flag=True, help="Find and check the functions, show what would be made; write nothing.")
@@ -306,7 +307,8 @@ def distill(
         return
     for group, tool in zip(report.clusters, report.consolidated):
         agree = ", ".join(f"cos {link.cosine:.2f} agree {link.agreed}/{link.shared}" for link in group.links)
-        click.echo(f"cluster {group.id}: {', '.join(group.names)}{f' ({agree})' if agree else ''} -> {tool.name} [{tool.how}]")
+        made = f"{tool.name} [{tool.how}]" if tool.ok else f"nothing ({tool.note[:100]})"
+        click.echo(f"cluster {group.id}: {', '.join(group.names)}{f' ({agree})' if agree else ''} -> {made}")
     for found in report.kept:
         click.echo(f"kept {found.name} ({found.how}): solved {found.solved} of {found.total} held-out questions")
     for emitted in report.emitted:

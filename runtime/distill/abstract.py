@@ -160,9 +160,35 @@ def json_type(values: list[Any]) -> str:
     return " | ".join(kinds) or "str"
 
 
+_UNSET = object()
+
+
 def _with_defaults(args: ast.arguments) -> list[tuple[ast.arg, ast.expr | None]]:
     padded = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
     return [*zip(args.args, padded), *zip(args.kwonlyargs, args.kw_defaults)]
+
+
+def settled_defaults(tool: DistilledTool) -> DistilledTool:
+    """The tool with a default for each trailing parameter that every recorded call (two or more)
+    gave the same plain value: Game of 24's `target`, always 24. A small student made to write it
+    wrote a number from its own thought instead (31, the sum of the puzzle's numbers)."""
+    if len(tool.cases) < 2:
+        return tool
+    tree = ast.parse(tool.code)
+    node = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == tool.name][-1]
+    args = node.args.args
+    settled: list[ast.expr] = []
+    for arg in reversed(args[1 : len(args) - len(node.args.defaults)]):  # the first stays the caller's to give
+        values = [c.inputs.get(arg.arg, _UNSET) for c in tool.cases]
+        first = values[0]
+        plain = isinstance(first, int | float | str | bool)
+        if not plain or any(type(v) is not type(first) or v != first for v in values):
+            break
+        settled.insert(0, ast.Constant(first))
+    if not settled:
+        return tool
+    node.args.defaults = [*settled, *node.args.defaults]
+    return tool.model_copy(update={"code": ast.unparse(ast.fix_missing_locations(tree)) + "\n"})
 
 
 def _literal_values(default: ast.expr | None) -> list[Any]:

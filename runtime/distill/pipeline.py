@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from runtime.distill.abstract import abstract, abstract_key, annotate
+from runtime.distill.abstract import abstract, abstract_key, annotate, settled_defaults
 from runtime.distill.cluster import ClusterOptions, Embedder, cluster, cluster_key
 from runtime.distill.consolidate import consolidate, consolidate_key
 from runtime.distill.emit import BoxMeta, emit
@@ -29,7 +29,16 @@ from runtime.distill.records import (
     Trajectory,
     digest,
 )
-from runtime.distill.score import HeldOut, Score, best_version, describe, score, score_key, with_verified
+from runtime.distill.score import (
+    HeldOut,
+    Score,
+    best_version,
+    covering,
+    describe,
+    score,
+    score_key,
+    with_verified,
+)
 from runtime.distill.validate import validate, validate_key
 from runtime.jsonl import append_jsonl, read_jsonl, write_jsonl
 from runtime.model.base import Model
@@ -45,7 +54,7 @@ class DistillOptions(BaseModel):
     held_out: HeldOut | None = Field(
         default=None, description="Questions the teacher never saw: every version of every tool is scored on them."
     )
-    keep: int = Field(default=3, ge=1, description="With held_out: at most this many tools, those that solve most.")
+    keep: int = Field(default=3, ge=1, description="With held_out: at most this many tools, chosen by `covering`.")
 
 
 class DistillReport(BaseModel):
@@ -58,7 +67,7 @@ class DistillReport(BaseModel):
     checked: list[Checked]
     tools: list[DistilledTool]
     clusters: list[Cluster]
-    consolidated: list[DistilledTool]
+    consolidated: list[DistilledTool] = Field(description="One per cluster, in the clusters' order.")
     scores: list[Score] = Field(default_factory=list, description="Every version scored on the held-out questions.")
     kept: list[Score] = Field(default_factory=list, description="The versions the box keeps, best first.")
     emitted: list[Emitted]
@@ -201,13 +210,14 @@ class Distiller:
         versions: dict[str, list[DistilledTool]],
         held_out: HeldOut,
     ) -> tuple[list[Score], list[tuple[DistilledTool, Score]]]:
-        """Per cluster the version that solves most held-out questions; the best `keep` clusters that solve any."""
+        """Per cluster the version that solves most held-out questions; of those, the few that together
+        solve most (`covering`), with settled parameters defaulted (`settled_defaults`)."""
         groups = [[tool, *(v for m in group.members for v in versions.get(m, []))] for group, tool in zip(clusters, merged)]
         flat = list({(v.name, v.code): v for g in groups for v in g}.values())
         scores = dict(zip([(v.name, v.code) for v in flat], self.score(flat, held_out)))
         best = [best_version([(v, scores[(v.name, v.code)]) for v in g]) for g in groups]
-        useful = sorted((pair for pair in best if pair[1].solved > 0), key=lambda pair: -pair[1].solved)
-        return list(scores.values()), [(with_verified(t, s), s) for t, s in useful[: self.options.keep]]
+        chosen = covering(best, self.options.keep)
+        return list(scores.values()), [(settled_defaults(with_verified(t, s)), s) for t, s in chosen]
 
     def emit(self, tools: list[DistilledTool], meta: BoxMeta | None = None) -> tuple[list[Emitted], Path | None]:
         folder = self.out / "box"
@@ -258,7 +268,7 @@ class Distiller:
             checked=checked,
             tools=tools,
             clusters=clusters,
-            consolidated=merged,
+            consolidated=consolidated,
             scores=scores,
             kept=kept,
             emitted=emitted,

@@ -52,6 +52,7 @@ class Score(BaseModel):
     solved: int
     tried: int = Field(description="Held-out questions a recorded call could be transferred to.")
     total: int
+    solved_ids: list[str] = Field(default_factory=list, description="The held-out questions it solved.")
     verified: list[dict[str, Any]] = Field(
         default_factory=list, description="A few accepted calls: {'inputs': ..., 'output': ..., 'question': ...}."
     )
@@ -113,7 +114,8 @@ def score_key(tool: DistilledTool, held_out: HeldOut) -> str:
 
 def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Score:
     """Call the tool on each held-out question (transferred from its first recorded call that fits)."""
-    solved = tried = 0
+    tried = 0
+    solved: list[str] = []
     verified: list[dict[str, Any]] = []
     with open_runner(tool.code, policy) as runner:
         for item in held_out.items:
@@ -126,16 +128,17 @@ def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Scor
             tried += 1
             got = runner.call(tool.name, inputs)
             if got.ok and got.output is not None and check(held_out.checker, item.gold, got.output).correct:
-                solved += 1
+                solved.append(item.id)
                 if len(verified) < MAX_VERIFIED:
                     verified.append({"inputs": inputs, "output": got.output, "question": item.question})
     return Score(
         key=score_key(tool, held_out),
         name=tool.name,
         how=tool.how,
-        solved=solved,
+        solved=len(solved),
         tried=tried,
         total=len(held_out.items),
+        solved_ids=solved,
         verified=verified,
     )
 
@@ -157,6 +160,23 @@ def describe(kept: list[tuple[DistilledTool, Score]], held_out: HeldOut) -> str:
 def best_version(scored: list[tuple[DistilledTool, Score]]) -> tuple[DistilledTool, Score]:
     """The version that solves most; on a tie the earlier one (merged, then rewritten, then original)."""
     return max(scored, key=lambda pair: (pair[1].solved, -scored.index(pair)))
+
+
+def covering(best: list[tuple[DistilledTool, Score]], keep: int) -> list[tuple[DistilledTool, Score]]:
+    """Tools in the order of what they add: the one that solves most, then each that solves the most
+    questions the ones before it do not, while it adds at least one in twenty (and one). Two tools
+    that solve the same questions are one tool twice, and a student given both picks either."""
+    chosen: list[tuple[DistilledTool, Score]] = []
+    covered: set[str] = set()
+    rest = list(best)
+    while rest and len(chosen) < keep:
+        gain = [len(set(found.solved_ids) - covered) for _, found in rest]
+        top = max(range(len(rest)), key=lambda i: (gain[i], rest[i][1].solved, -i))
+        if gain[top] < max(1, rest[top][1].total // 20):
+            break
+        chosen.append(rest.pop(top))
+        covered |= set(chosen[-1][1].solved_ids)
+    return chosen
 
 
 def with_verified(tool: DistilledTool, found: Score) -> DistilledTool:

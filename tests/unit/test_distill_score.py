@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from runtime.boxes.bundle import open_bundle
 from runtime.cli.main import cli
 from runtime.distill.records import Case, DistilledTool
-from runtime.distill.score import HeldOut, best_version, describe, score, task_numbers, transfer
+from runtime.distill.abstract import settled_defaults
+from runtime.distill.score import HeldOut, Score, best_version, covering, describe, score, task_numbers, transfer
 from runtime.eval.suites import SuiteItem, game24_prompt
 from runtime.sandbox import SandboxPolicy
 
@@ -108,7 +109,7 @@ def test_a_case_without_its_task_is_not_scored():
     assert (found.solved, found.tried) == (0, 0)
 
 
-def test_distill_with_held_out_keeps_the_tools_that_solve_and_says_their_rate(tmp_path):
+def test_distill_with_held_out_keeps_the_tool_that_solves_most_and_says_its_rate(tmp_path):
     questions = tmp_path / "held.jsonl"
     rows = [{"id": f"h{n}", "question": game24_prompt(p), "gold": p} for n, p in enumerate(PUZZLES)]
     taught = {"id": "rank-12", "question": game24_prompt([1, 2, 3, 4]), "gold": [1, 2, 3, 4]}  # in TRAJECTORIES
@@ -125,18 +126,43 @@ def test_distill_with_held_out_keeps_the_tools_that_solve_and_says_their_rate(tm
     assert result.exit_code == 0, result.output
     assert "held out: 5 questions" in result.output  # the taught row is not scored on
     assert "kept solve_24 (annotated): solved 3 of 5 held-out questions" in result.output
-    assert "kept find_expression (annotated): solved 3 of 5" in result.output
     bundle = open_bundle(out / "box")
-    assert sorted(bundle.manifest.modules) == ["find_expression.py", "solve_24.py"]  # add_all solved none
+    # find_expression solves the same three (it adds nothing), add_all none
+    assert bundle.manifest.modules == ["solve_24.py"]
     assert "solve_24 solved 3 of 5 held-out questions" in bundle.manifest.description
     scores = {s["name"]: s["solved"] for s in map(json.loads, (out / "score.jsonl").read_text().splitlines())}
     assert scores == {"solve_24": 3, "find_expression": 3, "add_all": 0}
     # the accepted held-out calls joined the recorded ones as examples
     shown = [e.args["numbers"] for e in bundle.examples["solve_24"]]
     assert shown[:2] == [[1, 2, 3, 4], [4, 7, 8, 8]] and len([p for p in shown if p in PUZZLES]) == 2
-    # --keep 1: the first of the two that solve most
-    again = CliRunner().invoke(cli, [*args, "--keep", "1"], catch_exceptions=False)
-    assert open_bundle(out / "box").manifest.modules == ["solve_24.py"], again.output
+
+
+def _scored(name: str, solved: range) -> tuple[DistilledTool, Score]:
+    tool = _tool(name, SUM.replace("add_up", name), {"numbers": [1]}, "1", "Add 1.")
+    ids = [f"q{i}" for i in solved]
+    return tool, Score(key=name, name=name, how="annotated", solved=len(ids), tried=40, total=40, solved_ids=ids)
+
+
+def test_the_box_keeps_the_tools_that_together_solve_most():
+    best, same, more, little = _scored("a", range(20)), _scored("b", range(1, 20)), _scored("c", range(15, 30)), _scored("d", range(30, 31))
+    chosen = covering([same, best, little, more], keep=3)
+    # b adds nothing to a, d one question: under one in twenty of 40
+    assert [tool.name for tool, _ in chosen] == ["a", "c"]
+    assert [tool.name for tool, _ in covering([same, best, more], keep=1)] == ["a"]
+
+
+def test_a_parameter_every_call_gave_the_same_value_gets_it_as_default():
+    code = "def f(numbers: list[int], target: int, tries: int) -> str:\n    return str(target)\n"
+    cases = [
+        Case(inputs={"numbers": [1, 2], "target": 24, "tries": 5}, output="24"),
+        Case(inputs={"numbers": [3, 4], "target": 24, "tries": 6}, output="24"),
+    ]
+    tool = DistilledTool(key="f", name="f", params=["numbers", "target", "tries"], code=code, cases=cases,
+                         how="annotated", sources=["f"])
+    assert "tries: int)" in settled_defaults(tool).code  # it varies, and defaults must trail
+    same = tool.model_copy(update={"cases": [c.model_copy(update={"inputs": {**c.inputs, "tries": 5}}) for c in cases]})
+    assert "def f(numbers: list[int], target: int=24, tries: int=5) -> str:" in settled_defaults(same).code
+    assert settled_defaults(same.model_copy(update={"cases": cases[:1]})).code == code  # one call settles nothing
 
 
 def test_held_out_questions_need_a_checker(tmp_path):
