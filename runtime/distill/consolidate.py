@@ -116,6 +116,75 @@ def best_member(members: list[DistilledTool], policy: SandboxPolicy) -> Distille
     return tool.model_copy(update={"cases": [*tool.cases, *extra][:MAX_CASES], "how": "best_member"})
 
 
+class _Prefixed(ast.NodeTransformer):
+    """Renames a module's own top-level names, so two tools' helpers can live in one module."""
+
+    def __init__(self, names: set[str], prefix: str) -> None:
+        self.names, self.prefix = names, prefix
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.names:
+            node.id = self.prefix + node.id
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        if node.name in self.names:
+            node.name = self.prefix + node.name
+        self.generic_visit(node)
+        return node
+
+
+def _own_names(tree: ast.Module) -> set[str]:
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def chained(tools: list[DistilledTool]) -> DistilledTool | None:
+    """One tool that asks each of `tools` in turn and returns the first result that is not None (an
+    error counts as none): the merge of searches that each find part of the answers. Their
+    outputs differ where both find one, so clustering never joins them, and the teacher cannot
+    merge what it did not write together. None unless the tools take the same parameters."""
+    if len(tools) < 2 or any(t.params != tools[0].params for t in tools):
+        return None
+    first = tools[0]
+    parts: list[str] = []
+    for n, tool in enumerate(tools, start=1):
+        tree = ast.parse(tool.code)
+        _Prefixed(_own_names(tree), f"_v{n}_").visit(tree)
+        parts.append(ast.unparse(ast.fix_missing_locations(tree)))
+    node = [n for n in ast.parse(first.code).body if isinstance(n, ast.FunctionDef) and n.name == first.name][-1]
+    signature = ast.unparse(node.args)
+    returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    doc = (ast.get_docstring(node) or "").replace("\n", "\n    ")
+    called = ", ".join(f"{p}={p}" for p in first.params)
+    versions = ", ".join(f"_v{n}_{t.name}" for n, t in enumerate(tools, start=1))
+    body = (
+        f"def {first.name}({signature}){returns}:\n"
+        f"    {json.dumps(doc + chr(10) + '    ')}\n"
+        f"    for version in ({versions},):\n"
+        f"        try:\n"
+        f"            found = version({called})\n"
+        f"        except Exception:\n"
+        f"            continue\n"
+        f"        if found is not None:\n"
+        f"            return found\n"
+        f"    return None\n"
+    )
+    return DistilledTool(
+        key="",
+        name=first.name,
+        params=first.params,
+        code=ast.unparse(ast.parse("\n\n".join([*parts, body]))) + "\n",
+        cases=first.cases,
+        how="chained",
+        sources=[t.name for t in tools],
+        note=f"asks {', '.join(t.name for t in tools)} in turn",
+    )
+
+
 def consolidate_key(group: Cluster, teacher: str | None) -> str:
     return digest("consolidate", PROMPT_VERSION, group.members, teacher)
 

@@ -82,7 +82,7 @@ class Checked(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="Why cases failed (at most a few).")
 
 
-ToolHow = Literal["rewritten", "annotated", "single", "merged", "best_member"]
+ToolHow = Literal["rewritten", "annotated", "single", "merged", "best_member", "chained"]
 
 
 class DistilledTool(BaseModel):

@@ -13,6 +13,7 @@ from runtime.boxes.bundle import open_bundle
 from runtime.cli.main import cli
 from runtime.distill.records import Case, DistilledTool
 from runtime.distill.abstract import settled_defaults
+from runtime.distill.consolidate import chained
 from runtime.distill.score import HeldOut, Score, best_version, covering, describe, score, task_numbers, transfer
 from runtime.eval.suites import SuiteItem, game24_prompt
 from runtime.sandbox import SandboxPolicy
@@ -175,3 +176,47 @@ def test_held_out_questions_need_a_checker(tmp_path):
 
 
 pytestmark = pytest.mark.slow
+
+
+PAIRS = '''import itertools
+
+def pairs(numbers, target):
+    """(a op b) op (c op d) over every order."""
+    for a, b, c, d in itertools.permutations(numbers):
+        for x, y, z in itertools.product("+-*/", repeat=3):
+            text = f"({a} {x} {b}) {y} ({c} {z} {d})"
+            if abs(eval(text) - target) < 1e-9:
+                return text
+    return None
+'''
+FOLD = '''import itertools
+
+def fold(numbers, target):
+    """((a op b) op c) op d over every order."""
+    for a, b, c, d in itertools.permutations(numbers):
+        for x, y, z in itertools.product("+-*/", repeat=3):
+            text = f"(({a} {x} {b}) {y} {c}) {z} {d}"
+            try:
+                if abs(eval(text) - target) < 1e-9:
+                    return text
+            except ZeroDivisionError:
+                continue
+    return None
+'''
+
+
+def test_searches_with_the_same_parameters_are_chained_into_one_tool_that_finds_what_either_finds():
+    question = game24_prompt([4, 7, 8, 8])
+    pairs = _tool("pairs", PAIRS, {"numbers": [4, 7, 8, 8], "target": 24}, "(4 + 8) * (8 - 7)", question)
+    fold = _tool("fold", FOLD, {"numbers": [4, 7, 8, 8], "target": 24}, "((4 + 7) - 8) * 8", question)
+    puzzles = [[1, 1, 1, 11], [1, 1, 1, 8], [1, 2, 3, 4], [1, 1, 1, 1]]  # pairs only, fold only, both, neither
+    held_out, policy = _held_out(puzzles), SandboxPolicy(timeout_s=10)
+    # on 1 1 1 8, pairs meets (1 - 1) as a divisor before any answer and raises ZeroDivisionError
+    assert score(pairs, held_out, policy).solved_ids == ["p0", "p2"]
+    assert score(fold, held_out, policy).solved_ids == ["p1", "p2"]
+    both = chained([pairs, fold])
+    assert both is not None and both.name == "pairs" and both.how == "chained" and both.sources == ["pairs", "fold"]
+    assert score(both, held_out, policy).solved_ids == ["p0", "p1", "p2"]
+    assert "def pairs(numbers, target):" in both.code and "_v2_fold" in both.code
+    other = _tool("other", SUM.replace("numbers", "values"), {"values": [1]}, "1", "Add 1.")
+    assert chained([pairs, other]) is None  # different parameters: nothing to chain
