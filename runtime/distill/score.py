@@ -53,9 +53,7 @@ class Score(BaseModel):
     tried: int = Field(description="Held-out questions a recorded call could be transferred to.")
     total: int
     solved_ids: list[str] = Field(default_factory=list, description="The held-out questions it solved.")
-    verified: list[dict[str, Any]] = Field(
-        default_factory=list, description="A few accepted calls: {'inputs': ..., 'output': ..., 'question': ...}."
-    )
+    verified: list[Case] = Field(default_factory=list, description="A few calls the checker accepted.")
 
 
 def task_numbers(text: str) -> list[str]:
@@ -116,7 +114,7 @@ def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Scor
     """Call the tool on each held-out question (transferred from its first recorded call that fits)."""
     tried = 0
     solved: list[str] = []
-    verified: list[dict[str, Any]] = []
+    verified: list[Case] = []
     with open_runner(tool.code, policy) as runner:
         for item in held_out.items:
             inputs = next(
@@ -130,7 +128,7 @@ def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Scor
             if got.ok and got.output is not None and check(held_out.checker, item.gold, got.output).correct:
                 solved.append(item.id)
                 if len(verified) < MAX_VERIFIED:
-                    verified.append({"inputs": inputs, "output": got.output, "question": item.question})
+                    verified.append(Case(inputs=inputs, output=got.output, question=item.question))
     return Score(
         key=score_key(tool, held_out),
         name=tool.name,
@@ -159,7 +157,8 @@ def describe(kept: list[tuple[DistilledTool, Score]], held_out: HeldOut) -> str:
 
 def best_version(scored: list[tuple[DistilledTool, Score]]) -> tuple[DistilledTool, Score]:
     """The version that solves most; on a tie the earlier one (merged, then rewritten, then original)."""
-    return max(scored, key=lambda pair: (pair[1].solved, -scored.index(pair)))
+    ranked = max(enumerate(scored), key=lambda item: (item[1][1].solved, -item[0]))
+    return ranked[1]
 
 
 def covering(best: list[tuple[DistilledTool, Score]], keep: int) -> list[tuple[DistilledTool, Score]]:
@@ -181,9 +180,8 @@ def covering(best: list[tuple[DistilledTool, Score]], keep: int) -> list[tuple[D
 
 def with_verified(tool: DistilledTool, found: Score) -> DistilledTool:
     """The tool with its accepted held-out calls as extra examples: real uses, checked right."""
-    extra = [Case(inputs=v["inputs"], output=v["output"], question=v["question"]) for v in found.verified]
     known = {json.dumps(c.inputs, sort_keys=True) for c in tool.cases}
-    new = [c for c in extra if json.dumps(c.inputs, sort_keys=True) not in known]
+    new = [c for c in found.verified if json.dumps(c.inputs, sort_keys=True) not in known]
     return tool.model_copy(update={"cases": [*tool.cases, *new]})
 
 

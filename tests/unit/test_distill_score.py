@@ -97,7 +97,7 @@ def test_a_tool_is_scored_by_the_checker_on_transferred_calls():
     policy = SandboxPolicy(timeout_s=10)
     found = score(search, _held_out(), policy)
     assert (found.solved, found.tried, found.total) == (4, 5, 5)
-    assert found.verified[0]["inputs"] == {"numbers": [1, 1, 4, 6], "target": 24}
+    assert found.verified[0].inputs == {"numbers": [1, 1, 4, 6], "target": 24}
     weak = score(summed, _held_out(), policy)
     assert (weak.solved, weak.tried) == (0, 5)  # reproducing its own call was never the question
     assert best_version([(summed, weak), (search, found)])[0] is search
