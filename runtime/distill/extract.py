@@ -189,8 +189,9 @@ def _latest(defs: list[Definition], name: str, step: int) -> Definition | None:
     return found[-1] if found else None
 
 
-def assemble(target: Definition, facts: list[StepFacts], as_of: int) -> str:
-    """The function with what it uses: imports, literal constants, helper defs (as they were at `as_of`)."""
+def assemble(target: Definition, facts: list[StepFacts], as_of: int, modules: tuple[str, ...] = ()) -> str:
+    """The function with what it uses: imports, literal constants, helper defs (as they were at `as_of`).
+    An allowed module it uses without importing (the sandbox has them imported) gets its import."""
     defs = [d for f in facts[: as_of + 1] for d in f.defs]
     constants = {k: v for f in facts[: as_of + 1] for k, v in f.constants.items()}
     helpers: dict[str, Definition] = {}
@@ -204,6 +205,9 @@ def assemble(target: Definition, facts: list[StepFacts], as_of: int) -> str:
                 pending.append(helper)
     used = free_names(target.node).union(*(free_names(h.node) for h in helpers.values()))
     imports = dict.fromkeys(text for f in facts[: as_of + 1] for bound, text in f.imports if bound & used)
+    imported = {name for f in facts[: as_of + 1] for bound, _ in f.imports for name in bound}
+    local = imported | constants.keys() | helpers.keys()
+    imports.update(dict.fromkeys(f"import {m}" for m in sorted(used - local) if m in modules and "." not in m))
     parts = [
         "\n".join(imports),
         "\n".join(constants[n] for n in sorted(used & constants.keys() - helpers.keys())),
@@ -242,7 +246,7 @@ def extract_trajectory(trajectory: Trajectory, policy: SandboxPolicy) -> list[Ca
     for target in defs:
         mine = by_version.get(id(target), [])
         as_of = max([target.step, *(c.step for c in mine)])
-        code = assemble(target, facts, as_of)
+        code = assemble(target, facts, as_of, policy.allowed_modules)
         params = [p.arg for p in [*target.node.args.args, *target.node.args.kwonlyargs]]
         candidates.append(
             Candidate(

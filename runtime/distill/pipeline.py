@@ -44,7 +44,7 @@ from runtime.jsonl import append_jsonl, read_jsonl, write_jsonl
 from runtime.model.base import Model
 from runtime.sandbox import SandboxPolicy
 
-EXTRACT_VERSION = 2
+EXTRACT_VERSION = 3
 
 
 class DistillOptions(BaseModel):

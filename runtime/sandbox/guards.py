@@ -454,6 +454,9 @@ class Guards:
             min=min, max=max, sum=sum, all=all, any=any, iter=iter, next=next, bin=bin, format=format,
             ascii=ascii, NotImplemented=NotImplemented, eval=arithmetic_eval,
         )
+        # the allowed modules come imported: `itertools.permutations` without `import itertools` was the
+        # teacher's most common failed step (NameError), and greedy decoding then wrote the same code again
+        builtins.update({name: view for name, view in self.modules.items() if "." not in name})
         builtins.update(extra_builtins)
         self.globals = {
             "__builtins__": builtins,

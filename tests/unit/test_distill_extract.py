@@ -150,3 +150,12 @@ def test_same_json_forgives_float_noise_only():
     assert not same_json(1, True)
     assert not same_json([1, 2], [2, 1])
     assert not same_json(24.0001, 24)
+
+
+def test_a_module_the_sandbox_had_imported_is_imported_by_the_tool():
+    code = "def pairs(xs):\n    return len(list(itertools.combinations(xs, 2)))\nprint(pairs([1, 2, 3]))"
+    [candidate] = extract([trajectory(code)], POLICY)
+    assert candidate.code.startswith("import itertools\n\n") and validate(candidate, POLICY).ok
+    own = "from itertools import combinations\ndef pairs(xs):\n    return len(list(combinations(xs, 2)))\nprint(pairs([1]))"
+    [imported] = extract([trajectory(own)], POLICY)
+    assert imported.code.count("import") == 1  # its own import, nothing added

@@ -797,6 +797,15 @@ def test_import_outside_the_allow_list_is_refused_but_catchable(sandbox):
     assert result.ok and result.stdout.startswith("fallback: import of 'numpy' is not allowed")
 
 
+def test_the_allowed_modules_come_imported_and_a_variable_of_that_name_wins(sandbox):
+    result = sandbox.run("print(list(itertools.permutations([1, 2])), math.sqrt(16))")
+    assert result.ok and result.stdout == "[(1, 2), (2, 1)] 4.0\n"
+    assert sandbox.run("math = 3\nprint(math)").stdout == "3\n"
+    assert not sandbox.run("print(os)").ok  # only the allowed ones
+    refused = sandbox.run("print(itertools.__dict__)")
+    assert not refused.ok and "starts with" in (refused.error or "")
+
+
 def test_exec_result_is_plain_data():
     result = ExecResult(ok=True, stdout="", duration_s=0.1)
     assert ExecResult.model_validate_json(result.model_dump_json()) == result
