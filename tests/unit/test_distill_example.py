@@ -1,0 +1,21 @@
+"""The distilled Game of 24 box committed as an example (docs/distill-results.md) still imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runtime.boxes.bundle import open_bundle
+from runtime.boxes.loader import check_bundle
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "distilled-game24" / "box"
+
+
+def test_the_example_box_passes_its_self_test_and_says_its_measured_rate():
+    bundle = open_bundle(EXAMPLE)  # hashes and manifest, as `runtime box import` checks them
+    [spec] = check_bundle(bundle)
+    assert spec.name == "find_expression_with_sum"
+    assert "solved 72 of 100 held-out questions" in bundle.manifest.description
