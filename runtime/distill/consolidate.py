@@ -25,6 +25,7 @@ from runtime.distill.abstract import (
     without_prints,
 )
 from runtime.distill.cluster import fit_inputs, required_params
+from runtime.distill.emit import renamed_in
 from runtime.distill.extract import MAX_CASES
 from runtime.distill.records import Case, Cluster, DistilledTool, digest
 from runtime.distill.validate import open_runner, same_json
@@ -116,24 +117,6 @@ def best_member(members: list[DistilledTool], policy: SandboxPolicy) -> Distille
     return tool.model_copy(update={"cases": [*tool.cases, *extra][:MAX_CASES], "how": "best_member"})
 
 
-class _Prefixed(ast.NodeTransformer):
-    """Renames a module's own top-level names, so two tools' helpers can live in one module."""
-
-    def __init__(self, names: set[str], prefix: str) -> None:
-        self.names, self.prefix = names, prefix
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id in self.names:
-            node.id = self.prefix + node.id
-        return node
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        if node.name in self.names:
-            node.name = self.prefix + node.name
-        self.generic_visit(node)
-        return node
-
-
 def _own_names(tree: ast.Module) -> set[str]:
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
     for node in tree.body:
@@ -153,8 +136,7 @@ def chained(tools: list[DistilledTool]) -> DistilledTool | None:
     parts: list[str] = []
     for n, tool in enumerate(tools, start=1):
         tree = ast.parse(tool.code)
-        _Prefixed(_own_names(tree), f"_v{n}_").visit(tree)
-        parts.append(ast.unparse(ast.fix_missing_locations(tree)))
+        parts.append(ast.unparse(renamed_in(tree, {name: f"_v{n}_{name}" for name in _own_names(tree)})))
     node = [n for n in ast.parse(first.code).body if isinstance(n, ast.FunctionDef) and n.name == first.name][-1]
     signature = ast.unparse(node.args)
     returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""

@@ -95,14 +95,19 @@ def unique_names(tools: list[DistilledTool]) -> list[DistilledTool]:
             renamed.append(tool)
             continue
         new = f"{tool.name}_{count}"
-        tree = ast.parse(tool.code)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.name == tool.name:
-                node.name = new
-            elif isinstance(node, ast.Name) and node.id == tool.name:
-                node.id = new
+        tree = renamed_in(ast.parse(tool.code), {tool.name: new})
         renamed.append(tool.model_copy(update={"name": new, "code": ast.unparse(tree) + "\n"}))
     return renamed
+
+
+def renamed_in(tree: ast.Module, names: dict[str, str]) -> ast.Module:
+    """The code with its functions and the names that refer to them renamed (`names`: old -> new)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            node.name = names[node.name]
+        elif isinstance(node, ast.Name) and node.id in names:
+            node.id = names[node.id]
+    return tree
 
 
 def emit(tools: list[DistilledTool], folder: Path, meta: BoxMeta, timeout_s: float = 10.0) -> list[Emitted]:

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from runtime.distill.records import Case, DistilledTool, DistillError, digest
 from runtime.distill.validate import open_runner
@@ -49,11 +49,15 @@ class Score(BaseModel):
     key: str
     name: str
     how: str
-    solved: int
     tried: int = Field(description="Held-out questions a recorded call could be transferred to.")
     total: int
     solved_ids: list[str] = Field(default_factory=list, description="The held-out questions it solved.")
     verified: list[Case] = Field(default_factory=list, description="A few calls the checker accepted.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def solved(self) -> int:
+        return len(self.solved_ids)
 
 
 def task_numbers(text: str) -> list[str]:
@@ -75,32 +79,27 @@ def transfer(inputs: dict[str, Any], source: str, target: str) -> dict[str, Any]
         return None
     used: set[int] = set()
 
-    def place(value: float) -> int | None:
-        return next((i for i, w in enumerate(old) if i not in used and float(w) == value), None)
+    def take(value: float) -> str | None:
+        """What `target` writes where `source` first writes `value` (each place taken once)."""
+        at = next((i for i, w in enumerate(old) if i not in used and float(w) == value), None)
+        if at is None:
+            return None
+        used.add(at)
+        return new[at]
 
     def swap(value: Any) -> Any:
         if isinstance(value, bool) or value is None:
             return value
         if isinstance(value, int | float):
-            at = place(value)
-            if at is None:
-                return value
-            used.add(at)
-            return _as_value(new[at], value)
+            written = take(value)
+            return value if written is None else _as_value(written, value)
         if isinstance(value, str):
-            return _NUMBER.sub(lambda m: str(swap_text(m.group())), value)
+            return _NUMBER.sub(lambda m: take(float(m.group())) or m.group(), value)
         if isinstance(value, list):
             return [swap(v) for v in value]
         if isinstance(value, dict):
             return {k: swap(v) for k, v in value.items()}
         return value
-
-    def swap_text(written: str) -> str:
-        at = place(float(written))
-        if at is None:
-            return written
-        used.add(at)
-        return new[at]
 
     return {name: swap(value) for name, value in inputs.items()}
 
@@ -133,7 +132,6 @@ def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Scor
         key=score_key(tool, held_out),
         name=tool.name,
         how=tool.how,
-        solved=len(solved),
         tried=tried,
         total=len(held_out.items),
         solved_ids=solved,
@@ -141,13 +139,9 @@ def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Scor
     )
 
 
-def rate(found: Score) -> str:
-    return f"solved {found.solved} of {found.total} held-out questions"
-
-
 def describe(kept: list[tuple[DistilledTool, Score]], held_out: HeldOut) -> str:
     """The box's description: what each tool measurably does, so an importer sees it before trusting it."""
-    parts = "; ".join(f"{tool.name} {rate(found)}" for tool, found in kept)
+    parts = "; ".join(f"{tool.name} solved {found.solved} of {found.total} held-out questions" for tool, found in kept)
     text = (
         f"Tools distilled from a teacher's trajectories by `runtime box distill`, kept by measurement on "
         f"{held_out.name} questions the teacher never saw: {parts}."

@@ -141,7 +141,7 @@ def test_distill_with_held_out_keeps_the_tool_that_solves_most_and_says_its_rate
 def _scored(name: str, solved: range) -> tuple[DistilledTool, Score]:
     tool = _tool(name, SUM.replace("add_up", name), {"numbers": [1]}, "1", "Add 1.")
     ids = [f"q{i}" for i in solved]
-    return tool, Score(key=name, name=name, how="annotated", solved=len(ids), tried=40, total=40, solved_ids=ids)
+    return tool, Score(key=name, name=name, how="annotated", tried=40, total=40, solved_ids=ids)
 
 
 def test_the_box_keeps_the_tools_that_together_solve_most():
