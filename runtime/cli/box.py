@@ -244,7 +244,7 @@ def _e5() -> E5Embedder:
 @click.option("--held-out", metavar="SUITE|QUESTIONS.jsonl",
               help="Score every version of every tool on these questions (never the taught ones) and keep what solves most.")
 @click.option("--held-out-split", type=click.Choice(["train", "test"]), default="train", show_default=True,
-              help="Which rows of a --held-out suite (only game24 has a training split).")
+              help="Which rows of a --held-out suite (game24 and molar-mass have a training split).")
 @click.option("--held-out-limit", type=click.IntRange(min=1), default=100, show_default=True,
               help="How many held-out questions (a seeded sample).")
 @click.option("--checker", metavar="NAME", help="Judges a --held-out QUESTIONS.jsonl's `gold` answers (as `runtime teach --checker`).")

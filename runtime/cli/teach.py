@@ -65,7 +65,7 @@ def open_teacher(settings: Settings, name: str | None, url: str | None, quiet: b
     type=click.Choice(["train", "test"]),
     default="train",
     show_default=True,
-    help="Which rows of a suite (only game24 has a training split).",
+    help="Which rows of a suite (game24 and molar-mass have a training split).",
 )
 @click.option("--checker", type=click.Choice(list(CHECKERS)), help="Judge a QUESTIONS.jsonl file's `gold` answers.")
 @click.option("--seed", type=int, help="Seed for the sample (default: RUNTIME_SEED or 0).")

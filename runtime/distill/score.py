@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from difflib import SequenceMatcher
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -33,6 +34,9 @@ MAX_DESCRIPTION = 500
 """The manifest's limit."""
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w)")
+_WORD = re.compile(r"\w+(?:[-.'/+]\w+)*|[^\w\s]")
+"""A word as a task writes it ('C2H4Cl2', '2-dichloroethane', 'g/mol') or one punctuation mark,
+which anchors the alignment: '(' before a formula lines the two formulas up."""
 
 
 class HeldOut(BaseModel):
@@ -70,13 +74,34 @@ def _as_value(written: str, like: Any) -> Any:
     return int(number) if isinstance(like, int) and number.is_integer() else number
 
 
+class _Unaligned(Exception):
+    """A call holds a number its task wrote, and the other task is of another template."""
+
+
+def changed_words(source: str, target: str) -> dict[str, str]:
+    """What `target` writes in place of each word or phrase of `source` that differs, found by
+    aligning the two tasks' words ('chloroacetaldehyde (C2H3ClO)' against '1,2-dichloroethane
+    (C2H4Cl2)' maps C2H3ClO to C2H4Cl2 and the one name to the other)."""
+    old, new = list(_WORD.finditer(source)), list(_WORD.finditer(target))
+    matcher = SequenceMatcher(None, [w.group() for w in old], [w.group() for w in new], autojunk=False)
+    changed: dict[str, str] = {}
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        if i2 - i1 == j2 - j1:
+            changed.update((old[i].group(), new[j].group()) for i, j in zip(range(i1, i2), range(j1, j2)))
+        changed[source[old[i1].start() : old[i2 - 1].end()]] = target[new[j1].start() : new[j2 - 1].end()]
+    return changed
+
+
 def transfer(inputs: dict[str, Any], source: str, target: str) -> dict[str, Any] | None:
     """The call recorded for task `source` remade for task `target`: every value `source` writes is
-    replaced by what `target` writes in the same place; other values stay. None when the tasks
-    write different counts of numbers (not the same template)."""
+    replaced by what `target` writes in the same place (numbers by their order, a text by aligning
+    the two tasks' words); other values stay. None when the call holds a number the task wrote but
+    the tasks write different counts of numbers (not the same template)."""
     old, new = task_numbers(source), task_numbers(target)
-    if not old or len(old) != len(new):
-        return None
+    words = changed_words(source, target)
+    aligned = bool(old) and len(old) == len(new)
     used: set[int] = set()
 
     def take(value: float) -> str | None:
@@ -84,6 +109,8 @@ def transfer(inputs: dict[str, Any], source: str, target: str) -> dict[str, Any]
         at = next((i for i, w in enumerate(old) if i not in used and float(w) == value), None)
         if at is None:
             return None
+        if not aligned:
+            raise _Unaligned
         used.add(at)
         return new[at]
 
@@ -94,6 +121,8 @@ def transfer(inputs: dict[str, Any], source: str, target: str) -> dict[str, Any]
             written = take(value)
             return value if written is None else _as_value(written, value)
         if isinstance(value, str):
+            if value.strip() in words:
+                return words[value.strip()]
             return _NUMBER.sub(lambda m: take(float(m.group())) or m.group(), value)
         if isinstance(value, list):
             return [swap(v) for v in value]
@@ -101,7 +130,10 @@ def transfer(inputs: dict[str, Any], source: str, target: str) -> dict[str, Any]
             return {k: swap(v) for k, v in value.items()}
         return value
 
-    return {name: swap(value) for name, value in inputs.items()}
+    try:
+        return {name: swap(value) for name, value in inputs.items()}
+    except _Unaligned:
+        return None
 
 
 def score_key(tool: DistilledTool, held_out: HeldOut) -> str:

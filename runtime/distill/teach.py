@@ -23,16 +23,7 @@ from runtime.config import Settings
 from runtime.distill.records import DistillError, Trajectory
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import CheckerName, check
-from runtime.eval.suites import (
-    GAME24_TEST_RANKS,
-    TOT,
-    Suite,
-    SuiteItem,
-    game24_prompt,
-    game24_puzzles,
-    load_suite,
-    read_question_file,
-)
+from runtime.eval.suites import SuiteItem, load_suite, read_question_file
 from runtime.jsonl import append_jsonl, read_jsonl
 from runtime.kit import AgentKit, agent_options
 from runtime.model.base import Model
@@ -86,16 +77,6 @@ class Teaching(BaseModel):
     items: list[SuiteItem]
 
 
-def game24_train() -> Suite:
-    """Game of 24 rows outside the test ranks: the teacher must never see a test question."""
-    items = [
-        SuiteItem(id=f"rank-{rank}", question=game24_prompt(numbers), gold=numbers)
-        for rank, numbers in game24_puzzles()
-        if rank not in GAME24_TEST_RANKS
-    ]
-    return Suite(name="game24", checker="game24", split="ranks outside 901-1000 (train)", sources=[TOT], items=items)
-
-
 def load_teaching(source: str, split: str, checker: CheckerName | None, limit: int | None, seed: int) -> Teaching:
     """Questions from a QUESTIONS.jsonl file or a suite's split, cut to a seeded sample of `limit`."""
     path = Path(source)
@@ -103,9 +84,7 @@ def load_teaching(source: str, split: str, checker: CheckerName | None, limit: i
         items = read_question_file(path, checker)
         random.Random(seed).shuffle(items)
         return Teaching(name=path.stem, split=path.name, checker=checker, items=items[:limit] if limit else items)
-    if split == "train" and source != "game24":
-        raise DistillError(f"suite {source!r} has no training split; use --split test or a QUESTIONS.jsonl")
-    suite = game24_train() if split == "train" else load_suite(source)
+    suite = load_suite(source, split)
     return Teaching(name=suite.name, split=suite.split, checker=suite.checker, items=suite.sample(limit, seed))
 
 

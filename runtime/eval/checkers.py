@@ -7,6 +7,8 @@
 - asdiv: numbers compared with their units stripped; answers that are expressions go through
   math-verify; non-numeric answers (names, yes/no, times, ratios) by normalized text.
 - nq: normalized exact match (lower case, no punctuation or articles) against any gold answer.
+- approx: a measured quantity (a molar mass): the answer's last number within 0.1 % of the gold, so a
+  rounded 75.11 for 75.10966 passes and one atom of hydrogen too many in a 400 g/mol compound does not.
 - yesno: the label the answer gives (yes/true, no/false, maybe), read from its first word or from a
   short answer that names one label only; a passage or a count is not an answer.
 """
@@ -28,7 +30,7 @@ from pydantic import BaseModel
 
 from runtime.errors import RuntimeUserError
 
-CheckerName = Literal["numeric", "exact", "game24", "asdiv", "nq", "yesno"]
+CheckerName = Literal["numeric", "exact", "game24", "asdiv", "nq", "yesno", "approx"]
 _MAX_ANSWER_CHARS = 300
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
@@ -242,6 +244,24 @@ def check_numeric(gold: str, answer: Any) -> Verdict:
     return check_asdiv(gold, answer)
 
 
+APPROX_TOLERANCE = Fraction(1, 1000)
+
+
+def check_approx(gold: float | str, answer: Any) -> Verdict:
+    """The answer's last written number ('75.11 g/mol', 'C3H9NO: 75.11') within 0.1 % of the gold;
+    a formula's counts are not numbers of their own ('C3' is a word)."""
+    text = answer_text(answer)
+    found = list(_ANY_NUMBER.finditer(text[:_MAX_ANSWER_CHARS])) if text else []
+    if not found:
+        return Verdict(correct=False, read_as=text[:80] if text else None, reason="no number in the answer")
+    parts = gold_numbers(gold) if isinstance(gold, str) else [(Fraction(repr(gold)), 0)]
+    if not parts or len(parts) != 1:
+        return Verdict(correct=False, reason=f"gold {gold!r} is not one number")
+    predicted, expected = _fraction(found[-1]["num"], found[-1]["den"]), parts[0][0]
+    close = abs(predicted - expected) <= APPROX_TOLERANCE * abs(expected)
+    return Verdict(correct=close, read_as=_show(predicted), reason="within 0.1 %" if close else "off by more than 0.1 %")
+
+
 CHECKERS: dict[CheckerName, Callable[[Any, Any], Verdict]] = {
     "numeric": check_numeric,
     "exact": check_nq,
@@ -249,6 +269,7 @@ CHECKERS: dict[CheckerName, Callable[[Any, Any], Verdict]] = {
     "asdiv": check_asdiv,
     "nq": check_nq,
     "yesno": check_yesno,
+    "approx": check_approx,
 }
 
 
@@ -275,6 +296,7 @@ CHECKER_HELP: dict[CheckerName, str] = {
     "asdiv": "numbers as numeric does, other answers as text (ASDiv's mixed answers)",
     "nq": "as exact, against a list of accepted answers (Natural Questions)",
     "yesno": "the label yes, no or maybe (true/false count as yes/no)",
+    "approx": "the answer's last number within 0.1 % of the gold number (a measured quantity)",
 }
 """One line per checker, for `--help`: what a gold must be and what counts as the same answer."""
 
@@ -317,7 +339,7 @@ def file_gold(checker: CheckerName, value: Any) -> Any:
     """A user's file answer in the form `checker` compares, or ValueError saying why it cannot be:
     a typo in the gold should stop the run before the model loads, not score as a wrong answer."""
     match checker:
-        case "numeric":
+        case "numeric" | "approx":
             return _number_text(value)
         case "exact" | "nq":
             return _texts(value)

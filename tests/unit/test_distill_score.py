@@ -14,8 +14,18 @@ from runtime.cli.main import cli
 from runtime.distill.records import Case, DistilledTool
 from runtime.distill.abstract import settled_defaults
 from runtime.distill.consolidate import chained
-from runtime.distill.score import HeldOut, Score, best_version, covering, describe, score, task_numbers, transfer
-from runtime.eval.suites import SuiteItem, game24_prompt
+from runtime.distill.score import (
+    HeldOut,
+    Score,
+    best_version,
+    changed_words,
+    covering,
+    describe,
+    score,
+    task_numbers,
+    transfer,
+)
+from runtime.eval.suites import SuiteItem, game24_prompt, molar_mass_prompt
 from runtime.sandbox import SandboxPolicy
 
 DATA = Path(__file__).parent / "test_distill_data"
@@ -43,6 +53,18 @@ def test_transfer_swaps_the_task_values_by_their_place_in_the_text():
         "tries": 1000,  # not written by the task: a setting, kept
     }
     assert transfer({"n": 4}, "Double 4.", "Double 4 and 5.") is None  # another template
+
+
+def test_transfer_swaps_words_the_task_writes_by_aligning_the_two_tasks():
+    source = molar_mass_prompt("chloroacetaldehyde", "C2H3ClO")
+    target = molar_mass_prompt("1,2-dichloroethane", "C2H4Cl2")
+    assert changed_words(source, target) == {"chloroacetaldehyde": "1,2-dichloroethane", "C2H3ClO": "C2H4Cl2"}
+    # numbers in the other task's name do not matter: the call holds no number the task wrote
+    assert transfer({"formula": "C2H3ClO", "digits": 4}, source, target) == {"formula": "C2H4Cl2", "digits": 4}
+    assert transfer({"name": "chloroacetaldehyde"}, source, target) == {"name": "1,2-dichloroethane"}
+    assert transfer({"formula": "C6H12O6"}, source, target) == {"formula": "C6H12O6"}  # not the task's: kept
+    two = ("Convert 3 miles to km.", "Convert 5 feet to m.")
+    assert transfer({"value": 3, "unit": "miles", "to": "km"}, *two) == {"value": 5, "unit": "feet", "to": "m"}
 
 
 def _held_out(puzzles: list[list[int]] = PUZZLES) -> HeldOut:

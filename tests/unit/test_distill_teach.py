@@ -11,18 +11,17 @@ from click.testing import CliRunner
 from runtime.agent import Agent
 from runtime.cli.main import cli
 from runtime.config import Settings
-from runtime.distill.records import DistillError, Trajectory
+from runtime.distill.records import Trajectory
 from runtime.distill.teach import (
     RETRY_REMINDER,
     RETRY_TEMPERATURE,
     TASK_REMINDER,
     TEACHER_BRIEF,
-    game24_train,
     load_teaching,
     summary,
     teach,
 )
-from runtime.eval.suites import GAME24_TEST_RANKS
+from runtime.eval.suites import GAME24_TEST_RANKS, SuiteNotFound, load_suite
 from runtime.jsonl import read_jsonl
 from runtime.sandbox import Sandbox
 from tests.fakes import ScriptedModel, ScriptedServer
@@ -120,12 +119,12 @@ def test_a_failed_question_is_retried_sampled_and_asked_for_a_function(questions
 
 
 def test_game24_training_rows_never_include_a_test_row():
-    train = game24_train()
+    train = load_suite("game24", "train")
     ranks = {int(item.id.removeprefix("rank-")) for item in train.items}
     assert len(ranks) == 1362 - 100 and not ranks & set(GAME24_TEST_RANKS)
     sample = load_teaching("game24", "train", None, 5, seed=0)
     assert len(sample.items) == 5 and sample.checker == "game24"
-    with pytest.raises(DistillError, match="no training split"):
+    with pytest.raises(SuiteNotFound, match="no training split"):
         load_teaching("asdiv", "train", None, 5, seed=0)
 
 

@@ -162,3 +162,27 @@ def test_yesno_reads_the_label_in_any_usual_form(gold, answer, correct, read_as)
 def test_yesno_refuses_a_passage_a_count_or_two_labels(answer):
     verdict = check("yesno", "yes", answer)
     assert not verdict.correct and verdict.reason == "not a yes/no/maybe answer"
+
+
+@pytest.mark.parametrize(
+    ("answer", "correct"),
+    [
+        ("75.11 g/mol", True),
+        (75.10966, True),
+        ("C3H9NO: 75.11", True),  # a formula's counts are words, not numbers
+        ("The molar mass of C3H9NO is about 75.1 g/mol.", True),
+        ("75.2", False),  # 0.12 % off
+        ("76.12", False),  # one hydrogen too many
+        ("12 + 63.11 = 75.11", True),  # the last number is the result
+        ("no idea", False),
+        (None, False),
+    ],
+)
+def test_approx_takes_the_last_number_within_a_thousandth(answer, correct):
+    assert check("approx", 75.10966, answer).correct is correct
+
+
+def test_every_real_molar_mass_gold_checks_against_itself_rounded_to_two_decimals():
+    items = load_suite("molar-mass").items
+    assert all(check("approx", item.gold, f"{item.gold:.2f} g/mol").correct for item in items)
+    assert check("approx", "75.10966", "75.1").correct  # a file's gold is text

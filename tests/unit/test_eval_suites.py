@@ -113,3 +113,14 @@ def test_pubmedqa_is_the_labelled_test_split_and_its_corpus_every_abstract_conte
     assert len(suite.corpus.documents) == sum(len(pubmed_contexts(row["passage"])) for row in rows)
     assert suite.corpus.documents[0].source == "PubMedQA/pqal/test.jsonl:1 context 1"
     assert all(first.question[:-25].lower() not in d.title.lower() for d in suite.corpus.documents[:3])
+
+
+def test_molar_mass_reads_pubchem_compounds_and_keeps_train_and_test_apart():
+    test, train = load_suite("molar-mass"), load_suite("molar-mass", "train")
+    assert len(test.items) == 362 and len(train.items) == 1451  # 1,813 compounds with a plain formula
+    assert not {item.id for item in test.items} & {item.id for item in train.items}
+    urea = next(item for item in test.items + train.items if "urea (CH4N2O)" in item.question)
+    assert urea.question == "What is the molar mass of urea (CH4N2O) in g/mol?" and urea.gold == 60.05526
+    assert test.checker == "approx" and all(isinstance(item.gold, float) for item in test.items)
+    with pytest.raises(SuiteNotFound, match="no training split"):
+        load_suite("asdiv", "train")
