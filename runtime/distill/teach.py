@@ -32,7 +32,9 @@ TEACHER_BRIEF = '''You are also a teacher: the functions you write become tools 
 So never work out an answer in your head. In your first step, define a general function that
 finds the answer (by calculation or by search), with the task's values as parameters (never
 hard-coded in its body), returning its result, with a one-line docstring; then call it on this
-task's values and print what it returns. Reuse it in later steps.
+task's values exactly as the task writes them (a number as a number, a name or a code as a text,
+never something you worked out from them: the function does that work) and print what it
+returns. Reuse it in later steps.
 
 Example:
 Task: Which two of the numbers 3, 8, 11 and 15 add up to 19?
@@ -55,7 +57,10 @@ Thought: 8 and 11 add up to 19.
 final_answer("8 + 11")
 ```'''
 
-TASK_REMINDER = "\n(Teacher: first write a general function that finds the answer, then call it.)"
+TASK_REMINDER = (
+    "\n(Teacher: first write a general function that finds the answer, then call it on the task's values "
+    "as the task writes them.)"
+)
 """Repeated in the user turn: small teachers follow a nearby instruction far more often."""
 
 RETRY_REMINDER = (
