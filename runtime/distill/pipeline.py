@@ -31,6 +31,7 @@ from runtime.distill.records import (
 )
 from runtime.distill.score import (
     HeldOut,
+    Remaker,
     Score,
     best_version,
     covering,
@@ -117,6 +118,7 @@ class Distiller:
         self.say = on_progress
         self.policy = SandboxPolicy(timeout_s=options.action_timeout_s)
         self.modules = list(self.policy.allowed_modules)
+        self.remaker = Remaker(teacher) if teacher else None
 
     def _file(self, stage: str) -> Path:
         return self.out / f"{stage}.jsonl"
@@ -194,10 +196,10 @@ class Distiller:
         known = {s.key: s for s in read_jsonl(file, Score)}
         scores = []
         for n, tool in enumerate(versions, start=1):
-            key = score_key(tool, held_out)
+            key = score_key(tool, held_out, self.teacher.name if self.teacher else None)
             if key not in known:
                 self.say(f"score {n}/{len(versions)}: {tool.name} ({tool.how}) on {len(held_out.items)} questions")
-                known[key] = score(tool, held_out, self.policy)
+                known[key] = score(tool, held_out, self.policy, self.remaker)
                 append_jsonl(file, known[key])
             scores.append(known[key])
         return scores

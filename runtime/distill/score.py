@@ -7,20 +7,29 @@ merge) is called on training questions the teacher never saw, with arguments mad
 a recorded call's values that the task wrote are swapped, by their place in the task's text, for
 the values the held-out task writes in the same places (`numbers=[4, 7, 8, 8], target=24` for
 "Use 4 7 8 8 ... to make 24" becomes `numbers=[1, 5, 6, 10], target=24` for "Use 1 5 6 10 ...
-to make 24"). The suite's checker judges what the tool returns. That needs tasks of one template
-(a suite's rows); a case whose task writes a different count of numbers is not transferred.
+to make 24"), and a word the task writes by aligning the two tasks' words (a formula for a
+formula). The suite's checker judges what the tool returns. That needs tasks of one template (a
+suite's rows); a case whose task writes a different count of numbers is not transferred.
+
+A value the teacher worked out from the task ({'C': 9, 'H': 15, 'N': 1} for "C9H15N") is not
+written in it, so no alignment can remake it. With a teacher model, such a call is *remade* by
+the model from the example call (`Remaker`), as a student reading the tool's example would; one
+remade call per parameter list and question serves every version that has those parameters.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from collections.abc import Callable
 from difflib import SequenceMatcher
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 
 from runtime.distill.records import Case, DistilledTool, DistillError, digest
+from runtime.model.base import ChatMessage, Generation, Model, Prompt, Sampling
 from runtime.distill.validate import open_runner
 from runtime.eval.checkers import CheckerName, check
 from runtime.eval.suites import SuiteItem
@@ -136,22 +145,96 @@ def transfer(inputs: dict[str, Any], source: str, target: str) -> dict[str, Any]
         return None
 
 
-def score_key(tool: DistilledTool, held_out: HeldOut) -> str:
+REMAKE_SYSTEM = (
+    "You rewrite a function call for another task of the same kind: the same function and parameters, "
+    "with the values of the new task in place of those of the first task, in the same form. "
+    "Write the call only, on one line."
+)
+REMAKE_MAX_TOKENS = 200
+
+
+class Remaker:
+    """Remakes a recorded call for a held-out question with a model, once per parameter list and
+    question: versions of a tool share their parameters, and greedy decoding gives one answer."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.made: dict[tuple[tuple[str, ...], str], dict[str, Any] | None] = {}
+
+    def __call__(self, case: Case, question: str) -> dict[str, Any] | None:
+        key = (tuple(case.inputs), question)
+        if key not in self.made:
+            self.made[key] = self._ask(case, question)
+        return self.made[key]
+
+    def _ask(self, case: Case, question: str) -> dict[str, Any] | None:
+        args = ", ".join(f"{name}={value!r}" for name, value in case.inputs.items())
+        user = f"Task: {case.question}\nCall: tool({args})\n\nTask: {question}\nCall: tool(...) with its values"
+        prompt = Prompt(
+            messages=[ChatMessage(role="system", content=REMAKE_SYSTEM), ChatMessage(role="user", content=user)],
+            continue_assistant="tool(",
+        )
+        text = ""
+        for item in self.model.stream(prompt, Sampling(max_tokens=REMAKE_MAX_TOKENS, stop=["\n"])):
+            if isinstance(item, Generation):
+                text = item.text
+        return call_inputs("tool(" + text, list(case.inputs))
+
+
+def call_inputs(call: str, params: list[str]) -> dict[str, Any] | None:
+    """The arguments of a written call `tool(...)` as a dict of plain values (positional ones named
+    by `params`), or None when it is not one call of literals."""
+    try:
+        tree = ast.parse(call.strip().rstrip(";"), mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(tree, ast.Call) or len(tree.args) > len(params):
+        return None
+    try:
+        inputs = {name: ast.literal_eval(arg) for name, arg in zip(params, tree.args)}
+        inputs |= {kw.arg: ast.literal_eval(kw.value) for kw in tree.keywords if kw.arg}
+    except ValueError:
+        return None
+    return inputs if set(inputs) <= set(params) else None
+
+
+def score_key(tool: DistilledTool, held_out: HeldOut, remaker: str | None = None) -> str:
+    """What a score depends on: the tool, the questions, and the model that remakes calls (if any)."""
     ids = [item.id for item in held_out.items]
-    return digest("score", tool.code, tool.name, [c.model_dump() for c in tool.cases], held_out.checker, ids)
+    cases = [c.model_dump() for c in tool.cases]
+    return digest("score", tool.code, tool.name, cases, held_out.checker, ids, *([remaker] if remaker else []))
 
 
-def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Score:
-    """Call the tool on each held-out question (transferred from its first recorded call that fits)."""
+def call_for(
+    tool: DistilledTool, question: str, remake: Callable[[Case, str], dict[str, Any] | None] | None
+) -> dict[str, Any] | None:
+    """The tool's first recorded call remade for `question`: by transfer, or, where transfer
+    leaves a call with values unchanged for another task (values the teacher worked out), by
+    `remake`."""
+    for case in tool.cases:
+        if not case.question:
+            continue
+        inputs = transfer(case.inputs, case.question, question)
+        if inputs is not None and remake is not None and inputs == case.inputs and case.inputs:
+            inputs = remake(case, question)
+        if inputs is not None:
+            return inputs
+    return None
+
+
+def score(
+    tool: DistilledTool,
+    held_out: HeldOut,
+    policy: SandboxPolicy,
+    remake: Callable[[Case, str], dict[str, Any] | None] | None = None,
+) -> Score:
+    """Call the tool on each held-out question (its first recorded call that fits, remade for it)."""
     tried = 0
     solved: list[str] = []
     verified: list[Case] = []
     with open_runner(tool.code, policy) as runner:
         for item in held_out.items:
-            inputs = next(
-                (i for c in tool.cases if c.question and (i := transfer(c.inputs, c.question, item.question))),
-                None,
-            )
+            inputs = call_for(tool, item.question, remake)
             if inputs is None or runner.load_error:
                 continue
             tried += 1
@@ -161,7 +244,7 @@ def score(tool: DistilledTool, held_out: HeldOut, policy: SandboxPolicy) -> Scor
                 if len(verified) < MAX_VERIFIED:
                     verified.append(Case(inputs=inputs, output=got.output, question=item.question))
     return Score(
-        key=score_key(tool, held_out),
+        key=score_key(tool, held_out, remake.model.name if isinstance(remake, Remaker) else None),
         name=tool.name,
         how=tool.how,
         tried=tried,

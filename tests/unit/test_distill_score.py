@@ -16,6 +16,10 @@ from runtime.distill.abstract import settled_defaults
 from runtime.distill.consolidate import chained
 from runtime.distill.score import (
     HeldOut,
+    Remaker,
+    call_for,
+    call_inputs,
+    score_key,
     Score,
     best_version,
     changed_words,
@@ -27,6 +31,7 @@ from runtime.distill.score import (
 )
 from runtime.eval.suites import SuiteItem, game24_prompt, molar_mass_prompt
 from runtime.sandbox import SandboxPolicy
+from tests.fakes import ScriptedModel
 
 DATA = Path(__file__).parent / "test_distill_data"
 TRAJECTORIES = DATA / "trajectories.jsonl"
@@ -65,6 +70,44 @@ def test_transfer_swaps_words_the_task_writes_by_aligning_the_two_tasks():
     assert transfer({"formula": "C6H12O6"}, source, target) == {"formula": "C6H12O6"}  # not the task's: kept
     two = ("Convert 3 miles to km.", "Convert 5 feet to m.")
     assert transfer({"value": 3, "unit": "miles", "to": "km"}, *two) == {"value": 5, "unit": "feet", "to": "m"}
+
+
+MOLAR_MASS = '''def molar_mass(counts):
+    """The molar mass of a compound from its element counts."""
+    masses = {"C": 12.011, "H": 1.008, "N": 14.007, "O": 15.999}
+    return round(sum(masses[element] * n for element, n in counts.items()), 2)
+'''
+
+
+def test_call_inputs_reads_one_call_of_literals():
+    assert call_inputs("tool({'C': 2}, digits=3)", ["counts", "digits"]) == {"counts": {"C": 2}, "digits": 3}
+    assert call_inputs("tool(counts={'C': 2})", ["counts"]) == {"counts": {"C": 2}}
+    assert call_inputs("tool(x + 1)", ["x"]) is None  # not a literal
+    assert call_inputs("tool(1, 2)", ["x"]) is None  # more arguments than parameters
+    assert call_inputs("tool(y=1)", ["x"]) is None  # no such parameter
+    assert call_inputs("tool(1", ["x"]) is None
+
+
+def test_a_value_the_teacher_worked_out_is_remade_by_the_model_once_per_question():
+    source = molar_mass_prompt("ethanol", "C2H6O")
+    counts = {"C": 2, "H": 6, "O": 1}
+    tool = _tool("molar_mass", MOLAR_MASS, {"counts": counts}, 46.07, source)
+    rows = [("urea", "CH4N2O", 60.05526, "{'C': 1, 'H': 4, 'N': 2, 'O': 1})"), ("methane", "CH4", 16.04246, "{'C': 1})")]
+    held_out = HeldOut(
+        name="molar-mass train",
+        checker="approx",
+        items=[SuiteItem(id=name, question=molar_mass_prompt(name, f), gold=gold) for name, f, gold, _ in rows],
+    )
+    assert call_for(tool, held_out.items[0].question, None) == {"counts": counts}  # transfer cannot remake it
+    teacher = ScriptedModel([call for *_, call in rows])
+    remaker = Remaker(teacher)  # type: ignore[arg-type]
+    found = score(tool, held_out, SandboxPolicy(timeout_s=10), remaker)
+    assert (found.solved_ids, found.tried) == (["urea"], 2)  # the model's call for methane was wrong
+    assert "Task: What is the molar mass of urea (CH4N2O) in g/mol?" in teacher.prompts[0]
+    assert "tool(counts={'C': 2, 'H': 6, 'O': 1})" in teacher.prompts[0]
+    assert score(tool, held_out, SandboxPolicy(timeout_s=10), remaker).solved_ids == ["urea"]  # no model call
+    assert len(teacher.prompts) == 2
+    assert found.key == score_key(tool, held_out, "scripted") != score_key(tool, held_out)
 
 
 def _held_out(puzzles: list[list[int]] = PUZZLES) -> HeldOut:
