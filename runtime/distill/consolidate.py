@@ -125,12 +125,20 @@ def _own_names(tree: ast.Module) -> set[str]:
     return names
 
 
+def call_shape(tool: DistilledTool) -> list[str] | None:
+    """The JSON kinds of the arguments of the tool's first recorded call, in order: two tools of one
+    shape take the same values (`counts` and `molecule`, both an element-count dict)."""
+    return [type(value).__name__ for value in tool.cases[0].inputs.values()] if tool.cases else None
+
+
 def chained(tools: list[DistilledTool]) -> DistilledTool | None:
     """One tool that asks each of `tools` in turn and returns the first result that is not None (an
-    error counts as none): the merge of searches that each find part of the answers. Their
-    outputs differ where both find one, so clustering never joins them, and the teacher cannot
-    merge what it did not write together. None unless the tools take the same parameters."""
-    if len(tools) < 2 or any(t.params != tools[0].params for t in tools):
+    error counts as none): the merge of searches that each find part of the answers, or of
+    tables that each know part of the keys (atomic weights). Their outputs differ where both find
+    one, so clustering never joins them, and the teacher cannot merge what it did not write
+    together. The versions are called with the first tool's arguments by position. None unless
+    the tools take arguments of the same shape."""
+    if len(tools) < 2 or any(len(t.params) != len(tools[0].params) or call_shape(t) != call_shape(tools[0]) for t in tools):
         return None
     first = tools[0]
     parts: list[str] = []
@@ -141,7 +149,7 @@ def chained(tools: list[DistilledTool]) -> DistilledTool | None:
     signature = ast.unparse(node.args)
     returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
     doc = (ast.get_docstring(node) or "").replace("\n", "\n    ")
-    called = ", ".join(f"{p}={p}" for p in first.params)
+    called = ", ".join(first.params)
     versions = ", ".join(f"_v{n}_{t.name}" for n, t in enumerate(tools, start=1))
     body = (
         f"def {first.name}({signature}){returns}:\n"

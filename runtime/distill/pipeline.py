@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from runtime.distill.abstract import abstract, abstract_key, annotate, settled_defaults
 from runtime.distill.cluster import ClusterOptions, Embedder, cluster, cluster_key
-from runtime.distill.consolidate import chained, consolidate, consolidate_key
+from runtime.distill.consolidate import call_shape, chained, consolidate, consolidate_key
 from runtime.distill.emit import BoxMeta, emit
 from runtime.distill.extract import MAX_CASES, extract
 from runtime.distill.records import (
@@ -218,7 +218,8 @@ class Distiller:
         scores = dict(zip([(v.name, v.code) for v in flat], self.score(flat, held_out)))
         best = [best_version([(v, scores[(v.name, v.code)]) for v in g]) for g in groups]
         ranked = sorted((pair for pair in best if pair[1].solved), key=lambda pair: -pair[1].solved)
-        chain = chained([t for t, _ in ranked if t.params == ranked[0][0].params]) if ranked else None
+        shape = (len(ranked[0][0].params), call_shape(ranked[0][0])) if ranked else None
+        chain = chained([t for t, _ in ranked if (len(t.params), call_shape(t)) == shape]) if ranked else None
         if chain is not None:  # after the singles: on a tie the simpler tool wins
             best.append((chain, self.score([chain], held_out)[0]))
             scores[(chain.name, chain.code)] = best[-1][1]

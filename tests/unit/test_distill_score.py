@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from runtime.boxes.bundle import open_bundle
 from runtime.cli.main import cli
 from runtime.distill.records import Case, DistilledTool
+from runtime.distill.validate import open_runner
 from runtime.distill.abstract import settled_defaults
 from runtime.distill.consolidate import chained
 from runtime.distill.score import (
@@ -285,3 +286,26 @@ def test_searches_with_the_same_parameters_are_chained_into_one_tool_that_finds_
     assert "def pairs(numbers, target):" in both.code and "_v2_fold" in both.code
     other = _tool("other", SUM.replace("numbers", "values"), {"values": [1]}, "1", "Add 1.")
     assert chained([pairs, other]) is None  # different parameters: nothing to chain
+
+
+def test_tables_that_take_the_same_kind_of_argument_are_chained_by_position():
+    question = molar_mass_prompt("ethanol", "C2H6O")
+    organic = _tool("molar_mass", MOLAR_MASS, {"counts": {"C": 2, "H": 6, "O": 1}}, 46.07, question)
+    chlorine = _tool(
+        "mass_of",
+        '''def mass_of(molecule):
+    """Molar mass of a compound of C, H and Cl."""
+    table = {"C": 12.011, "H": 1.008, "Cl": 35.45}
+    return round(sum(table[e] * n for e, n in molecule.items()), 2)
+''',
+        {"molecule": {"C": 2, "H": 5, "Cl": 1}},
+        64.51,
+        molar_mass_prompt("chloroethane", "C2H5Cl"),
+    )
+    both = chained([organic, chlorine])
+    assert both is not None and "def molar_mass(counts):" in both.code
+    with open_runner(both.code, SandboxPolicy(timeout_s=10)) as runner:
+        assert runner.call("molar_mass", {"counts": {"C": 1, "H": 3, "Cl": 1}}).output == 50.48  # only the second knows Cl
+        assert runner.call("molar_mass", {"counts": {"C": 1, "H": 4, "N": 2, "O": 1}}).output == 60.06
+    texts = _tool("mass_text", MOLAR_MASS.replace("counts", "formula"), {"formula": "C2H6O"}, 46.07, question)
+    assert chained([organic, texts]) is None  # a text is not a dict of counts
