@@ -14,7 +14,7 @@ suite's rows); a case whose task writes a different count of numbers is not tran
 A value the teacher worked out from the task ({'C': 9, 'H': 15, 'N': 1} for "C9H15N") is not
 written in it, so no alignment can remake it. With a teacher model, such a call is *remade* by
 the model from the example call (`Remaker`), as a student reading the tool's example would; one
-remade call per parameter list and question serves every version that has those parameters.
+remade call per question and shape of arguments serves every tool that takes such values.
 """
 
 from __future__ import annotations
@@ -153,19 +153,34 @@ REMAKE_SYSTEM = (
 REMAKE_MAX_TOKENS = 200
 
 
+def value_shape(value: Any) -> str:
+    """A value's kind, with the kinds inside it: {'C': 9, 'H': 15} is 'dict[int]', a table of
+    weights {'C': 12.01} 'dict[float]'."""
+    if isinstance(value, dict):
+        return f"dict[{'|'.join(sorted({value_shape(v) for v in value.values()}))}]"
+    if isinstance(value, list | tuple):
+        return f"list[{'|'.join(sorted({value_shape(v) for v in value}))}]"
+    return type(value).__name__
+
+
 class Remaker:
-    """Remakes a recorded call for a held-out question with a model, once per parameter list and
-    question: versions of a tool share their parameters, and greedy decoding gives one answer."""
+    """Remakes a recorded call for a held-out question with a model, once per question and shape of
+    arguments: the versions of a tool, and tools that take the same kind of values under other
+    names (`compound`, `molecule`: both element counts), share it, and greedy decoding gives one
+    answer. The values are kept by position and named after the asking call's parameters."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.made: dict[tuple[tuple[str, ...], str], dict[str, Any] | None] = {}
+        self.made: dict[tuple[tuple[str, ...], str], list[Any] | None] = {}
 
     def __call__(self, case: Case, question: str) -> dict[str, Any] | None:
-        key = (tuple(case.inputs), question)
+        key = (tuple(value_shape(v) for v in case.inputs.values()), question)
         if key not in self.made:
-            self.made[key] = self._ask(case, question)
-        return self.made[key]
+            inputs = self._ask(case, question)
+            complete = inputs is not None and set(inputs) == set(case.inputs)
+            self.made[key] = [inputs[name] for name in case.inputs] if inputs and complete else None
+        values = self.made[key]
+        return dict(zip(case.inputs, values)) if values is not None else None
 
     def _ask(self, case: Case, question: str) -> dict[str, Any] | None:
         args = ", ".join(f"{name}={value!r}" for name, value in case.inputs.items())

@@ -29,6 +29,7 @@ from runtime.distill.score import (
     score,
     task_numbers,
     transfer,
+    value_shape,
 )
 from runtime.eval.suites import SuiteItem, game24_prompt, molar_mass_prompt
 from runtime.sandbox import SandboxPolicy
@@ -107,7 +108,10 @@ def test_a_value_the_teacher_worked_out_is_remade_by_the_model_once_per_question
     assert "Task: What is the molar mass of urea (CH4N2O) in g/mol?" in teacher.prompts[0]
     assert "tool(counts={'C': 2, 'H': 6, 'O': 1})" in teacher.prompts[0]
     assert score(tool, held_out, SandboxPolicy(timeout_s=10), remaker).solved_ids == ["urea"]  # no model call
+    renamed = _tool("molar_mass", MOLAR_MASS.replace("counts", "molecule"), {"molecule": counts}, 46.07, source)
+    assert score(renamed, held_out, SandboxPolicy(timeout_s=10), remaker).solved_ids == ["urea"]  # same kind of value
     assert len(teacher.prompts) == 2
+    assert value_shape({"C": 9, "H": 15}) == "dict[int]" != value_shape({"C": 12.01})
     assert found.key == score_key(tool, held_out, "scripted") != score_key(tool, held_out)
 
 
