@@ -224,13 +224,13 @@ def call_for(
     tool: DistilledTool, question: str, remake: Callable[[Case, str], dict[str, Any] | None] | None
 ) -> dict[str, Any] | None:
     """The tool's first recorded call remade for `question`: by transfer, or, where transfer
-    leaves a call with values unchanged for another task (values the teacher worked out), by
-    `remake`."""
+    cannot remake it (a number of the task's in a task of another template) or leaves its values
+    unchanged for another task (values the teacher worked out), by `remake`."""
     for case in tool.cases:
         if not case.question:
             continue
         inputs = transfer(case.inputs, case.question, question)
-        if inputs is not None and remake is not None and inputs == case.inputs and case.inputs:
+        if remake is not None and case.inputs and inputs in (None, case.inputs):
             inputs = remake(case, question)
         if inputs is not None:
             return inputs

@@ -112,6 +112,11 @@ def test_a_value_the_teacher_worked_out_is_remade_by_the_model_once_per_question
     assert score(renamed, held_out, SandboxPolicy(timeout_s=10), remaker).solved_ids == ["urea"]  # same kind of value
     assert len(teacher.prompts) == 2
     assert value_shape({"C": 9, "H": 15}) == "dict[int]" != value_shape({"C": 12.01})
+    # a name's numbers ("1,2-") are the task's: transfer gives up on a task without them, remake does not
+    named = molar_mass_prompt("1,2-dichloroethane", "C2H4Cl2")
+    dichloro = _tool("molar_mass", MOLAR_MASS, {"counts": {"C": 2, "H": 4, "Cl": 2}}, 98.96, named)
+    assert transfer(dichloro.cases[0].inputs, named, held_out.items[0].question) is None
+    assert call_for(dichloro, held_out.items[0].question, remaker) == {"counts": {"C": 1, "H": 4, "N": 2, "O": 1}}
     assert found.key == score_key(tool, held_out, "scripted") != score_key(tool, held_out)
 
 
