@@ -198,7 +198,8 @@ class Remaker:
 
 def call_inputs(call: str, params: list[str]) -> dict[str, Any] | None:
     """The arguments of a written call `tool(...)` as a dict of plain values (positional ones named
-    by `params`), or None when it is not one call of literals."""
+    by `params`), or None when it is not one call of literals. A call that names every argument
+    but under other names (`chemical=` for `compound=`, as small models write) is read by position."""
     try:
         tree = ast.parse(call.strip().rstrip(";"), mode="eval").body
     except SyntaxError:
@@ -207,9 +208,12 @@ def call_inputs(call: str, params: list[str]) -> dict[str, Any] | None:
         return None
     try:
         inputs = {name: ast.literal_eval(arg) for name, arg in zip(params, tree.args)}
-        inputs |= {kw.arg: ast.literal_eval(kw.value) for kw in tree.keywords if kw.arg}
+        named = {kw.arg: ast.literal_eval(kw.value) for kw in tree.keywords if kw.arg}
     except ValueError:
         return None
+    if not set(named) <= set(params) and len(inputs) + len(named) == len(params):
+        return inputs | dict(zip(params[len(inputs) :], named.values()))
+    inputs |= named
     return inputs if set(inputs) <= set(params) else None
 
 

@@ -86,7 +86,9 @@ def test_call_inputs_reads_one_call_of_literals():
     assert call_inputs("tool(counts={'C': 2})", ["counts"]) == {"counts": {"C": 2}}
     assert call_inputs("tool(x + 1)", ["x"]) is None  # not a literal
     assert call_inputs("tool(1, 2)", ["x"]) is None  # more arguments than parameters
-    assert call_inputs("tool(y=1)", ["x"]) is None  # no such parameter
+    assert call_inputs("tool(chemical={'C': 8})", ["counts"]) == {"counts": {"C": 8}}  # renamed: by position
+    assert call_inputs("tool(1, z=2)", ["x", "y"]) == {"x": 1, "y": 2}
+    assert call_inputs("tool(y=1)", ["x", "z"]) is None  # no such parameter, and one short
     assert call_inputs("tool(1", ["x"]) is None
 
 
