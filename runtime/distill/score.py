@@ -29,10 +29,10 @@ from typing import Any
 from pydantic import BaseModel, Field, computed_field
 
 from runtime.distill.records import Case, DistilledTool, DistillError, digest
-from runtime.model.base import ChatMessage, Generation, Model, Prompt, Sampling
 from runtime.distill.validate import open_runner
 from runtime.eval.checkers import CheckerName, check
 from runtime.eval.suites import SuiteItem
+from runtime.model.base import ChatMessage, Generation, Model, Prompt, Sampling
 from runtime.sandbox import SandboxPolicy
 
 MAX_VERIFIED = 2
