@@ -138,7 +138,8 @@ def chained(tools: list[DistilledTool]) -> DistilledTool | None:
     one, so clustering never joins them, and the teacher cannot merge what it did not write
     together. The versions are called with the first tool's arguments by position. None unless
     the tools take arguments of the same shape."""
-    if len(tools) < 2 or any(len(t.params) != len(tools[0].params) or call_shape(t) != call_shape(tools[0]) for t in tools):
+    shape = (len(tools[0].params), call_shape(tools[0])) if tools else None
+    if len(tools) < 2 or any((len(t.params), call_shape(t)) != shape for t in tools):
         return None
     first = tools[0]
     parts: list[str] = []

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from runtime.agent import AgentOptions, RunTrace
 from runtime.agent import events as ev
 from runtime.config import Settings
-from runtime.distill.records import DistillError, Trajectory
+from runtime.distill.records import Trajectory
 from runtime.errors import RuntimeUserError
 from runtime.eval.checkers import CheckerName, check
 from runtime.eval.suites import SuiteItem, load_suite, read_question_file

@@ -259,7 +259,8 @@ def check_approx(gold: float | str, answer: Any) -> Verdict:
         return Verdict(correct=False, reason=f"gold {gold!r} is not one number")
     predicted, expected = _fraction(found[-1]["num"], found[-1]["den"]), parts[0][0]
     close = abs(predicted - expected) <= APPROX_TOLERANCE * abs(expected)
-    return Verdict(correct=close, read_as=_show(predicted), reason="within 0.1 %" if close else "off by more than 0.1 %")
+    reason = "within 0.1 %" if close else "off by more than 0.1 %"
+    return Verdict(correct=close, read_as=_show(predicted), reason=reason)
 
 
 CHECKERS: dict[CheckerName, Callable[[Any, Any], Verdict]] = {
